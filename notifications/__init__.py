@@ -1,0 +1,1 @@
+"""Reminder notifications: rendering, channels and the exactly-once delivery log."""
