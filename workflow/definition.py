@@ -1,0 +1,349 @@
+"""Load and validate a lifecycle definition (YAML) into plain dataclasses.
+
+Every error names the file, the line and the field, and validation reports all
+errors at once rather than stopping at the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workflow import gates
+from workflow.errors import BadInput
+
+BUILTIN_PACKAGE = "definitions"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    description: str = ""
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: str
+    dest: str
+    back: bool = False  # resume: only to the stage the collaboration was held from
+
+
+@dataclass(frozen=True)
+class Reviews:
+    pir_after_months: int = 6
+    agenda_days_before: int = 7
+    escalation_grace_days: int = 14
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    version: int
+    title: str
+    initial: str
+    stages: tuple[Stage, ...]
+    transitions: tuple[Transition, ...]
+    gates: dict[str, tuple[tuple[str, dict[str, Any]], ...]]
+    artefact_kinds: tuple[str, ...]
+    reviews: Reviews
+    source: str = field(repr=False, compare=False)
+    digest: str = ""
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
+
+    def transitions_from(self, stage: str, held_from: str | None = None) -> list[Transition]:
+        """The moves open from `stage`; a `back` move only to where it was held from."""
+        return [
+            t for t in self.transitions if t.source == stage and (not t.back or t.dest == held_from)
+        ]
+
+    def gate(self, stage: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+        return self.gates.get(stage, ())
+
+
+class _Loader(yaml.SafeLoader):
+    """Keeps the line of every mapping key so that errors can point at it."""
+
+
+class _Mapping(dict):
+    lines: dict[str, int]
+    line: int
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Mapping:
+    loader.flatten_mapping(node)
+    mapping = _Mapping()
+    mapping.lines = {}
+    mapping.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+class _Text(str):
+    line: int
+
+
+def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> _Text:
+    text = _Text(loader.construct_scalar(node))
+    text.line = node.start_mark.line + 1
+    return text
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, _construct_text)
+
+
+class _Errors:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, where: Any, key: str | None, message: str) -> None:
+        """Record `message` at the line of `key` in mapping `where` (or of `where` itself)."""
+        if isinstance(where, _Mapping) and key is not None:
+            line = where.lines.get(key, where.line)
+        else:
+            line = getattr(key, "line", getattr(where, "line", 1))
+        self.items.append(f"{self.path}:{line}: {key + ': ' if key else ''}{message}")
+
+
+def _names(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def parse(text: str, path: str = "<definition>") -> Definition:
+    """Parse and validate definition text; BadInput lists every problem with its line."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise BadInput(f"{path}:{line}: malformed YAML: {error.problem or error}") from None
+    except yaml.YAMLError as error:
+        raise BadInput(f"{path}: malformed YAML: {error}") from None
+    errors = _Errors(path)
+    if not isinstance(data, _Mapping):
+        raise BadInput(f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
+
+    known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews"}
+    for key in data:
+        if key not in known:
+            errors.add(data, key, f"unknown field (known: {', '.join(sorted(known))})")
+    name, version = data.get("name"), data.get("version")
+    if not isinstance(name, str) or not name.strip():
+        errors.add(data, "name" if "name" in data else None, "a definition needs a name (text)")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        errors.add(data, "version" if "version" in data else None, "a definition needs a version (a whole number from 1)")
+
+    stages = _stages(data, errors)
+    stage_names = [s.name for s in stages]
+    initial = data.get("initial", stage_names[0] if stage_names else None)
+    if stage_names and initial not in stage_names:
+        errors.add(data, "initial", f"unknown stage '{initial}'")
+    transitions = _transitions(data, set(stage_names), errors)
+    gate_map = _gates(data, set(stage_names), errors)
+    artefact_kinds = data.get("artefact_kinds", [])
+    if _names(artefact_kinds) is None:
+        errors.add(data, "artefact_kinds", "must be a list of names")
+        artefact_kinds = []
+    for stage, requirements in gate_map.items():
+        for requirement, params in requirements:
+            if requirement == "artefacts":
+                for kind in params.get("kinds", []):
+                    if kind not in artefact_kinds:
+                        errors.add(data["gates"], stage, f"artefact kind '{kind}' is not in artefact_kinds")
+    reviews = _reviews(data, errors)
+    if stage_names and initial in stage_names:
+        _check_reachable(data, initial, stage_names, transitions, errors)
+    if errors.items:
+        raise BadInput(*errors.items)
+    return Definition(
+        name=name,
+        version=version,
+        title=str(data.get("title", name)),
+        initial=initial,
+        stages=tuple(stages),
+        transitions=tuple(transitions),
+        gates=gate_map,
+        artefact_kinds=tuple(artefact_kinds),
+        reviews=reviews,
+        source=text,
+        digest=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
+    raw = data.get("stages")
+    if not isinstance(raw, list) or not raw:
+        errors.add(data, "stages" if "stages" in data else None, "a definition needs a list of stages")
+        return []
+    stages: list[Stage] = []
+    for item in raw:
+        if isinstance(item, str):
+            item_map: Any = _Mapping(name=item)
+            item_map.lines, item_map.line = {}, data.lines["stages"]
+            item = item_map
+        if not isinstance(item, _Mapping) or not isinstance(item.get("name"), str):
+            errors.add(data, "stages", "each stage needs a name")
+            continue
+        for key in item:
+            if key not in {"name", "description", "final"}:
+                errors.add(item, key, "unknown stage field (known: name, description, final)")
+        if not isinstance(item.get("final", False), bool):
+            errors.add(item, "final", "must be true or false")
+        if item["name"] in {s.name for s in stages}:
+            errors.add(item, "name", f"duplicate stage '{item['name']}'")
+            continue
+        stages.append(Stage(item["name"], str(item.get("description", "")), bool(item.get("final", False))))
+    return stages
+
+
+def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list[Transition]:
+    raw = data.get("transitions")
+    if not isinstance(raw, list):
+        errors.add(data, "transitions" if "transitions" in data else None, "a definition needs a list of transitions")
+        return []
+    transitions: list[Transition] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for item in raw:
+        if not isinstance(item, _Mapping):
+            errors.add(data, "transitions", "each transition must be a mapping with trigger, from and to")
+            continue
+        for key in item:
+            if key not in {"trigger", "from", "to", "back"}:
+                errors.add(item, key, "unknown transition field (known: trigger, from, to, back)")
+        trigger = item.get("trigger")
+        sources, dests = _names(item.get("from")), _names(item.get("to"))
+        back = item.get("back", False)
+        if not isinstance(trigger, str) or not trigger:
+            errors.add(item, "trigger" if "trigger" in item else None, "a transition needs a trigger name")
+            continue
+        if sources is None:
+            errors.add(item, "from" if "from" in item else None, "must be a stage name or a list of them")
+            continue
+        if dests is None:
+            errors.add(item, "to" if "to" in item else None, "must be a stage name or a list of them")
+            continue
+        if not isinstance(back, bool):
+            errors.add(item, "back", "must be true or false")
+            continue
+        if len(dests) > 1 and not back:
+            errors.add(item, "to", "several destinations need 'back: true' (return to the stage held from)")
+            continue
+        for stage in sources + dests:
+            if stage not in stage_names:
+                errors.add(item, "from" if stage in sources else "to", f"unknown stage '{stage}'")
+        for source in sources:
+            if back:
+                for dest in dests:
+                    transitions.append(Transition(trigger, source, dest, back=True))
+                continue
+            if (trigger, source, dests[0]) in seen:
+                errors.add(item, "trigger", f"duplicate trigger '{trigger}' from '{source}' to '{dests[0]}' "
+                           f"(also at line {seen[(trigger, source, dests[0])]})")
+                continue
+            seen[(trigger, source, dests[0])] = item.lines.get("trigger", item.line)
+            transitions.append(Transition(trigger, source, dests[0]))
+    return transitions
+
+
+def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, tuple[tuple[str, dict[str, Any]], ...]]:
+    raw = data.get("gates", _Mapping())
+    if not isinstance(raw, _Mapping):
+        errors.add(data, "gates", "must map a stage name to its list of requirements")
+        return {}
+    result: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
+    for stage, requirements in raw.items():
+        if stage not in stage_names:
+            errors.add(raw, stage, f"gate for unknown stage '{stage}'")
+            continue
+        if not isinstance(requirements, list):
+            errors.add(raw, stage, "must be a list of requirements")
+            continue
+        parsed = []
+        for requirement in requirements:
+            if isinstance(requirement, str):
+                name, params = requirement, {}
+            elif isinstance(requirement, _Mapping) and len(requirement) == 1:
+                name, params = next(iter(requirement.items()))
+                params = params if params is not None else {}
+                if not isinstance(params, dict):
+                    errors.add(requirement, name, "parameters must be a mapping")
+                    continue
+            else:
+                errors.add(raw, stage, f"a requirement is a name or a one-key mapping of name to parameters, not {requirement!r}")
+                continue
+            for problem in gates.parameter_errors(name, dict(params)):
+                errors.add(requirement, name, problem)
+            parsed.append((name, dict(params)))
+        result[stage] = tuple(parsed)
+    return result
+
+
+def _reviews(data: _Mapping, errors: _Errors) -> Reviews:
+    raw = data.get("reviews", _Mapping())
+    if not isinstance(raw, _Mapping):
+        errors.add(data, "reviews", "must be a mapping")
+        return Reviews()
+    values = {}
+    for key, value in raw.items():
+        if key not in Reviews.__dataclass_fields__:
+            errors.add(raw, key, f"unknown review setting (known: {', '.join(Reviews.__dataclass_fields__)})")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.add(raw, key, f"must be a whole number of days or months, not {value!r}")
+        else:
+            values[key] = value
+    return Reviews(**values)
+
+
+def _check_reachable(data: _Mapping, initial: str, stage_names: list[str], transitions: list[Transition], errors: _Errors) -> None:
+    reached, frontier = {initial}, [initial]
+    while frontier:
+        stage = frontier.pop()
+        for t in transitions:
+            if t.source == stage and t.dest not in reached:
+                reached.add(t.dest)
+                frontier.append(t.dest)
+    for stage in stage_names:
+        if stage not in reached:
+            errors.add(data, "stages", f"stage '{stage}' cannot be reached from '{initial}'")
+
+
+def load_file(path: Path) -> Definition:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read definition: {error.strerror}") from None
+    return parse(text, str(path))
+
+
+def builtin_files() -> dict[str, Path]:
+    """Definition files shipped with collab, by definition name (the file's stem)."""
+    folder = resources.files(BUILTIN_PACKAGE)
+    return {Path(str(entry)).stem: Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+
+
+def find(name: str) -> Definition:
+    files = builtin_files()
+    if name not in files:
+        raise BadInput(f"unknown definition '{name}' (known: {', '.join(sorted(files))})")
+    definition = load_file(files[name])
+    if definition.name != name:
+        raise BadInput(f"{files[name]}: file is named '{name}' but defines '{definition.name}'")
+    return definition

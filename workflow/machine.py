@@ -1,0 +1,104 @@
+"""One `transitions` machine per definition version, shared by every collaboration.
+
+Building a machine per collaboration costs memory and time in proportion to the
+number of collaborations; instead a short-lived `Subject` carries one
+collaboration's stage and gate facts through the shared machine.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from transitions import EventData, Machine, MachineError
+
+from workflow import gates
+from workflow.definition import Definition
+from workflow.errors import Refused
+
+
+@dataclass
+class Subject:
+    """One collaboration as the machine sees it for the length of one trigger."""
+
+    state: str
+    facts: gates.GateFacts
+    held_from: str | None = None
+    wanted: str | None = None
+    unmet: list[str] = field(default_factory=list)
+
+
+class Lifecycle:
+    """A definition compiled into a machine whose guards are the definition's gates."""
+
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.machine = Machine(
+            model=None,
+            states=list(definition.stage_names),
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+        for t in definition.transitions:
+            # A return from a pause re-enters a stage whose gate was already passed.
+            conditions = [self._returns_to_held, self._is_wanted] if t.back else [self._is_wanted, self._gate_clear]
+            self.machine.add_transition(t.trigger, t.source, t.dest, conditions=conditions)
+
+    @staticmethod
+    def _is_wanted(event: EventData) -> bool:
+        subject: Subject = event.model
+        return subject.wanted is None or subject.wanted == event.transition.dest
+
+    @staticmethod
+    def _returns_to_held(event: EventData) -> bool:
+        return event.model.held_from == event.transition.dest
+
+    def _gate_clear(self, event: EventData) -> bool:
+        subject: Subject = event.model
+        dest = event.transition.dest
+        subject.unmet = gates.unmet(dest, self.definition.gate(dest), subject.facts)
+        return not subject.unmet
+
+    def destinations(self, trigger: str, stage: str, held_from: str | None = None) -> list[str]:
+        return [t.dest for t in self.definition.transitions_from(stage, held_from) if t.trigger == trigger]
+
+    def check(self, stage: str, dest: str, facts: gates.GateFacts) -> list[str]:
+        """What stands between `stage` and `dest` ([] = ready), without moving anything."""
+        return gates.unmet(dest, self.definition.gate(dest), facts)
+
+    def fire(self, trigger: str, subject: Subject) -> str:
+        """Move the subject by `trigger`; Refused lists every unmet requirement and nothing moves."""
+        options = self.destinations(trigger, subject.state, subject.held_from)
+        if not options:
+            raise Refused(self._not_allowed(trigger, subject.state))
+        if subject.wanted is None and len(options) > 1:
+            raise Refused(f"'{trigger}' from {subject.state} can go to {', '.join(options)}: choose one with --to")
+        if subject.wanted is not None and subject.wanted not in options:
+            raise Refused(f"cannot {trigger} from {subject.state} to {subject.wanted}; possible: {', '.join(options)}")
+        try:
+            moved = self.machine.events[trigger].trigger(subject)
+        except MachineError:
+            raise Refused(self._not_allowed(trigger, subject.state)) from None
+        if not moved:
+            raise Refused(*subject.unmet)
+        return subject.state
+
+    def _not_allowed(self, trigger: str, stage: str) -> str:
+        open_moves = sorted({t.trigger for t in self.definition.transitions_from(stage)})
+        final = any(s.final for s in self.definition.stages if s.name == stage)
+        if final:
+            return f"'{trigger}' is not allowed: {stage} is a final stage"
+        return f"'{trigger}' is not allowed from {stage} (possible here: {', '.join(open_moves) or 'nothing'})"
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(name: str, version: int, digest: str, source: str) -> Lifecycle:
+    from workflow.definition import parse
+
+    return Lifecycle(parse(source, f"{name} v{version}"))
+
+
+def lifecycle(definition: Definition) -> Lifecycle:
+    """The shared machine of a definition version (built once per process)."""
+    return _compiled(definition.name, definition.version, definition.digest, definition.source)
