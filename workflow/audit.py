@@ -1,0 +1,137 @@
+"""The append-only, hash-chained stage history: append, verify, export.
+
+Each event's hash is SHA-256 over a canonical JSON encoding of its fields and the
+previous event's hash, so editing, deleting or reordering any row breaks the
+chain at that row. The database refuses UPDATE and DELETE on the table as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.model import ChainHead, Event
+
+GENESIS = "0" * 64
+FIELDS = (
+    "seq", "collaboration", "recorded_at", "effective_on", "actor", "action",
+    "from_stage", "to_stage", "reason", "payload", "prev_hash",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """One byte-exact encoding for the same facts: sorted keys, no spaces, dates ISO."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot encode {value!r} in the history")
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json({name: fields[name] for name in FIELDS}).encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    recorded_at: datetime,
+    effective_on: date,
+    collaboration: str | None = None,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    reason: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    """Add the next event of the chain; the caller's write transaction already holds the writer lock."""
+    head = session.get(ChainHead, 1)
+    assert head is not None, "chain_head row is created by the first migration"
+    fields: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "collaboration": collaboration,
+        "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+        "effective_on": effective_on.isoformat(),
+        "actor": actor,
+        "action": action,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "reason": reason,
+        "payload": canonical_json(payload or {}),
+        "prev_hash": head.hash,
+    }
+    event = Event(**fields, hash=event_hash(fields))
+    session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int
+    first_bad: int | None
+    problem: str | None
+    head: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "first_bad": self.first_bad, "problem": self.problem, "head": self.head}
+
+
+STREAM_BATCH = 5000
+
+
+def _stream(session: Session) -> Iterator[tuple[Any, ...]]:
+    columns = [getattr(Event, name) for name in FIELDS] + [Event.hash]
+    query = select(*columns).order_by(Event.seq).execution_options(yield_per=STREAM_BATCH)
+    yield from session.execute(query)
+
+
+def verify_rows(rows: Iterable[tuple[Any, ...]], recorded_head: tuple[int, str] | None) -> Verification:
+    """Recompute the chain over rows ordered by seq; name the first row that does not match."""
+    expected_prev, expected_seq, count = GENESIS, 1, 0
+    for row in rows:
+        fields = dict(zip(FIELDS, row[:-1]))
+        stored_hash = row[-1]
+        seq = fields["seq"]
+        if seq != expected_seq:
+            gap = f"event {expected_seq} is missing (the sequence jumps from {expected_seq - 1} to {seq})"
+            return Verification(False, count, expected_seq, gap, expected_prev)
+        if fields["prev_hash"] != expected_prev:
+            return Verification(False, count, seq, f"event {seq} does not follow event {seq - 1} (rows deleted, reordered or replaced)", expected_prev)
+        if event_hash(fields) != stored_hash:
+            return Verification(False, count, seq, f"event {seq} does not match its hash (the row was edited)", expected_prev)
+        expected_prev, expected_seq, count = stored_hash, seq + 1, count + 1
+    if recorded_head is not None and recorded_head != (count, expected_prev):
+        seq, _ = recorded_head
+        problem = f"the chain ends at event {count} but the recorded head is event {seq} (events at the end were deleted or added)"
+        return Verification(False, count, min(seq, count) + 1, problem, expected_prev)
+    return Verification(True, count, None, None, expected_prev)
+
+
+def verify(session: Session) -> Verification:
+    head = session.get(ChainHead, 1)
+    return verify_rows(_stream(session), (head.seq, head.hash) if head else None)
+
+
+EXPORT_FIELDS = ("seq", "collaboration", "recorded_at", "effective_on", "actor", "action",
+                 "from_stage", "to_stage", "reason", "payload", "hash", "prev_hash")
+
+
+def as_record(event: Event) -> dict[str, Any]:
+    record = {name: getattr(event, name) for name in EXPORT_FIELDS}
+    record["payload"] = json.loads(event.payload)
+    return record

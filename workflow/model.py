@@ -1,0 +1,207 @@
+"""SQLAlchemy 2.x tables: the database is the source of truth for every collaboration."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(320))
+    partner: Mapped[str | None] = mapped_column(String(200))
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class Board(Base):
+    __tablename__ = "boards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    partner: Mapped[str] = mapped_column(String(200))
+    meets: Mapped[str] = mapped_column(String(500))
+    anchor: Mapped[date] = mapped_column(Date)
+    secretary_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    secretary: Mapped[User] = relationship(lazy="joined")
+
+
+class DefinitionVersion(Base):
+    """The exact text of every definition version a collaboration was started on."""
+
+    __tablename__ = "definition_versions"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+
+
+class Collaboration(Base):
+    __tablename__ = "collaborations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    objective: Mapped[str | None] = mapped_column(Text)
+    public_benefit: Mapped[str | None] = mapped_column(Text)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    definition_name: Mapped[str] = mapped_column(String(120))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(60), index=True)
+    held_from: Mapped[str | None] = mapped_column(String(60))
+    stage_since: Mapped[date] = mapped_column(Date)
+    created_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    pir_due: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+
+    manager: Mapped[User] = relationship(lazy="joined")
+    partners: Mapped[list[Partner]] = relationship(order_by="Partner.id", back_populates="collaboration")
+    benefits: Mapped[list[Benefit]] = relationship(order_by="Benefit.id", back_populates="collaboration")
+
+    # Optimistic locking: every UPDATE says WHERE version = <as read>; the service bumps it once per event.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+    __table_args__ = (UniqueConstraint("collaboration_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    risk_appetite: Mapped[str | None] = mapped_column(String(20))
+    cost_share: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    collaboration: Mapped[Collaboration] = relationship(back_populates="partners")
+
+
+class Artefact(Base):
+    __tablename__ = "artefacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    ref: Mapped[str] = mapped_column(Text)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("collaboration_id", "gate", "partner", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"))
+    gate: Mapped[str] = mapped_column(String(60))
+    partner: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_on: Mapped[date] = mapped_column(Date)
+
+
+class Benefit(Base):
+    __tablename__ = "benefits"
+    __table_args__ = (UniqueConstraint("collaboration_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(20))
+    dis_benefit: Mapped[bool] = mapped_column(Boolean, default=False)
+    measure: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(40), default="")
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    start_on: Mapped[date] = mapped_column(Date)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"), index=True)
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    collaboration: Mapped[Collaboration] = relationship(back_populates="benefits")
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
+    board: Mapped[Board | None] = relationship(lazy="joined")
+
+
+class PlanPoint(Base):
+    __tablename__ = "plan_points"
+    __table_args__ = (UniqueConstraint("benefit_id", "on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"))
+    on: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class Measurement(Base):
+    __tablename__ = "measurements"
+    __table_args__ = (Index("ix_measurements_benefit_on", "benefit_id", "on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"))
+    on: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Handover(Base):
+    """A proposal to hand a benefit to a business area; the newest row per benefit is current."""
+
+    __tablename__ = "handovers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"), index=True)
+    business_area: Mapped[str] = mapped_column(String(200))
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    proposed_on: Mapped[date] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+
+    to_user: Mapped[User] = relationship(lazy="joined")
+    board: Mapped[Board | None] = relationship(lazy="joined")
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(String(200))
+    recorded_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Event(Base):
+    """One entry of the append-only, hash-chained history (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    collaboration: Mapped[str | None] = mapped_column(String(60), index=True)
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    effective_on: Mapped[str] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    from_stage: Mapped[str | None] = mapped_column(String(60))
+    to_stage: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The newest event's seq and hash: the row every writer locks, and what verify checks the tail against."""
+
+    __tablename__ = "chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
