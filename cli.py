@@ -1,0 +1,528 @@
+"""`collab`: the command line over workflow.service. Parse, call a use case, render; no rules here.
+
+Heavy modules (SQLAlchemy, transitions, jinja2) are imported inside the commands so
+that `collab --help` and `collab --version` start fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from workflow import __version__
+from workflow.errors import CollabError
+
+if TYPE_CHECKING:
+    from workflow.service import Collab
+
+ROLES = ("admin", "programme-manager", "chief-officer", "pcc", "benefit-owner", "board-secretary", "auditor")
+
+
+class IsoDate(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO date (e.g. 2026-11-25)", param, ctx)
+
+
+DATE = IsoDate()
+
+
+class CollabGroup(click.Group):
+    """Turns the engine's expected failures into their exit codes, with no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CollabError as error:
+            for reason in error.reasons:
+                click.echo(reason, err=True)
+            ctx.exit(error.exit_code)
+
+
+class Settings:
+    def __init__(self, db: str, actor: str | None) -> None:
+        self.db = db
+        self.actor = actor
+        self._app: Collab | None = None
+
+    def app(self) -> Collab:
+        if self._app is None:
+            from workflow.service import Collab
+
+            self._app = Collab.open(self.db, self.actor)
+        return self._app
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+
+
+def emit_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
+    rows = list(rows)
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[("" if row.get(f) is None else str(row.get(f))) for f in fields] for row in rows]
+    widths = [max(len(f), *(len(c[i]) for c in cells)) for i, f in enumerate(fields)]
+    click.echo("  ".join(f.upper().ljust(w) for f, w in zip(fields, widths)).rstrip())
+    for c in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip())
+
+
+def observed(settings: Settings, key: str) -> dict[str, Any]:
+    """The collaboration's version as this command first saw it, so a concurrent change is detected."""
+    return {"expected_version": settings.app().version_of(key)}
+
+
+@click.group(cls=CollabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="collab")
+@click.option("--db", envvar="COLLAB_DB", default="collab.db", show_default=True,
+              help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
+@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME", help="The person acting (a registered user).")
+@click.pass_context
+def cli(ctx: click.Context, db: str, actor: str | None) -> None:
+    """Govern police collaborations: gated stages, benefits that survive closure, review reminders, verifiable history."""
+    ctx.obj = Settings(db, actor)
+
+
+@cli.command()
+@pass_settings
+def init(settings: Settings) -> None:
+    """Create or upgrade the database (idempotent)."""
+    from workflow.db import engine_for, upgrade
+
+    revision = upgrade(engine_for(settings.db))
+    click.echo(f"database {settings.db} is at schema revision {revision}")
+
+
+@cli.command()
+@click.option("--db", "demo_db", default="collab-demo.db", show_default=True,
+              help="Where to build the demo (recreated each run if it only holds an earlier demo).")
+def demo(demo_db: str) -> None:
+    """Walk the Devon & Cornwall / Dorset Strategic Alliance through its gates, printing each step."""
+    from workflow.demo import run
+
+    run(demo_db, click.echo)
+
+
+# -- users and boards ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Register people and their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--email")
+@click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
+@pass_settings
+def user_add(settings: Settings, name: str, role: str, email: str | None, partner: str | None) -> None:
+    """Register a user (the first user of a new database must be an admin)."""
+    added = settings.app().add_user(name, role, email=email, partner=partner)
+    click.echo(f"added {added['name']} as {added['role']}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def user_list(settings: Settings, as_json: bool) -> None:
+    rows = settings.app().users()
+    emit_json(rows) if as_json else emit_table(rows, ("name", "role", "partner", "email"))
+
+
+@cli.group()
+def board() -> None:
+    """Boards that review benefits (Resource Control, Executive, Performance)."""
+
+
+@board.command("add")
+@click.argument("name")
+@click.option("--partner", required=True, metavar="ORG")
+@click.option("--meets", required=True, metavar="RRULE", help="RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=1TU")
+@click.option("--secretary", required=True, metavar="USER")
+@pass_settings
+def board_add(settings: Settings, name: str, partner: str, meets: str, secretary: str) -> None:
+    added = settings.app().add_board(name, partner, meets, secretary)
+    click.echo(f"added board {added['name']} ({added['partner']}), meets {added['meets']}")
+
+
+@board.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def board_list(settings: Settings, as_json: bool) -> None:
+    rows = settings.app().boards()
+    emit_json(rows) if as_json else emit_table(rows, ("name", "partner", "meets", "secretary"))
+
+
+# -- definitions ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def definition() -> None:
+    """Lifecycle definitions (YAML data: stages, transitions, gates)."""
+
+
+@definition.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def definition_list(settings: Settings, as_json: bool) -> None:
+    rows = settings.app().definitions()
+    emit_json(rows) if as_json else emit_table(rows, ("name", "version", "source", "title"))
+
+
+@definition.command("show")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True)
+def definition_show(name: str, fmt: str) -> None:
+    from workflow import definition as definitions
+    from workflow.diagram import definition_json, definition_mermaid, definition_text
+
+    found = definitions.find(name)
+    if fmt == "json":
+        emit_json(definition_json(found))
+    else:
+        click.echo(definition_mermaid(found) if fmt == "mermaid" else definition_text(found))
+
+
+@definition.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+def definition_validate(file: str) -> None:
+    """Exit 0 if FILE is a valid definition, 2 with every problem and its line if not."""
+    from pathlib import Path
+
+    from workflow.definition import load_file
+
+    found = load_file(Path(file))
+    click.echo(f"{file}: valid ({found.name} v{found.version}: {len(found.stages)} stages, {len(found.transitions)} transitions)")
+
+
+# -- collaborations ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--title", required=True)
+@click.option("--objective")
+@click.option("--public-benefit")
+@click.option("--definition", "definition_name", default="police-collaboration", show_default=True)
+@click.option("--origin", type=click.Choice(["programme", "operational"]), default="programme", show_default=True,
+              help="operational: started outside the formal change process, registered so that it is sighted.")
+@click.option("--manager", metavar="USER", help="The programme manager (default: the acting user).")
+@click.option("--on", type=DATE, help="The date it was registered (default today).")
+@pass_settings
+def new(settings: Settings, key: str, title: str, objective: str | None, public_benefit: str | None,
+        definition_name: str, origin: str, manager: str | None, on: date | None) -> None:
+    """Register a collaboration; it starts at the definition's first stage."""
+    made = settings.app().new(key, title, objective=objective, public_benefit=public_benefit,
+                              definition=definition_name, origin=origin, manager=manager, on=on)
+    click.echo(f"registered {made['key']} at {made['stage']} ({made['definition']} v{made['version']})")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--title")
+@click.option("--objective")
+@click.option("--public-benefit")
+@click.option("--rationale", help="s.23HA: the existing agreements considered and why this serves efficiency or effectiveness.")
+@pass_settings
+def update(settings: Settings, key: str, **fields: str | None) -> None:
+    """Change a collaboration's title, objective, public-benefit statement or rationale."""
+    result = settings.app().update(key, **fields, **observed(settings, key))
+    click.echo(f"{key}: updated {', '.join(result['changed'])}" if result["changed"] else f"{key}: nothing changed")
+
+
+@cli.group()
+def partner() -> None:
+    """Partners of a collaboration (forces and other bodies)."""
+
+
+@partner.command("add")
+@click.argument("key")
+@click.argument("org")
+@click.option("--kind", type=click.Choice(["police", "fire", "ambulance", "local-authority", "other"]))
+@click.option("--risk-appetite", type=click.Choice(["averse", "minimal", "cautious", "open", "eager"]))
+@click.option("--cost-share", metavar="PERCENT")
+@pass_settings
+def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_appetite: str | None, cost_share: str | None) -> None:
+    """Record a partner, or change the facts of one already recorded."""
+    p = settings.app().add_partner(key, org, kind=kind, risk_appetite=risk_appetite, cost_share=cost_share, **observed(settings, key))
+    click.echo(f"{key}: {p['name']} ({p['kind']}), risk appetite {p['risk_appetite'] or '-'}, cost share {p['cost_share'] if p['cost_share'] is not None else '-'}%")
+
+
+@cli.command("list")
+@click.option("--stage")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def list_(settings: Settings, stage: str | None, as_json: bool) -> None:
+    """Every collaboration, with its stage."""
+    rows = settings.app().list(stage)
+    emit_json(rows) if as_json else emit_table(rows, ("key", "stage", "since", "origin", "manager", "title"))
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def show(settings: Settings, key: str, as_json: bool) -> None:
+    """One collaboration: purpose, partners, artefacts, approvals and benefits."""
+    shown = settings.app().show(key)
+    emit_json(shown) if as_json else click.echo(collaboration_text(shown))
+
+
+def collaboration_text(c: dict[str, Any]) -> str:
+    lines = [
+        f"{c['key']}: {c['title']}",
+        f"  stage       {c['stage']} since {c['since']} ({c['definition']} v{c['definition_version']})"
+        + (f", held from {c['held_from']}" if c["held_from"] else ""),
+        f"  origin      {c['origin']}; programme manager {c['manager']}",
+        f"  objective   {c['objective'] or '-'}",
+        f"  public benefit  {c['public_benefit'] or '-'}",
+        f"  rationale   {c['rationale'] or '-'}",
+    ]
+    if c["pir_due"]:
+        lines.append(f"  closed      {c['closed_on']}; PIR due {c['pir_due']}")
+    lines.append("  partners")
+    for p in c["partners"] or [{"name": "(none)", "kind": "", "risk_appetite": None, "cost_share": None}]:
+        share = f"{p['cost_share']:g}%" if p["cost_share"] is not None else "-"
+        lines.append(f"    {p['name']:<32} {p['kind']:<16} appetite {p['risk_appetite'] or '-':<9} share {share}")
+    lines.append("  artefacts")
+    lines += [f"    {a['kind']:<32} {a['ref']} ({a['on']})" for a in c["artefacts"]] or ["    (none)"]
+    lines.append("  approvals")
+    lines += [f"    {a['gate']:<10} {a['partner']} {a['role']} ({a['on']})" for a in c["approvals"]] or ["    (none)"]
+    lines.append("  benefits")
+    lines += [
+        f"    {b['id']:<5} {b['category']:<14} {b['status']:<9} {b['title']}" + (" [dis-benefit]" if b.get("dis_benefit") else "")
+        for b in c["benefits"]
+    ] or ["    (none)"]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def check(settings: Settings, key: str, as_json: bool) -> None:
+    """What stands between this collaboration and each next stage."""
+    result = settings.app().check(key)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"{key} is at {result['stage']}")
+    for move in result["transitions"]:
+        click.echo(f"  -> {move['to']}: {'ready' if move['ready'] else 'not ready'}")
+        for reason in move["unmet"]:
+            click.echo(f"     - {reason}")
+
+
+def _moved(result: dict[str, Any]) -> None:
+    click.echo(f"{result['key']}: {result['from']} -> {result['to']} (effective {result['on']})")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--to", "to", metavar="STAGE", help="Needed only where more than one stage follows.")
+@click.option("--on", type=DATE, help="Effective date (default today).")
+@click.option("--reason")
+@pass_settings
+def advance(settings: Settings, key: str, to: str | None, on: date | None, reason: str | None) -> None:
+    """Pass the next gate; refused (exit 1) with every unmet requirement if it is not met."""
+    _moved(settings.app().advance(key, to=to, on=on, reason=reason, **observed(settings, key)))
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--reason", required=True)
+@click.option("--on", type=DATE)
+@pass_settings
+def hold(settings: Settings, key: str, reason: str, on: date | None) -> None:
+    """Pause a collaboration (resume returns it to the same stage)."""
+    _moved(settings.app().hold(key, reason=reason, on=on, **observed(settings, key)))
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--reason")
+@click.option("--on", type=DATE)
+@pass_settings
+def resume(settings: Settings, key: str, reason: str | None, on: date | None) -> None:
+    """Return a paused collaboration to the stage it was held from."""
+    _moved(settings.app().resume(key, reason=reason, on=on, **observed(settings, key)))
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--reason", required=True)
+@click.option("--on", type=DATE)
+@pass_settings
+def withdraw(settings: Settings, key: str, reason: str, on: date | None) -> None:
+    """Abandon a collaboration (a chief officer or PCC of a partner)."""
+    _moved(settings.app().withdraw(key, reason=reason, on=on, **observed(settings, key)))
+
+
+@cli.group()
+def artefact() -> None:
+    """Documents a gate needs (PID, agreement, reports)."""
+
+
+@artefact.command("add")
+@click.argument("key")
+@click.argument("kind")
+@click.option("--ref", required=True, help="Where the document is (a reference, path or URL).")
+@click.option("--on", type=DATE)
+@pass_settings
+def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | None) -> None:
+    added = settings.app().add_artefact(key, kind, ref, on=on, **observed(settings, key))
+    click.echo(f"{key}: artefact {added['kind']} recorded ({added['ref']}, {added['on']})")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--gate", required=True)
+@click.option("--on", type=DATE)
+@pass_settings
+def approve(settings: Settings, key: str, gate: str, on: date | None) -> None:
+    """Approve a gate as the acting user's role for their force."""
+    done = settings.app().approve(key, gate, on=on, **observed(settings, key))
+    verb = "had already approved" if done["already"] else "approved"
+    click.echo(f"{key}: {done['partner']} {done['role']} {verb} the {done['gate']} gate ({done['on']})")
+
+
+# -- benefits ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def benefit() -> None:
+    """The benefits register: profiles, plans, measurements, handover."""
+
+
+@benefit.command("add")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.option("--title", required=True)
+@click.option("--category", required=True, type=click.Choice(["economic", "efficiency", "effectiveness"]))
+@click.option("--measure")
+@click.option("--baseline", type=float)
+@click.option("--target", type=float)
+@click.option("--by", type=DATE, help="Target date.")
+@click.option("--owner", metavar="USER")
+@click.option("--board", metavar="BOARD")
+@click.option("--unit", default="")
+@click.option("--dis-benefit", is_flag=True, help="A negative consequence, tracked the same way and shown apart.")
+@click.option("--on", type=DATE, help="When it was identified (default today); its realisation starts here.")
+@pass_settings
+def benefit_add(settings: Settings, key: str, benefit_id: str, title: str, category: str, measure: str | None,
+                baseline: float | None, target: float | None, by: date | None, owner: str | None, board: str | None,
+                unit: str, dis_benefit: bool, on: date | None) -> None:
+    """Identify a benefit; the delivery gate needs its profile complete."""
+    added = settings.app().add_benefit(
+        key, benefit_id, title=title, category=category, measure=measure, baseline=baseline, target=target, by=by,
+        owner=owner, board=board, unit=unit, dis_benefit=dis_benefit, on=on, **observed(settings, key))
+    click.echo(f"{key}: benefit {added['id']} ({added['category']}) {added['title']}")
+
+
+@benefit.command("update")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.option("--title")
+@click.option("--measure")
+@click.option("--unit")
+@click.option("--baseline", type=float)
+@click.option("--target", type=float)
+@click.option("--by", type=DATE, help="Target date.")
+@click.option("--owner", metavar="USER")
+@click.option("--board", metavar="BOARD")
+@pass_settings
+def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any) -> None:
+    """Complete or correct a benefit's profile."""
+    result = settings.app().update_benefit(key, benefit_id, **fields, **observed(settings, key))
+    changed = ", ".join(result["changed"]) or "nothing"
+    click.echo(f"{key}: benefit {benefit_id}: updated {changed}")
+
+
+# -- history ----------------------------------------------------------------------------------------
+
+HISTORY_FIELDS = ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage", "to_stage",
+                  "reason", "payload", "hash", "prev_hash")
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.option("--all", "every", is_flag=True, help="Across every collaboration (and user and board changes).")
+@click.option("--since", type=DATE, help="Events effective on or after this date.")
+@click.option("--actor", metavar="NAME")
+@click.option("--action", metavar="NAME", help="e.g. advance, approved, benefit-added")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True)
+@pass_settings
+def history(settings: Settings, key: str | None, every: bool, since: date | None, actor: str | None,
+            action: str | None, as_json: bool, as_csv: bool) -> None:
+    """The history of a collaboration (or --all), oldest first."""
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    if bool(key) == every:
+        raise click.UsageError("give a collaboration KEY or --all")
+    rows = settings.app().history(key, since=since, actor=actor, action=action)
+    if as_json:
+        emit_json(rows)
+    elif as_csv:
+        emit_csv(rows, HISTORY_FIELDS)
+    else:
+        for r in rows:
+            move = f" {r['from_stage'] or ''}->{r['to_stage']}" if r["to_stage"] else ""
+            why = f" ({r['reason']})" if r["reason"] else ""
+            click.echo(f"{r['seq']:>6}  {r['effective_on']}  {r['actor']:<16} {r['action']}{move}{why}")
+
+
+@cli.group()
+def audit() -> None:
+    """Check the tamper-evident history."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def audit_verify(settings: Settings, as_json: bool) -> None:
+    """Recompute the hash chain; exit 3 naming the first event that does not match."""
+    result = settings.app().verify()
+    if as_json:
+        emit_json(result.as_dict())
+    elif result.ok:
+        click.echo(f"history verified: {result.events} events, head {result.head}")
+    else:
+        click.echo(f"history does NOT verify: {result.problem}", err=True)
+    if not result.ok:
+        sys.exit(3)
+
+
+def main() -> None:
+    cli(prog_name="collab")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Who may do what (domain.md's People): one table, checked by every use case."""
+
+from __future__ import annotations
+
+from workflow.errors import Refused
+
+ROLES = ("admin", "programme-manager", "chief-officer", "pcc", "benefit-owner", "board-secretary", "auditor")
+EVERYONE_BUT_AUDITORS = frozenset(ROLES) - {"auditor"}
+
+MAY: dict[str, frozenset[str]] = {
+    "register users": frozenset({"admin"}),
+    "register boards": frozenset({"admin"}),
+    "register a collaboration": frozenset({"programme-manager"}),
+    "change a collaboration": frozenset({"programme-manager"}),
+    "advance a collaboration": frozenset({"programme-manager"}),
+    "approve a gate": frozenset({"chief-officer", "pcc"}),
+    "withdraw a collaboration": frozenset({"chief-officer", "pcc"}),
+    "retire a benefit": frozenset({"chief-officer"}),
+    "record a lesson": EVERYONE_BUT_AUDITORS,
+}
+
+
+def require(actor_name: str, role: str, doing: str) -> None:
+    allowed = MAY[doing]
+    if role not in allowed:
+        needed = " or ".join(sorted(allowed))
+        raise Refused(f"{actor_name} is {_article(role)} {role}; to {doing} needs the role {needed}")
+
+
+def _article(role: str) -> str:
+    return "an" if role[0] in "aeiou" else "a"
