@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh database per test on SQLite, and on PostgreSQL when COLLAB_TEST_DATABASE_URL is set.
+
+PostgreSQL tests each get their own schema (search_path in the URL), so the CLI
+subprocesses of a test see exactly that test's data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+PG_URL = os.environ.get("COLLAB_TEST_DATABASE_URL")
+COLLAB = str(Path(sys.executable).with_name("collab"))
+
+
+def _pg_schema_url(schema: str) -> str:
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database target (path or URL) with the schema created, empty."""
+    from workflow.db import engine_for, upgrade
+
+    if request.param == "sqlite":
+        target = str(tmp_path / "collab.db")
+        upgrade(engine_for(target))
+        yield target
+        engine_for(target).dispose()
+        return
+    if not PG_URL:
+        pytest.skip("COLLAB_TEST_DATABASE_URL is not set (CI sets it)")
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    target = _pg_schema_url(schema)
+    upgrade(engine_for(target))
+    yield target
+    engine_for(target).dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+def collab(db: str, *args: str, actor: str | None = None, env: dict[str, str] | None = None,
+           check: int | None = None) -> Result:
+    """Run the real `collab` command in a subprocess."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
+    environ.update({"COLLAB_DB": db, **(env or {})})
+    if actor:
+        environ["COLLAB_USER"] = actor
+    done = subprocess.run([COLLAB, *args], capture_output=True, text=True, env=environ, timeout=120)
+    result = Result(done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    if check is not None:
+        assert result.code == check, f"exit {result.code}, expected {check}\nstdout: {result.out}\nstderr: {result.err}"
+    return result

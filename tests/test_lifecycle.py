@@ -1,0 +1,159 @@
+"""The engine drives a collaboration through the default definition's gates (service API, both databases)."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from builders import DC, DORSET, people, ready_for_delivery, scoped
+from workflow import definition
+from workflow.errors import BadInput, Conflict, Refused
+from workflow.service import Collab
+
+
+@pytest.fixture
+def app(db: str) -> Collab:
+    people(db)
+    return Collab.open(db, "pm")
+
+
+def test_refused_advance_lists_every_unmet_requirement_and_changes_nothing(app: Collab, db: str) -> None:
+    app.new("SA", "Strategic Alliance")
+    before = (app.show("SA"), app.history("SA"), app.verify().head)
+    with pytest.raises(Refused) as refused:
+        app.advance("SA")
+    assert refused.value.reasons == [
+        "no objective recorded (collab update SA --objective TEXT)",
+        "no public-benefit statement recorded (collab update SA --public-benefit TEXT)",
+        "0 partner(s) recorded; at least 2 needed (collab partner add SA ORG)",
+        "no s.23HA rationale recorded: name the existing agreements considered and why this serves "
+        "efficiency or effectiveness (collab update SA --rationale TEXT)",
+        "0 benefit(s) identified; at least 1 needed (collab benefit add)",
+        "0 non-financial benefit(s) identified; at least 1 needed (a benefit of category effectiveness)",
+    ]
+    assert (app.show("SA"), app.history("SA"), app.verify().head) == before
+
+
+def test_each_gate_passes_once_met(app: Collab, db: str) -> None:
+    ready_for_delivery(db)
+    assert app.show("SA")["stage"] == "pid"
+    assert app.advance("SA")["to"] == "delivery"
+    assert [e["to_stage"] for e in app.history("SA") if e["action"] == "advance"] == ["pid", "delivery"]
+
+
+def test_delivery_gate_refusal_names_the_missing_pcc(app: Collab, db: str) -> None:
+    scoped(db).advance("SA")
+    with pytest.raises(Refused) as refused:
+        app.advance("SA")
+    assert "Dorset Police PCC has not approved the delivery gate" in refused.value.reasons
+    assert "artefact 'collaboration-agreement' not recorded (collab artefact add SA collaboration-agreement --ref TEXT)" in refused.value.reasons
+
+
+def test_check_shows_what_is_met_for_each_next_stage(app: Collab, db: str) -> None:
+    ready_for_delivery(db)
+    result = app.check("SA")
+    assert result["stage"] == "pid"
+    assert result["transitions"] == [{"to": "delivery", "trigger": "advance", "ready": True, "unmet": []}]
+
+
+def test_hold_resumes_to_the_stage_it_was_held_from(app: Collab, db: str) -> None:
+    scoped(db).advance("SA")
+    assert app.hold("SA", reason="budget review")["to"] == "on-hold"
+    with pytest.raises(Refused):
+        app.advance("SA")
+    assert app.resume("SA")["to"] == "pid"
+    assert app.show("SA")["held_from"] is None
+
+
+def test_only_a_partners_chief_officer_or_pcc_withdraws(app: Collab, db: str) -> None:
+    scoped(db)
+    with pytest.raises(Refused, match="to withdraw a collaboration needs the role chief-officer or pcc"):
+        app.withdraw("SA", reason="no longer needed")
+    Collab.open(db, "root").add_user("cc.avon", "chief-officer", partner="Avon and Somerset Police")
+    with pytest.raises(Refused, match="only a chief officer or PCC of a partner"):
+        Collab.open(db, "cc.avon").withdraw("SA", reason="not ours")
+    assert Collab.open(db, "pcc.do").withdraw("SA", reason="not in the public interest")["to"] == "withdrawn"
+    with pytest.raises(Refused, match="withdrawn is a final stage"):
+        app.advance("SA")
+
+
+def test_approval_is_for_the_approvers_own_force_and_role(app: Collab, db: str) -> None:
+    scoped(db).advance("SA")
+    assert Collab.open(db, "pcc.dc").approve("SA", "delivery")["partner"] == DC
+    again = Collab.open(db, "pcc.dc").approve("SA", "delivery")
+    assert again["already"] is True
+    with pytest.raises(Refused, match="the pid gate asks no approval of a pcc"):
+        Collab.open(db, "pcc.dc").approve("SA", "pid")
+    with pytest.raises(BadInput, match="unknown gate 'delivry'"):
+        Collab.open(db, "pcc.dc").approve("SA", "delivry")
+
+
+def test_roles_are_enforced_and_refusals_name_the_role(app: Collab, db: str) -> None:
+    scoped(db)
+    with pytest.raises(Refused, match="audit is an auditor; to change a collaboration needs the role programme-manager"):
+        Collab.open(db, "audit").update("SA", title="x")
+    with pytest.raises(Refused, match="to register users needs the role admin"):
+        app.add_user("eve", "admin")
+    with pytest.raises(BadInput, match="name the acting user"):
+        Collab.open(db).list()
+    with pytest.raises(BadInput, match="unknown user 'nobody'"):
+        Collab.open(db, "nobody").list()
+    assert Collab.open(db, "audit").show("SA")["key"] == "SA"
+
+
+def test_first_user_must_be_admin(db: str) -> None:
+    with pytest.raises(Refused, match="the first user must be an admin"):
+        Collab.open(db).add_user("pm", "programme-manager")
+    Collab.open(db).add_user("root", "admin")
+    with pytest.raises(BadInput, match="name the acting user"):
+        Collab.open(db).add_user("second", "admin")
+
+
+def test_stale_expected_version_is_a_conflict_and_changes_nothing(app: Collab, db: str) -> None:
+    scoped(db)
+    seen = app.version_of("SA")
+    app.update("SA", title="Renamed")
+    with pytest.raises(Conflict):
+        app.update("SA", title="Lost update", expected_version=seen)
+    assert app.show("SA")["title"] == "Renamed"
+
+
+def test_effective_dates_cannot_be_in_the_future_or_before_the_stage(app: Collab, db: str) -> None:
+    scoped(db)
+    with pytest.raises(BadInput, match="cannot take effect in the future"):
+        app.advance("SA", on=date(2999, 1, 1))
+    app.advance("SA", on=date(2020, 1, 1))
+    with pytest.raises(BadInput, match="before SA entered pid on 2020-01-01"):
+        app.hold("SA", reason="x", on=date(2019, 12, 31))
+
+
+def test_closure_schedules_the_pir_six_months_on(app: Collab, db: str) -> None:
+    ready_for_delivery(db)
+    app.advance("SA", on=date(2024, 1, 10))
+    for code in ("B1", "B2"):
+        from sqlalchemy import text  # noqa: PLC0415 - a handover row written directly until issue 3's use case
+        with app.uow.write() as session:
+            session.execute(text(
+                "INSERT INTO handovers (benefit_id, business_area, to_user_id, status, proposed_on) "
+                "SELECT b.id, 'Finance', u.id, 'proposed', '2024-01-11' FROM benefits b, users u "
+                f"WHERE b.code = '{code}' AND u.name = 'owner'"))
+    app.advance("SA", on=date(2024, 8, 31))
+    shown = app.show("SA")
+    assert (shown["stage"], shown["closed_on"], shown["pir_due"]) == ("closure", "2024-08-31", "2025-02-28")
+
+
+def test_a_collaboration_stays_on_the_definition_version_it_started_with(app: Collab, db: str, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    scoped(db)
+    folder = tmp_path / "defs"
+    folder.mkdir()
+    original = Path(definition.builtin_files()["police-collaboration"]).read_text()
+    changed = original.replace("partners: {at_least: 2}", "partners: {at_least: 3}")
+    (folder / "police-collaboration.yaml").write_text(changed)
+    monkeypatch.setattr(definition, "builtin_files", lambda: {"police-collaboration": folder / "police-collaboration.yaml"})
+    with pytest.raises(BadInput, match="give the changed file a new version number"):
+        app.new("SB", "Second")
+    (folder / "police-collaboration.yaml").write_text(changed.replace("version: 1", "version: 2"))
+    assert app.new("SB", "Second")["version"] == 2
+    assert app.advance("SA")["to"] == "pid"  # SA keeps version 1: two partners are enough
+    assert {(d["name"], d["version"]) for d in app.definitions()} == {("police-collaboration", 1), ("police-collaboration", 2)}
