@@ -1,0 +1,251 @@
+"""Render reminder notifications from jinja2 templates.
+
+Each notification kind has three templates in ``templates/``: ``KIND.subject.txt``
+(one line), ``KIND.txt`` (the plain-text part) and ``KIND.html`` (the HTML part).
+What a kind's templates may refer to is a fixed contract (:data:`KINDS`), checked
+when the templates are loaded, so that a typo in a template fails at start-up
+rather than in the middle of a reminder run.
+
+The environment is sandboxed (templates are data that operators may edit) and
+strict: an undefined name or attribute is an error, never an empty string.
+HTML templates are autoescaped; text templates are not.
+
+This module is a pure adapter: it imports neither SQLAlchemy nor ``workflow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+
+__all__ = [
+    "KINDS",
+    "PARTS",
+    "Rendered",
+    "TemplateError",
+    "Templates",
+    "load_templates",
+    "format_date",
+    "format_number",
+    "format_quantity",
+    "format_time",
+]
+
+#: kind -> the top-level variable names its templates may use (and that the caller passes).
+KINDS: Mapping[str, frozenset[str]] = {
+    "agenda": frozenset({"board", "recipient", "meeting", "collaborations"}),
+    "measurement-request": frozenset({"recipient", "board", "meeting", "collaboration", "benefit"}),
+    "escalation": frozenset({"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"}),
+    "pir-reminder": frozenset({"recipient", "collaboration", "closed_on", "pir_due", "overdue"}),
+}
+
+#: part -> file-name suffix of that part's template.
+PARTS: Mapping[str, str] = {"subject": ".subject.txt", "text": ".txt", "html": ".html"}
+
+DEFAULT_DIRECTORY = Path(__file__).parent / "templates"
+DISPLAY_ZONE = ZoneInfo("Europe/London")
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+class TemplateError(Exception):
+    """A template is missing, malformed, breaks the variable contract or failed to render."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _local(value: date) -> date:
+    """An aware datetime shown in UK time; a naive one or a date as given."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(DISPLAY_ZONE)
+    return value
+
+
+def format_date(value: date) -> str:
+    """``date(2027, 1, 5)`` -> ``'Tue 5 January 2027'`` (independent of the process locale)."""
+    if not isinstance(value, date):
+        raise TypeError(f"date filter expects a date or datetime, got {type(value).__name__}")
+    value = _local(value)
+    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def format_time(value: datetime) -> str:
+    """``datetime(2027, 1, 5, 14, 0)`` -> ``'14:00'`` (aware datetimes in UK time)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"time filter expects a datetime, got {type(value).__name__}")
+    return f"{_local(value):%H:%M}"
+
+
+def format_number(value: int | float | Decimal, places: int = 2) -> str:
+    """Thousands separators, at most ``places`` decimals, no trailing zeros.
+
+    ``1234567`` -> ``'1,234,567'``, ``1234.0`` -> ``'1,234'``, ``0.125`` -> ``'0.13'``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise TypeError(f"number filter expects a number, got {type(value).__name__}")
+    if isinstance(value, int):
+        return f"{value:,}"
+    text = f"{value:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_quantity(value: int | float | Decimal, unit: str = "", places: int = 2) -> str:
+    """A number with its unit: ``'82%'``, ``'£12,500'``, ``'1,250 hours'``."""
+    number = format_number(value, places)
+    unit = (unit or "").strip()
+    if not unit:
+        return number
+    if unit == "%":
+        return f"{number}%"
+    if unit in {"£", "GBP"}:
+        return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
+    return f"{number} {unit}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith(".html")
+
+
+def _environment(directory: Path) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = format_date
+    env.filters["time"] = format_time
+    env.filters["number"] = format_number
+    env.filters["quantity"] = format_quantity
+    return env
+
+
+def _undeclared(env: SandboxedEnvironment, directory: Path, name: str, seen: set[str]) -> dict[str, set[str]]:
+    """Undeclared top-level names of template `name` and of what it includes/extends/imports.
+
+    Returns file name -> its undeclared names, so an error can name the file at fault.
+    Raises TemplateError for a missing file, a syntax error or a dynamic template reference.
+    """
+    if name in seen:
+        return {}
+    seen.add(name)
+    path = directory / name
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        raise TemplateError(f"{name}: template outside the template directory {directory}") from None
+    if not path.is_file():
+        raise TemplateError(f"{name}: template file missing from {directory}")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{name}: cannot read template: {exc}") from exc
+    try:
+        ast = env.parse(source, name, str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{name}, line {exc.lineno}: syntax error: {exc.message}") from exc
+    found = {name: set(meta.find_undeclared_variables(ast))}
+    for referenced in meta.find_referenced_templates(ast):
+        if referenced is None:
+            raise TemplateError(f"{name}: includes, extends or imports a template chosen at render time; only literal template names can be checked")
+        for other, names in _undeclared(env, directory, referenced, seen).items():
+            found.setdefault(other, set()).update(names)
+    return found
+
+
+class Templates:
+    """The loaded, checked templates of every kind. Build with :func:`load_templates`."""
+
+    def __init__(self, env: SandboxedEnvironment, templates: Mapping[str, Mapping[str, jinja2.Template]]):
+        self._env = env
+        self._templates = templates
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._templates)
+
+    def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
+        allowed = KINDS.get(kind)
+        if allowed is None or kind not in self._templates:
+            raise TemplateError(f"unknown notification kind '{kind}' (known: {', '.join(sorted(KINDS))})")
+        given = set(context)
+        missing = sorted(allowed - given)
+        unexpected = sorted(given - allowed)
+        if missing or unexpected:
+            problems = []
+            if missing:
+                problems.append("missing " + ", ".join(f"'{n}'" for n in missing))
+            if unexpected:
+                problems.append("unexpected " + ", ".join(f"'{n}'" for n in unexpected))
+            raise TemplateError(
+                f"{kind}: context does not match the contract: {'; '.join(problems)} "
+                f"(expected: {', '.join(sorted(allowed))})"
+            )
+        parts: dict[str, str] = {}
+        for part, template in self._templates[kind].items():
+            try:
+                parts[part] = template.render(dict(context))
+            except jinja2.TemplateError as exc:
+                # UndefinedError (a missing attribute), SecurityError (sandbox), ...
+                raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                # a filter given the wrong type of value, and the like
+                raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc
+        subject = " ".join(parts["subject"].split())
+        if not subject:
+            raise TemplateError(f"{kind}{PARTS['subject']}: rendered an empty subject")
+        return Rendered(subject=subject, text=parts["text"], html=parts["html"])
+
+
+def load_templates(directory: Path | None = None) -> Templates:
+    """Load, parse and check every template of every kind; raise TemplateError on the first fault."""
+    directory = Path(directory) if directory is not None else DEFAULT_DIRECTORY
+    if not directory.is_dir():
+        raise TemplateError(f"template directory {directory} does not exist")
+    env = _environment(directory)
+    templates: dict[str, dict[str, jinja2.Template]] = {}
+    for kind, allowed in KINDS.items():
+        templates[kind] = {}
+        for part, suffix in PARTS.items():
+            name = kind + suffix
+            for filename, names in _undeclared(env, directory, name, set()).items():
+                unknown = sorted(names - allowed)
+                if unknown:
+                    where = filename if filename == name else f"{filename} (used by {name})"
+                    listed = ", ".join(f"'{n}'" for n in unknown)
+                    noun = "variable" if len(unknown) == 1 else "variables"
+                    raise TemplateError(f"{where}: unknown {noun} {listed} (allowed: {', '.join(sorted(allowed))})")
+            try:
+                templates[kind][part] = env.get_template(name)
+            except jinja2.TemplateError as exc:  # pragma: no cover - parsed just above
+                raise TemplateError(f"{name}: {exc}") from exc
+    return Templates(env, templates)
