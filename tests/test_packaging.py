@@ -1,0 +1,69 @@
+"""Start-up stays light, migrations match the models, and the demo runs end to end."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from conftest import collab
+from workflow import db as database
+from workflow.service import Collab
+
+PROBE = """
+import sys
+sys.argv = ["collab", {arg!r}]
+import cli
+try:
+    cli.main()
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("sqlalchemy", "transitions", "jinja2", "alembic", "yaml") if m in sys.modules)
+print("HEAVY:", ",".join(heavy))
+"""
+
+
+def test_help_and_version_import_nothing_heavy() -> None:
+    for arg in ("--help", "--version"):
+        out = subprocess.run([sys.executable, "-c", PROBE.format(arg=arg)], capture_output=True, text=True, check=True).stdout
+        assert out.strip().splitlines()[-1] == "HEAVY:", out
+
+
+def test_schema_revision_is_alembics_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == database.SCHEMA_REVISION
+
+
+def test_migrations_create_what_the_models_declare(db: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from workflow.model import Base
+
+    with database.engine_for(db).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_demo_walks_the_strategic_alliance(tmp_path: Path) -> None:
+    target = tmp_path / "demo.db"
+    result = collab(str(tmp_path / "unused.db"), "demo", "--db", str(target), check=0)
+    assert "refused (exit 1):" in result.out
+    assert "- Dorset Police PCC has not approved the delivery gate" in result.out
+    app = Collab.open(str(target), "auditor")
+    shown = app.show("SA")
+    assert [b["category"] for b in shown["benefits"]].count("effectiveness") == 5
+    assert {b["category"] for b in shown["benefits"]} == {"economic", "efficiency", "effectiveness"}
+    assert app.verify().ok
+    collab(str(tmp_path / "unused.db"), "demo", "--db", str(target), check=0)  # a second run replaces the first
+
+
+def test_demo_leaves_other_databases_alone(tmp_path: Path) -> None:
+    precious = tmp_path / "precious.db"
+    collab(str(precious), "init", check=0)
+    collab(str(precious), "user", "add", "root", "--role", "admin", check=0)
+    result = collab(str(precious), "demo", "--db", str(precious), check=2)
+    assert "is not an earlier demo" in result.err
+    assert Collab.open(str(precious), "root").users()[0]["name"] == "root"
