@@ -6,6 +6,7 @@ the same methods. Methods take and return plain values (str, date, dict).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -518,7 +519,9 @@ def _add_months(day: date, months: int) -> date:
     return day + relativedelta(months=months)
 
 
+@functools.lru_cache(maxsize=64)
 def _parse_stored(name: str, version: int, source: str) -> Definition:
+    """A stored version's text never changes, so it is parsed once per process, not once per use case."""
     return definitions.parse(source, f"{name} v{version} (stored)")
 
 
