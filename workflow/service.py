@@ -326,7 +326,7 @@ class Collab:
             day = self._effective(on, collaboration)
             subject = Subject(
                 state=collaboration.stage, held_from=collaboration.held_from, wanted=to,
-                facts=self._facts(session, collaboration, reason=reason, actor=actor),
+                facts=functools.partial(self._facts, session, collaboration, reason=reason, actor=actor),
             )
             before = collaboration.stage
             after = lifecycle(chosen).fire(trigger, subject)
