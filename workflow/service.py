@@ -14,8 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, definition as definitions, gates
 from workflow.clock import Clock
@@ -358,30 +358,17 @@ class Collab:
 
     def _facts(self, session: Session, collaboration: Collaboration, *, reason: str | None = None,
                actor: Actor | None = None) -> gates.GateFacts:
-        cid = collaboration.id
-        handovers = _current_handovers(session, [b.id for b in collaboration.benefits])
+        cid = {"cid": collaboration.id}
         return gates.GateFacts(
             key=collaboration.key,
             objective=collaboration.objective,
             public_benefit=collaboration.public_benefit,
             rationale=collaboration.rationale,
-            partners=tuple(gates.PartnerFacts(p.name, p.kind, p.risk_appetite, p.cost_share) for p in collaboration.partners),
-            artefacts=frozenset(session.scalars(select(Artefact.kind).where(Artefact.collaboration_id == cid))),
-            approvals=frozenset(
-                (row.gate, row.partner, row.role)
-                for row in session.execute(select(Approval.gate, Approval.partner, Approval.role).where(Approval.collaboration_id == cid))
-            ),
-            benefits=tuple(
-                gates.BenefitFacts(
-                    id=b.code, category=b.category, measure=b.measure, baseline=b.baseline, target=b.target,
-                    target_date=b.target_date, owner=b.owner.name if b.owner else None,
-                    board=b.board.name if b.board else None, retired=b.retired_on is not None,
-                    handover=handovers[b.id].status if b.id in handovers else None,
-                    handover_to=handovers[b.id].to_user.name if b.id in handovers else None,
-                )
-                for b in collaboration.benefits
-            ),
-            lessons=session.scalar(select(func.count()).select_from(Lesson).where(Lesson.collaboration_id == cid)) or 0,
+            partners=tuple(gates.PartnerFacts(*row) for row in session.execute(_PARTNER_FACTS, cid)),
+            artefacts=frozenset(session.scalars(_ARTEFACT_KINDS, cid)),
+            approvals=frozenset(tuple(row) for row in session.execute(_APPROVALS, cid)),
+            benefits=tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid)),
+            lessons=session.scalar(_LESSONS, cid) or 0,
             pir_due=collaboration.pir_due,
             reason=reason,
             actor_role=actor.role if actor else None,
@@ -501,6 +488,34 @@ class Collab:
             return {"key": key, "id": code, "changed": sorted(changes)}
 
 
+# The gate facts, read as plain columns (no ORM objects) by statements built once: every gated
+# move runs them, and building and loading entities cost more than the queries themselves.
+_CID = bindparam("cid")
+_PARTNER_FACTS = (
+    select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
+    .where(Partner.collaboration_id == _CID).order_by(Partner.id)
+)
+_ARTEFACT_KINDS = select(Artefact.kind).where(Artefact.collaboration_id == _CID)
+_APPROVALS = select(Approval.gate, Approval.partner, Approval.role).where(Approval.collaboration_id == _CID)
+_LESSONS = select(func.count()).select_from(Lesson).where(Lesson.collaboration_id == _CID)
+_owner, _handover, _handed_to = aliased(User), aliased(Handover), aliased(User)
+_current_handover = (  # a benefit's newest handover is its current one
+    select(func.max(Handover.id)).where(Handover.benefit_id == Benefit.id).correlate(Benefit).scalar_subquery()
+)
+_BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
+    select(
+        Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target, Benefit.target_date,
+        _owner.name, Board.name, Benefit.retired_on.is_not(None), _handover.status, _handed_to.name,
+    )
+    .outerjoin(_owner, _owner.id == Benefit.owner_id)
+    .outerjoin(Board, Board.id == Benefit.board_id)
+    .outerjoin(_handover, _handover.id == _current_handover)
+    .outerjoin(_handed_to, _handed_to.id == _handover.to_user_id)
+    .where(Benefit.collaboration_id == _CID)
+    .order_by(Benefit.id)
+)
+
+
 def _benefit(collaboration: Collaboration, code: str) -> Benefit:
     for benefit in collaboration.benefits:
         if benefit.code == code:
@@ -523,15 +538,6 @@ def _add_months(day: date, months: int) -> date:
 def _parse_stored(name: str, version: int, source: str) -> Definition:
     """A stored version's text never changes, so it is parsed once per process, not once per use case."""
     return definitions.parse(source, f"{name} v{version} (stored)")
-
-
-def _current_handovers(session: Session, benefit_ids: list[int]) -> dict[int, Handover]:
-    if not benefit_ids:
-        return {}
-    newest = (
-        select(func.max(Handover.id)).where(Handover.benefit_id.in_(benefit_ids)).group_by(Handover.benefit_id)
-    )
-    return {h.benefit_id: h for h in session.scalars(select(Handover).where(Handover.id.in_(newest)))}
 
 
 def _collaboration(session: Session, key: str) -> Collaboration:
