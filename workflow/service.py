@@ -66,7 +66,7 @@ class Collab:
             if doing is None and session.scalar(select(func.count()).select_from(User)) == 0:
                 return Actor("anonymous", "admin", None)
             raise BadInput("name the acting user with --as NAME (or COLLAB_USER)")
-        user = session.scalar(select(User).where(User.name == self.actor_name))
+        user = session.scalar(_USER_BY_NAME, {"name": self.actor_name})
         if user is None:
             raise BadInput(f"unknown user '{self.actor_name}' (collab user list shows who is registered)")
         if doing is not None:
@@ -488,6 +488,10 @@ class Collab:
             return {"key": key, "id": code, "changed": sorted(changes)}
 
 
+# Statements every use case runs, built once: building one costs about as much as running it.
+_USER_BY_NAME = select(User).where(User.name == bindparam("name"))
+_COLLABORATION_BY_KEY = select(Collaboration).where(Collaboration.key == bindparam("key"))
+
 # The gate facts, read as plain columns (no ORM objects) by statements built once: every gated
 # move runs them, and building and loading entities cost more than the queries themselves.
 _CID = bindparam("cid")
@@ -541,14 +545,14 @@ def _parse_stored(name: str, version: int, source: str) -> Definition:
 
 
 def _collaboration(session: Session, key: str) -> Collaboration:
-    found = session.scalar(select(Collaboration).where(Collaboration.key == key))
+    found = session.scalar(_COLLABORATION_BY_KEY, {"key": key})
     if found is None:
         raise BadInput(f"unknown collaboration '{key}' (collab list shows them)")
     return found
 
 
 def _user(session: Session, name: str) -> User:
-    found = session.scalar(select(User).where(User.name == name))
+    found = session.scalar(_USER_BY_NAME, {"name": name})
     if found is None:
         raise BadInput(f"unknown user '{name}' (collab user list shows who is registered)")
     return found
