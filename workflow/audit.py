@@ -103,10 +103,17 @@ class Verification:
 STREAM_BATCH = 5000
 
 
+_EVENTS = Event.__table__
+_STREAM = (
+    select(*(_EVENTS.c[name] for name in FIELDS), _EVENTS.c.hash)
+    .order_by(_EVENTS.c.seq)
+    .execution_options(yield_per=STREAM_BATCH)
+)
+
+
 def _stream(session: Session) -> Iterator[tuple[Any, ...]]:
-    columns = [getattr(Event, name) for name in FIELDS] + [Event.hash]
-    query = select(*columns).order_by(Event.seq).execution_options(yield_per=STREAM_BATCH)
-    yield from session.execute(query)
+    """Every event's fields and hash in order, in batches: plain rows through Core (the ORM adds ~4 us a row)."""
+    yield from session.connection().execute(_STREAM)
 
 
 def verify_rows(rows: Iterable[tuple[Any, ...]], recorded_head: tuple[int, str] | None) -> Verification:
