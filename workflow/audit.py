@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -43,14 +45,35 @@ def _plain(value: Any) -> Any:
 # What json.dumps(value, sort_keys=True, ...) builds on every call, built once (verify encodes a million of these).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
+# An event's canonical JSON always has the same keys in the same (sorted) order, so it is a template
+# whose slots take the values' JSON: "%s" per field, filled by _json_value, in sorted-name order.
+_SORTED = sorted(range(len(FIELDS)), key=FIELDS.__getitem__)
+_EVENT_TEMPLATE = "{" + ",".join(f'"{FIELDS[i]}":%s' for i in _SORTED) + "}"
+_in_sorted_order = itemgetter(*_SORTED)
+
+
+def _json_value(value: Any) -> str:
+    """A value as the canonical encoder writes it inside an object (str, int and None take the fast path)."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return encode_basestring(value)  # the escaping json uses with ensure_ascii=False
+    if type(value) is int:
+        return int.__repr__(value)
+    return _CANONICAL.encode(value)
+
+
+def event_json(values: Sequence[Any]) -> str:
+    """canonical_json of the event whose FIELDS, in order, are `values` (extra trailing items are ignored)."""
+    return _EVENT_TEMPLATE % tuple(map(_json_value, _in_sorted_order(values)))
+
 
 def event_hash(fields: dict[str, Any]) -> str:
-    return _digest({name: fields[name] for name in FIELDS})
+    return _digest([fields[name] for name in FIELDS])
 
 
-def _digest(event: dict[str, Any]) -> str:
-    """The hash of an event given as exactly its FIELDS."""
-    return hashlib.sha256(_CANONICAL.encode(event).encode()).hexdigest()
+def _digest(values: Sequence[Any]) -> str:
+    return hashlib.sha256(event_json(values).encode()).hexdigest()
 
 
 def append(
@@ -116,19 +139,20 @@ def _stream(session: Session) -> Iterator[tuple[Any, ...]]:
     yield from session.connection().execute(_STREAM)
 
 
+_SEQ, _PREV = FIELDS.index("seq"), FIELDS.index("prev_hash")
+
+
 def verify_rows(rows: Iterable[tuple[Any, ...]], recorded_head: tuple[int, str] | None) -> Verification:
     """Recompute the chain over rows ordered by seq; name the first row that does not match."""
     expected_prev, expected_seq, count = GENESIS, 1, 0
-    for row in rows:
-        fields = dict(zip(FIELDS, row))  # the row's last column, the stored hash, has no field name
-        stored_hash = row[-1]
-        seq = fields["seq"]
+    for row in rows:  # FIELDS in order, then the stored hash
+        seq, prev_hash, stored_hash = row[_SEQ], row[_PREV], row[-1]
         if seq != expected_seq:
             gap = f"event {expected_seq} is missing (the sequence jumps from {expected_seq - 1} to {seq})"
             return Verification(False, count, expected_seq, gap, expected_prev)
-        if fields["prev_hash"] != expected_prev:
+        if prev_hash != expected_prev:
             return Verification(False, count, seq, f"event {seq} does not follow event {seq - 1} (rows deleted, reordered or replaced)", expected_prev)
-        if _digest(fields) != stored_hash:
+        if _digest(row) != stored_hash:
             return Verification(False, count, seq, f"event {seq} does not match its hash (the row was edited)", expected_prev)
         expected_prev, expected_seq, count = stored_hash, seq + 1, count + 1
     if recorded_head is not None and recorded_head != (count, expected_prev):
