@@ -17,8 +17,9 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.model import ChainHead, Event
 
@@ -76,6 +77,13 @@ def _digest(values: Sequence[Any]) -> str:
     return hashlib.sha256(event_json(values).encode()).hexdigest()
 
 
+_EVENTS, _HEAD = Event.__table__, ChainHead.__table__
+# The append writes through Core, statements built once: it runs in every use case, and the ORM's
+# unit of work costs more than the two statements themselves.
+_INSERT_EVENT = insert(_EVENTS)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+
+
 def append(
     session: Session,
     *,
@@ -89,7 +97,11 @@ def append(
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
-    """Add the next event of the chain; the caller's write transaction already holds the writer lock."""
+    """Add the next event of the chain; the caller's write transaction already holds the writer lock.
+
+    The event and the new chain head are written at once, in the caller's transaction; the Event
+    returned is a record of that row, not an object the session tracks.
+    """
     head = session.get(ChainHead, 1)
     assert head is not None, "chain_head row is created by the first migration"
     fields: dict[str, Any] = {
@@ -105,10 +117,13 @@ def append(
         "payload": canonical_json(payload or {}),
         "prev_hash": head.hash,
     }
-    event = Event(**fields, hash=event_hash(fields))
-    session.add(event)
-    head.seq, head.hash = event.seq, event.hash
-    return event
+    digest = event_hash(fields)
+    connection = session.connection()
+    connection.execute(_INSERT_EVENT, {**fields, "hash": digest})
+    connection.execute(_MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
+    for name, value in (("seq", fields["seq"]), ("hash", digest)):
+        set_committed_value(head, name, value)  # the session's copy of the head follows, without a second UPDATE
+    return Event(**fields, hash=digest)
 
 
 @dataclass(frozen=True)
@@ -126,7 +141,6 @@ class Verification:
 STREAM_BATCH = 5000
 
 
-_EVENTS = Event.__table__
 _STREAM = (
     select(*(_EVENTS.c[name] for name in FIELDS), _EVENTS.c.hash)
     .order_by(_EVENTS.c.seq)
