@@ -50,3 +50,19 @@ def ready_for_delivery(db: str, key: str = "SA") -> Collab:
     for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
         Collab.open(db, approver).approve(key, "delivery")
     return pm
+
+
+def in_delivery(db: str, key: str = "SA") -> Collab:
+    pm = ready_for_delivery(db, key)
+    pm.advance(key, on=date(2020, 1, 6))
+    return pm
+
+
+def closed(db: str, key: str = "SA") -> Collab:
+    """A collaboration in closure, each benefit proposed to `owner2` of the Finance business area."""
+    pm = in_delivery(db, key)
+    for code in ("B1", "B2"):
+        pm.handover(key, code, business_area="Finance", to="owner2")
+    pm.advance(key, on=date(2023, 3, 31))
+    pm.add_artefact(key, "closure-report", "ref/closure")
+    return pm
