@@ -100,10 +100,10 @@ def _environment() -> jinja2.Environment:
 
 
 def to_html(report: Mapping[str, Any]) -> str:
-    as_of = date.fromisoformat(report["report"]["as_of"])
     if report["report"]["kind"] == "portfolio":
         bars = {row["key"]: charts.status_bar(row["benefits"], BAR_ORDER) for row in report["collaborations"]}
         return _environment().get_template("portfolio.html").render(r=report, bars=bars)
+    as_of = date.fromisoformat(report["report"]["as_of"])
     pictures = {
         "timeline": charts.timeline(report["stages"], report["approvals"], as_of),
         "benefits": {b["id"]: charts.realisation(b, as_of) for b in report["benefits"]},
@@ -118,7 +118,7 @@ def to_html(report: Mapping[str, Any]) -> str:
 SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "collaboration": {
         "collaboration": ("title", "stage", "since", "days_in_stage", "origin", "manager", "definition",
-                          "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due"),
+                          "definition_version", "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due"),
         "partner": ("name", "kind", "risk_appetite", "cost_share"),
         "artefact": ("kind", "ref", "on"),
         "stage": ("stage", "on", "until", "days", "by", "action", "reason"),
