@@ -660,6 +660,47 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
         sys.exit(3)
 
 
+# -- reports ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.option("--all", "every", is_flag=True, help="The portfolio: every collaboration.")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write it ('-' for stdout). Default: stdout for json and csv; "
+                   "KEY-report.html or portfolio-report.html here for html.")
+@pass_settings
+def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str | None) -> None:
+    """A report to open, print or attach: one collaboration (KEY) or the portfolio (--all).
+
+    Exit 3, after writing the report, if the history it verified does not match its chain.
+    """
+    if bool(key) == every:
+        raise click.UsageError("give a collaboration KEY or --all")
+    from pathlib import Path
+
+    from workflow.report_formats import render
+    from workflow.reports import collaboration_report, portfolio_report
+
+    facts = collaboration_report(settings.app(), key) if key else portfolio_report(settings.app())
+    text = render(facts, fmt)
+    if out is None and fmt == "html":
+        out = "portfolio-report.html" if every else f"{key}-report.html"
+    if out is None or out == "-":
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {out}: {error.strerror}", param_hint="--out") from None
+        click.echo(f"wrote {out}")
+    verified = facts["verification"]
+    if not verified["ok"]:
+        click.echo(f"history does NOT verify: {verified['problem']}", err=True)
+        sys.exit(3)
+
+
 def main() -> None:
     cli(prog_name="collab")
 

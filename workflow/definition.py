@@ -6,6 +6,7 @@ errors at once rather than stopping at the first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -127,8 +128,13 @@ def _names(value: Any) -> list[str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def parse(text: str, path: str = "<definition>") -> Definition:
-    """Parse and validate definition text; BadInput lists every problem with its line."""
+    """Parse and validate definition text; BadInput lists every problem with its line.
+
+    Cached: a Definition is immutable, and a report that checks the gates of every collaboration
+    would otherwise parse the same stored version once per collaboration.
+    """
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
