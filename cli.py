@@ -566,6 +566,19 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool
         sys.exit(5)
 
 
+@cli.command()
+@click.option("--every", type=click.FloatRange(min=0.1), default=60, show_default=True, metavar="SECONDS")
+@pass_settings
+def worker(settings: Settings, every: float) -> None:
+    """Run `remind` now and every SECONDS until SIGTERM or Ctrl-C (exit 0 once the current run finishes)."""
+    from workflow.reminders import Reminders
+    from workflow.worker import run
+
+    reminders = Reminders.from_env(settings.app(), settings.db)
+    reminders.authorise()
+    run(reminders, every, click.echo)
+
+
 def main() -> None:
     cli(prog_name="collab")
 
