@@ -20,7 +20,7 @@ from pathlib import Path
 import icalendar
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conftest import collab
 from notifications.render import DEFAULT_DIRECTORY
@@ -28,7 +28,8 @@ from scripted import as_of, close, in_delivery, measure
 from test_notifications import Collector, free_port
 from workflow.clock import LONDON
 from workflow.db import UnitOfWork, engine_for
-from workflow.model import Delivery
+from workflow.model import Delivery, User
+from workflow.reminders import demo_reminders
 from workflow.service import Collab
 
 SENDER = "collab@alliance.example"
@@ -210,6 +211,15 @@ def test_who_may_send_and_bad_input(db: str, mailbox: Mailbox) -> None:
     assert "COLLAB_SMTP must be HOST:PORT" in collab(db, "remind", actor="root", env={"COLLAB_SMTP": "mail"}, check=2).err
 
 
+def test_someone_without_an_email_address_is_reported_not_skipped_silently(db: str, mailbox: Mailbox) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    with UnitOfWork(engine_for(db)).write(history=False) as session:
+        session.execute(update(User).where(User.name == "owner2").values(email=None))
+    result = collab(db, "remind", "--at", "2026-09-29T09:00", actor="root", env=mailbox.env, check=0)
+    assert "not sent: measurement-request for owner2: no email address" in result.err
+    assert [to for to, _, _ in mailbox.take()] == ["owner@example.org", "sec@example.org"]
+
+
 def test_a_template_with_an_unknown_variable_is_rejected_at_load_not_at_send(db: str, mailbox: Mailbox, tmp_path: Path) -> None:
     in_delivery(db, date(2026, 9, 2))
     broken = tmp_path / "templates"
@@ -240,3 +250,31 @@ def test_without_smtp_messages_go_to_the_outbox_beside_the_database(tmp_path: Pa
     collab(db, "remind", "--at", "2026-09-29T09:00", actor="root", check=0)
     files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
     assert len(files) == 3 and files[0].startswith("agenda-board-1-2026-10-06-sec-")
+
+
+def test_demo_reminders_along_the_alliance_timeline(tmp_path: Path) -> None:
+    from workflow.demo import run
+
+    target = str(tmp_path / "demo.db")
+    run(target, lambda line: None)  # the alliance enters delivery on Mon 5 Jan 2015, no figures recorded
+    lines: list[str] = []
+    demo_reminders(target, lines.append, ["2015-01-07T09:00", "2015-01-28T09:00"])
+    # Dorset RCB (FREQ=MONTHLY;BYDAY=2WE) meets Wed 14 Jan 2015: agenda and B2's request on 7 Jan; B2's figure never
+    # comes, so it escalates on 28 Jan (14 + 14). D&C RCB (1TU) met on Tue 6 Jan, but its reminders were due on
+    # 30 Dec, before delivery: B1's first review is on Tue 3 Feb, announced on 27 Jan and still due on the 28th.
+    assert lines == [
+        "2015-01-07  $ collab --as admin remind --at 2015-01-07T09:00",
+        "  agenda               to sec.dorset-rcb@alliance.example: Benefit reviews for the Dorset Resource Control "
+        "Board meeting on Wed 14 January 2015",
+        "  measurement-request  to workforce.lead@alliance.example: Figure needed by Wed 14 January 2015: Officer and "
+        "staff hours released to the front line (SA)",
+        "2015-01-28  $ collab --as admin remind --at 2015-01-28T09:00",
+        "  agenda               to sec.dc-rcb@alliance.example: Benefit reviews for the D&C Resource Control Board "
+        "meeting on Tue 3 February 2015",
+        "  measurement-request  to finance.lead@alliance.example: Figure needed by Tue 3 February 2015: Cashable "
+        "savings from shared support services (SA)",
+        *[f"  escalation           to {to}@alliance.example: Review missed, 14 days overdue: Officer and staff hours "
+          "released to the front line (SA)" for to in ("cc.devon-cornwall", "cc.dorset", "pm.alliance")],
+    ]
+    assert len(list((tmp_path / "outbox").iterdir())) == 7
+    assert Collab.open(target, "auditor").verify().ok

@@ -84,9 +84,10 @@ def test_nothing_is_reviewed_before_delivery_or_once_withdrawn(db: str) -> None:
 
 
 def test_reviews_start_at_the_first_meeting_after_delivery(db: str) -> None:
-    # RCB has met since September, but SA enters delivery on 7 Oct, the day after a meeting: it owes
-    # nothing for 6 Oct, and its first review is on 3 Nov.
-    in_delivery(db, date(2026, 10, 7), registered=DELIVERY)
+    # RCB has met since September. SA enters delivery on Thu 1 Oct, after the 6 Oct meeting's reminders went
+    # out (29 Sep): it owes nothing for 6 Oct, and its first review is on 3 Nov (announced on 27 Oct).
+    in_delivery(db, date(2026, 10, 1), registered=DELIVERY)
+    assert reviews(db, "2026-10-02", within=0) == []
     assert reviews(db, "2026-10-08", within=0) == []
     assert reviews(db, "2026-10-27", within=0) == [("B1", "RCB", "2026-11-03", "due"), ("B2", "RCB", "2026-11-03", "due")]
 

@@ -46,7 +46,6 @@ from workflow.service import Actor, Collab, _board, _collaboration
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
-ESCALATIONS = ("escalation", "pir-escalation")
 
 
 @dataclass(frozen=True)
@@ -84,11 +83,7 @@ class Reminders:
         except ValueError as error:
             raise BadInput(str(error)) from None
         folder = environ.get("COLLAB_TEMPLATES", "").strip()
-        try:
-            templates = load_templates(Path(folder) if folder else None)
-        except TemplateError as error:
-            raise BadInput(f"notification templates: {error}") from None
-        return cls(app, channel=channel, templates=templates)
+        return cls(app, channel=channel, templates=_templates(Path(folder) if folder else None))
 
     def authorise(self) -> None:
         """Refuse (exit 1) a user who may not send reminders, before a worker starts waiting."""
@@ -114,7 +109,7 @@ class Reminders:
             occurrences, unreachable = _occurrences(session, today)
         backlog = self.log.backlog([o.entry for o in occurrences])
         pending = {e.key for e in backlog.pending}
-        templates = self.templates or load_templates()
+        templates = self.templates or _templates(None)
         outgoing = [self._compose(o, templates, moment, actor) for o in occurrences if o.entry.key in pending]
         report: dict[str, Any] = {
             "at": moment.isoformat(), "dry_run": dry_run, "already_sent": backlog.already_sent,
@@ -132,7 +127,10 @@ class Reminders:
 
     def _compose(self, occurrence: Occurrence, templates: Templates, moment: datetime, actor: Actor) -> Outgoing:
         entry = occurrence.entry
-        rendered = templates.render(occurrence.template, occurrence.context)
+        try:
+            rendered = templates.render(occurrence.template, occurrence.context)
+        except TemplateError as error:
+            raise BadInput(f"notification templates: {error}") from None
         attachments = ()
         if occurrence.meeting is not None:
             meeting = occurrence.meeting
@@ -151,6 +149,14 @@ class Reminders:
             self.app._record(session, actor, "escalated", on=moment.astimezone(LONDON).date(),
                              collaboration=collaboration, **(occurrence.fact or {}))
         return record
+
+
+def _templates(folder: Path | None) -> Templates:
+    """Loaded and checked before anything is sent: an unknown variable is refused here, not mid-run."""
+    try:
+        return load_templates(folder)
+    except TemplateError as error:
+        raise BadInput(f"notification templates: {error}") from None
 
 
 def meeting_uid(meeting: Meeting) -> str:
@@ -175,116 +181,109 @@ def _sent(outgoing: Outgoing) -> dict[str, Any]:
 # -- what is due ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """An occurrence before it is addressed; it becomes one Occurrence per recipient."""
+
+    kind: str
+    collaboration: str | None
+    item: str  # the benefit, the board (board-ID) or "pir"
+    day: date  # the meeting's or the PIR's date
+    due_on: date  # when it fell due
+    template: str
+    context: dict[str, Any]  # all but the recipient
+    audience: tuple[Person | None, ...]
+    leaders_of: int | None = None  # also to the chief officers of this collaboration's partners
+    meeting: Meeting | None = None
+    fact: dict[str, Any] | None = None  # an escalation's event payload, but for "to"
+
+
 def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
     snap = reviews.snapshot(session, today, ahead=0, behind=LOOKBACK_DAYS)
-    drafts = _Drafts(today)
+    drafts: list[_Draft] = []
     by_meeting: dict[tuple[int, date], list[Slot]] = {}
     for slot in snap.slots:
         if slot.meeting.day >= today:
             by_meeting.setdefault((slot.meeting.board.id, slot.meeting.day), []).append(slot)
             if slot.opens <= today and not slot.satisfied:
-                drafts.request(slot)
+                drafts.append(_request(slot))
         elif slot.escalates <= today <= slot.escalates + timedelta(days=LOOKBACK_DAYS) and not slot.satisfied:
-            drafts.escalate(slot)
-    for slots in by_meeting.values():
-        if min(s.opens for s in slots) <= today:
-            drafts.agenda(slots)
+            drafts.append(_escalation(slot, today))
+    drafts += [_agenda(slots) for slots in by_meeting.values() if min(s.opens for s in slots) <= today]
     for pir in snap.pirs:
         if pir.opens <= today <= pir.pir_due:
-            drafts.pir(pir, "pir-reminder", pir.opens)
+            drafts.append(_pir(pir, overdue=False))
         elif pir.escalates <= today <= pir.escalates + timedelta(days=LOOKBACK_DAYS):
-            drafts.pir(pir, "pir-escalation", pir.escalates)
-    if drafts.needs_chiefs:
-        drafts.resolve(reviews.chief_officers(session))
-    return sorted(drafts.found, key=lambda o: (o.entry.due_on, o.entry.kind, o.entry.key)), drafts.unreachable
+            drafts.append(_pir(pir, overdue=True))
+    chiefs = reviews.chief_officers(session) if any(d.leaders_of is not None for d in drafts) else {}
+    found, unreachable = _address(drafts, chiefs)
+    return sorted(found, key=lambda o: (o.entry.due_on, o.entry.kind, o.entry.key)), unreachable
+
+
+def _agenda(slots: list[Slot]) -> _Draft:
+    meeting = slots[0].meeting
+    groups: dict[str, list[Slot]] = {}
+    for slot in sorted(slots, key=lambda s: (s.benefit.collaboration, s.benefit.code)):
+        groups.setdefault(slot.benefit.collaboration, []).append(slot)
+    collaborations = [{"key": key, "title": group[0].benefit.collaboration_title, "reviews": [_agenda_line(s) for s in group]}
+                      for key, group in groups.items()]
+    return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
+                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations},
+                  (meeting.board.secretary,), meeting=meeting)
+
+
+def _request(slot: Slot) -> _Draft:
+    b, meeting = slot.benefit, slot.meeting
+    return _Draft("measurement-request", b.collaboration, b.code, meeting.day, slot.opens, "measurement-request",
+                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
+                   "benefit": _benefit_ctx(b)}, (b.owner,))
+
+
+def _escalation(slot: Slot, today: date) -> _Draft:
+    b, meeting = slot.benefit, slot.meeting
+    return _Draft("escalation", b.collaboration, b.code, meeting.day, slot.escalates, "escalation",
+                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
+                   "benefit": _benefit_ctx(b), "days_overdue": (today - meeting.day).days},
+                  (b.manager,), leaders_of=b.collaboration_id,
+                  fact={"kind": "escalation", "benefit": b.code, "board": meeting.board.name, "meeting": meeting.day})
+
+
+def _pir(pir: PirDue, *, overdue: bool) -> _Draft:
+    """The reminder goes to the programme manager; the escalation to the partners' chief officers as well."""
+    kind = "pir-escalation" if overdue else "pir-reminder"
+    return _Draft(kind, pir.collaboration, "pir", pir.pir_due, pir.escalates if overdue else pir.opens, "pir-reminder",
+                  {"collaboration": {"key": pir.collaboration, "title": pir.title}, "closed_on": pir.closed_on,
+                   "pir_due": pir.pir_due, "overdue": overdue},
+                  (pir.manager,), leaders_of=pir.collaboration_id if overdue else None,
+                  fact={"kind": kind, "pir_due": pir.pir_due} if overdue else None)
+
+
+def _address(drafts: list[_Draft], chiefs: dict[int, list[Person]]) -> tuple[list[Occurrence], list[Unreachable]]:
+    """One occurrence per draft and recipient; someone without an email address is reported, not skipped silently."""
+    found, unreachable = [], []
+    for d in drafts:
+        audience = [*d.audience, *(chiefs.get(d.leaders_of, []) if d.leaders_of is not None else [])]
+        seen: set[str] = set()
+        for person in audience:
+            name = person.name if person else "(nobody)"
+            if name in seen:
+                continue
+            seen.add(name)
+            key = _key(d.kind, d.collaboration, d.item, d.day, name)
+            if person is None or not person.email:
+                unreachable.append(Unreachable(d.kind, key, name, "no email address" if person else "nobody to send it to"))
+                continue
+            found.append(Occurrence(
+                Entry(key, d.kind, d.collaboration, person.name, person.email, d.due_on), d.template,
+                {**d.context, "recipient": _person(person)}, d.meeting,
+                {**d.fact, "to": person.name} if d.fact is not None else None,
+            ))
+    return found, unreachable
 
 
 def _key(kind: str, collaboration: str | None, item: str, day: date, recipient: str) -> str:
     """The idempotency key: kind, collaboration, benefit or meeting, date, recipient."""
     return ":".join((kind, collaboration or "*", item, day.isoformat(), recipient))
-
-
-class _Drafts:
-    """Collects occurrences and the people they go to; escalations wait for the chief officers (one query)."""
-
-    def __init__(self, today: date) -> None:
-        self.today = today
-        self.found: list[Occurrence] = []
-        self.unreachable: list[Unreachable] = []
-        self._escalations: list[tuple[int, Person, Callable[[Person], None]]] = []
-
-    @property
-    def needs_chiefs(self) -> bool:
-        return bool(self._escalations)
-
-    def _add(self, kind: str, collaboration: str | None, item: str, day: date, person: Person | None, due_on: date,
-             make: Callable[[Person, Entry], Occurrence], fallback: str = "") -> None:
-        name = person.name if person else fallback
-        key = _key(kind, collaboration, item, day, name)
-        if person is None or not person.email:
-            self.unreachable.append(Unreachable(kind, key, name, "no email address" if person else "nobody to send it to"))
-            return
-        self.found.append(make(person, Entry(key, kind, collaboration, person.name, person.email, due_on)))
-
-    def agenda(self, slots: list[Slot]) -> None:
-        meeting = slots[0].meeting
-        board = meeting.board
-        groups: dict[str, list[Slot]] = {}
-        for slot in slots:
-            groups.setdefault(slot.benefit.collaboration, []).append(slot)
-        collaborations = [
-            {"key": key, "title": group[0].benefit.collaboration_title,
-             "reviews": [_agenda_line(s) for s in sorted(group, key=lambda s: s.benefit.code)]}
-            for key, group in sorted(groups.items())
-        ]
-        self._add("agenda", None, f"board-{board.id}", meeting.day, board.secretary, min(s.opens for s in slots),
-                  lambda person, entry: Occurrence(entry, "agenda", {
-                      "board": _board_ctx(meeting), "recipient": _person(person), "meeting": _meeting(meeting),
-                      "collaborations": collaborations}, meeting=meeting))
-
-    def request(self, slot: Slot) -> None:
-        b, meeting = slot.benefit, slot.meeting
-        self._add("measurement-request", b.collaboration, b.code, meeting.day, b.owner, slot.opens,
-                  lambda person, entry: Occurrence(entry, "measurement-request", {
-                      "recipient": _person(person), "board": _board_ctx(meeting), "meeting": _meeting(meeting),
-                      "collaboration": _collaboration_ctx(b), "benefit": _benefit_ctx(b)}), fallback="owner")
-
-    def escalate(self, slot: Slot) -> None:
-        b, meeting = slot.benefit, slot.meeting
-        fact = {"kind": "escalation", "benefit": b.code, "board": meeting.board.name, "meeting": meeting.day}
-
-        def each(person: Person) -> None:
-            self._add("escalation", b.collaboration, b.code, meeting.day, person, slot.escalates,
-                      lambda to, entry: Occurrence(entry, "escalation", {
-                          "recipient": _person(to), "board": _board_ctx(meeting), "meeting": _meeting(meeting),
-                          "collaboration": _collaboration_ctx(b), "benefit": _benefit_ctx(b),
-                          "days_overdue": (self.today - meeting.day).days}, fact={**fact, "to": to.name}))
-        self._escalations.append((b.collaboration_id, b.manager, each))
-
-    def pir(self, pir: PirDue, kind: str, due_on: date) -> None:
-        """The reminder goes to the programme manager; the escalation to the chief officers as well."""
-        overdue = kind == "pir-escalation"
-        fact = {"kind": kind, "pir_due": pir.pir_due} if overdue else None
-
-        def each(person: Person) -> None:
-            self._add(kind, pir.collaboration, "pir", pir.pir_due, person, due_on,
-                      lambda to, entry: Occurrence(entry, "pir-reminder", {
-                          "recipient": _person(to), "collaboration": {"key": pir.collaboration, "title": pir.title},
-                          "closed_on": pir.closed_on, "pir_due": pir.pir_due, "overdue": overdue},
-                          fact={**fact, "to": to.name} if fact else None))
-        if overdue:
-            self._escalations.append((pir.collaboration_id, pir.manager, each))
-        else:
-            each(pir.manager)
-
-    def resolve(self, chiefs: dict[int, list[Person]]) -> None:
-        """Address each escalation to the programme manager and the partners' chief officers."""
-        for collaboration_id, manager, each in self._escalations:
-            seen: set[str] = set()
-            for person in [manager, *chiefs.get(collaboration_id, [])]:
-                if person.name not in seen:
-                    seen.add(person.name)
-                    each(person)
 
 
 # -- template contexts (the variable contract of notifications/render.py) ---------------------------
@@ -330,7 +329,8 @@ def demo_reminders(db: str, say: Callable[[str], None], moments: Iterable[dateti
     reports = []
     for moment in moments:
         at = parse_moment(moment, "moment") if isinstance(moment, str) else moment
-        say(f"{at.astimezone(LONDON).date()}  $ collab --as {actor} remind --at {at.isoformat(timespec='minutes')}")
+        local = at.astimezone(LONDON)
+        say(f"{local.date()}  $ collab --as {actor} remind --at {local:%Y-%m-%dT%H:%M}")
         report = Reminders.from_env(Collab.open(db, actor, Clock(at)), db).remind(at)
         for sent in report["sent"]:
             say(f"  {sent['kind']:<20} to {sent['to']}: {sent['subject']}")

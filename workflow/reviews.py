@@ -3,8 +3,9 @@
 The rules (domain.md, "Benefits" and "Reminders"):
 
 - A benefit is reviewed from the day its collaboration first entered ``delivery`` (the gate that
-  approves every benefit profile, board included), and no earlier than the benefit was identified.
-  Reviews go on through closure, pir and bau, and while the collaboration is on hold from one of
+  approves every benefit profile, board included), and no earlier than the benefit was identified:
+  its first review is at the first meeting whose reminders go out on or after that day, so that the
+  board and the owner always get their full notice. Reviews go on through closure, pir and bau, and while the collaboration is on hold from one of
   those stages; they stop when it is withdrawn, or the benefit is retired or realised (its latest
   measurement has reached its target, whichever direction the target lies).
 - The benefit's own board reviews it; once its handover is accepted, the board named in the handover
@@ -88,7 +89,7 @@ class ReviewedBenefit:
     owner: Person | None
     latest: float | None
     latest_on: date | None
-    since: date  # meetings before this day owe no review of it
+    since: date  # under review from this day: a meeting whose reminder window opened earlier owes no review of it
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, boar
             start = at - timedelta(days=behind + grace)
         meetings[board.id] = board_meetings(board, start, end)
     benefits = reviewed_benefits(session, at, [b for b, found in meetings.items() if found], settings)
-    slots = [Slot(b, m) for b in benefits for m in meetings[b.board_id] if m.day >= b.since]
+    slots = [slot for b in benefits for slot in (Slot(b, m) for m in meetings[b.board_id]) if slot.opens >= b.since]
     pirs = pirs_due(session, at, settings) if board_id is None else []
     return Snapshot(slots, pirs)
 
