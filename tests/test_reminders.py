@@ -252,29 +252,22 @@ def test_without_smtp_messages_go_to_the_outbox_beside_the_database(tmp_path: Pa
     assert len(files) == 3 and files[0].startswith("agenda-board-1-2026-10-06-sec-")
 
 
-def test_demo_reminders_along_the_alliance_timeline(tmp_path: Path) -> None:
-    from workflow.demo import run
-
-    target = str(tmp_path / "demo.db")
-    run(target, lambda line: None)  # the alliance enters delivery on Mon 5 Jan 2015, no figures recorded
+def test_demo_reminders_prints_each_run_and_uses_the_outbox(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    collab(db, "init", check=0)
+    in_delivery(db, date(2026, 9, 2))
     lines: list[str] = []
-    demo_reminders(target, lines.append, ["2015-01-07T09:00", "2015-01-28T09:00"])
-    # Dorset RCB (FREQ=MONTHLY;BYDAY=2WE) meets Wed 14 Jan 2015: agenda and B2's request on 7 Jan; B2's figure never
-    # comes, so it escalates on 28 Jan (14 + 14). D&C RCB (1TU) met on Tue 6 Jan, but its reminders were due on
-    # 30 Dec, before delivery: B1's first review is on Tue 3 Feb, announced on 27 Jan and still due on the 28th.
+    demo_reminders(db, lines.append, ["2026-09-28T09:00", "2026-09-29T09:00", datetime(2026, 10, 20, 9, tzinfo=LONDON)],
+                   actor="root")
     assert lines == [
-        "2015-01-07  $ collab --as admin remind --at 2015-01-07T09:00",
-        "  agenda               to sec.dorset-rcb@alliance.example: Benefit reviews for the Dorset Resource Control "
-        "Board meeting on Wed 14 January 2015",
-        "  measurement-request  to workforce.lead@alliance.example: Figure needed by Wed 14 January 2015: Officer and "
-        "staff hours released to the front line (SA)",
-        "2015-01-28  $ collab --as admin remind --at 2015-01-28T09:00",
-        "  agenda               to sec.dc-rcb@alliance.example: Benefit reviews for the D&C Resource Control Board "
-        "meeting on Tue 3 February 2015",
-        "  measurement-request  to finance.lead@alliance.example: Figure needed by Tue 3 February 2015: Cashable "
-        "savings from shared support services (SA)",
-        *[f"  escalation           to {to}@alliance.example: Review missed, 14 days overdue: Officer and staff hours "
-          "released to the front line (SA)" for to in ("cc.devon-cornwall", "cc.dorset", "pm.alliance")],
+        "2026-09-28  $ collab --as root remind --at 2026-09-28T09:00", "  nothing due",
+        "2026-09-29  $ collab --as root remind --at 2026-09-29T09:00",
+        "  agenda               to sec@example.org: Benefit reviews for the RCB meeting on Tue 6 October 2026",
+        "  measurement-request  to owner@example.org: Figure needed by Tue 6 October 2026: Savings (SA)",
+        "  measurement-request  to owner2@example.org: Figure needed by Tue 6 October 2026: Public confidence (SA)",
+        "2026-10-20  $ collab --as root remind --at 2026-10-20T09:00",
+        *[f"  escalation           to {to}@example.org: Review missed, 14 days overdue: {title} (SA)"
+          for title in ("Savings", "Public confidence") for to in ("cc.dc", "cc.do", "pm")],
     ]
-    assert len(list((tmp_path / "outbox").iterdir())) == 7
-    assert Collab.open(target, "auditor").verify().ok
+    assert len(list((tmp_path / "outbox").iterdir())) == 9
+    assert Collab.open(db, "audit").verify().ok
