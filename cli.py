@@ -701,6 +701,65 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
         sys.exit(3)
 
 
+# -- reviews and reminders ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--at", type=DATE, help="As of this date (default today).")
+@click.option("--within", type=click.IntRange(min=0), default=35, show_default=True, metavar="DAYS",
+              help="How far ahead upcoming reviews are listed; due and overdue ones always are.")
+@click.option("--board", metavar="BOARD", help="Only this board's reviews (leaves out PIRs).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def reviews(settings: Settings, at: date | None, within: int, board: str | None, as_json: bool) -> None:
+    """Benefit reviews and PIRs still owed: upcoming, due (reminders out) and overdue (meeting passed)."""
+    from workflow.reminders import Reminders
+
+    rows = Reminders(settings.app()).reviews(at=at, within=within, board=board)
+    emit_json(rows) if as_json else emit_table(rows, ("due_on", "status", "board", "collaboration", "benefit", "owner", "title"))
+
+
+@cli.command()
+@click.option("--at", "at_text", metavar="DATETIME", help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool) -> None:
+    """Send every reminder and escalation due, each exactly once (exit 5 if some could not be delivered)."""
+    from workflow.clock import parse_moment
+    from workflow.reminders import Reminders
+
+    at = parse_moment(at_text, "--at") if at_text else None
+    report = Reminders.from_env(settings.app(), settings.db).remind(at, dry_run=dry_run)
+    if as_json:
+        emit_json(report)
+    else:
+        verb = "would send" if dry_run else "sent"
+        for sent in report["sent"]:
+            click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
+        click.echo(f"{len(report['sent'])} {verb}, {report['already_sent']} already sent"
+                   + (f", {report['in_progress']} being sent by another worker" if report["in_progress"] else ""))
+    for skipped in report["unreachable"]:
+        click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
+    for failed in report["failed"]:
+        click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
+    if report["failed"]:
+        sys.exit(5)
+
+
+@cli.command()
+@click.option("--every", type=click.FloatRange(min=0.1), default=60, show_default=True, metavar="SECONDS")
+@pass_settings
+def worker(settings: Settings, every: float) -> None:
+    """Run `remind` now and every SECONDS until SIGTERM or Ctrl-C (exit 0 once the current run finishes)."""
+    from workflow.reminders import Reminders
+    from workflow.worker import run
+
+    reminders = Reminders.from_env(settings.app(), settings.db)
+    reminders.authorise()
+    run(reminders, every, click.echo)
+
+
 def main() -> None:
     cli(prog_name="collab")
 

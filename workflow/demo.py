@@ -15,9 +15,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
 from workflow.clock import LONDON, Clock
 from workflow.db import database_url, engine_for, schema_revision, upgrade
 from workflow.errors import BadInput, CollabError
+from workflow.reminders import demo_reminders
 from workflow.service import Collab
 
 KEY = "SA"
@@ -132,28 +136,31 @@ def _register(n: Narrator, actor: str) -> None:
 
 
 def _fresh(db: str) -> None:
-    """The demo writes a new database; an earlier demo's file is replaced, anything else is left alone."""
+    """The demo writes a new database; an earlier demo's file (of any schema revision) is replaced,
+    anything else is left alone."""
     url = database_url(db)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if path.exists():
             engine = engine_for(db)
-            is_demo = schema_revision(engine) is not None and _is_demo(db)
+            is_demo = _is_demo(engine)
             engine.dispose()
+            engine_for.cache_clear()
             if not is_demo:
                 raise BadInput(f"{path} exists and is not an earlier demo: give the demo a new file with --db")
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-            engine_for.cache_clear()
     elif schema_revision(engine_for(db)) is not None:
         raise BadInput(f"{db} already holds a collab schema: the demo needs an empty database")
 
 
-def _is_demo(db: str) -> bool:
+def _is_demo(engine: Engine) -> bool:
     try:
-        return Collab.open(db, "admin").show(KEY)["title"] == DEMO_MARKER
-    except CollabError:
+        with engine.connect() as connection:
+            title = connection.execute(text("SELECT title FROM collaborations WHERE key = :key"), {"key": KEY}).scalar()
+    except DBAPIError:
         return False
+    return title == DEMO_MARKER
 
 
 def run(db: str, say: Callable[[str], None]) -> None:
@@ -226,6 +233,9 @@ def run(db: str, say: Callable[[str], None]) -> None:
           lambda app: app.approve(KEY, "delivery"), refused_ok=True)
     n.on("2015-01-05")
     n.run(pm, ["advance", KEY], lambda app: app.advance(KEY))
+
+    n.heading("Reminders: agendas, requests for figures and an escalation (to outbox/ beside the database)")
+    demo_reminders(db, say, ["2015-01-07T09:00", "2015-01-28T09:00"])
 
     n.heading("Delivery: the owners measure their benefits each quarter")
     n.on("2015-01-12")

@@ -23,6 +23,7 @@ from workflow import __version__
 from workflow.db import UnitOfWork
 from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
 from workflow.realisation import STATUSES, planned_value
+from workflow.reminders import Reminders
 from workflow.service import Collab
 
 COLLABORATION_FIELDS = ("key", "title", "stage", "since", "origin", "manager", "definition", "definition_version",
@@ -53,7 +54,10 @@ def snapshot(app: Collab) -> Iterator[tuple[Collab, Session]]:
 def open_reviews(app: Collab, key: str | None) -> list[dict[str, Any]]:
     """Reviews due or overdue for one collaboration's benefits (all collaborations when key is None), as
     `collab reviews --json` lists them: {"collaboration", "benefit", "board", "due_on", "status"}."""
-    return []  # the lead wires this to workflow.reviews at merge (reviews.py is on another branch)
+    return [
+        row for row in Reminders(app).reviews(within=0)
+        if row["status"] in ("due", "overdue") and (key is None or row["collaboration"] == key)
+    ]
 
 
 def collaboration_report(app: Collab, key: str) -> dict[str, Any]:
