@@ -1,8 +1,7 @@
 """A scripted timeline for the reminder tests: a collaboration in delivery from a chosen day, then figures,
 handovers and closure on chosen days.
 
-Measurements and handovers are written straight to their tables, as their use cases would write them,
-so that these tests depend only on the rows reviews are computed from.
+Every step goes through the engine's use cases, each run as of its own day.
 """
 
 from __future__ import annotations
@@ -12,11 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import select
-
 from builders import people, ready_for_delivery
-from workflow.db import UnitOfWork, engine_for
-from workflow.model import Benefit, Board, Collaboration, Handover, Measurement, User
 from workflow.service import Collab
 
 
@@ -46,25 +41,21 @@ def in_delivery(db: str, on: date, key: str = "SA", *, registered: date | None =
         Collab.open(db, "pm").advance(key, on=on)
 
 
-def _session(db: str):  # type: ignore[no-untyped-def]
-    return UnitOfWork(engine_for(db)).write(history=False)
-
-
 def measure(db: str, code: str, value: float, on: date, key: str = "SA") -> None:
-    with _session(db) as session:
-        benefit = _benefit(session, key, code)
-        session.add(Measurement(benefit_id=benefit.id, on=on, value=value, recorded_by_id=benefit.owner_id))
+    """The benefit's owner records `value` on `on`."""
+    owner = next(b["owner"] for b in Collab.open(db, "audit").benefits(key) if b["id"] == code)
+    with as_of(f"{on.isoformat()}T17:00"):
+        Collab.open(db, owner).measure(key, code, value, on=on)
 
 
 def hand_over(db: str, code: str, *, to: str, status: str, on: date, board: str | None = None, key: str = "SA") -> None:
-    with _session(db) as session:
-        benefit = _benefit(session, key, code)
-        session.add(Handover(
-            benefit_id=benefit.id, business_area="Business support", status=status, proposed_on=on,
-            to_user_id=session.scalar(select(User.id).where(User.name == to)),
-            board_id=session.scalar(select(Board.id).where(Board.name == board)) if board else None,
-            decided_on=on if status != "proposed" else None,
-        ))
+    """The programme manager proposes `code` to `to` on `on`, who accepts or declines it that day if `status` says so."""
+    with as_of(f"{on.isoformat()}T09:00"):
+        Collab.open(db, "pm").handover(key, code, business_area="Business support", to=to, board=board)
+        if status == "accepted":
+            Collab.open(db, to).accept(key, code)
+        elif status == "declined":
+            Collab.open(db, to).decline(key, code, reason="not ours")
 
 
 def close(db: str, on: date, key: str = "SA") -> None:
@@ -73,7 +64,3 @@ def close(db: str, on: date, key: str = "SA") -> None:
         hand_over(db, code, to="owner", status="proposed", on=on, key=key)
     with as_of(f"{on.isoformat()}T09:00"):
         Collab.open(db, "pm").advance(key, on=on)
-
-
-def _benefit(session, key: str, code: str) -> Benefit:  # type: ignore[no-untyped-def]
-    return session.scalar(select(Benefit).join(Collaboration).where(Collaboration.key == key, Benefit.code == code))
