@@ -321,6 +321,12 @@ def collaboration_text(c: dict[str, Any]) -> str:
         f"    {b['id']:<5} {b['category']:<14} {b['status']:<9} {b['title']}" + (" [dis-benefit]" if b.get("dis_benefit") else "")
         for b in c["benefits"]
     ] or ["    (none)"]
+    counts = c["realisation"]["benefits"]
+    lines.append("  realisation " + ", ".join(f"{n} {status}" for status, n in counts.items() if n) if any(counts.values()) else "  realisation -")
+    if any(c["realisation"]["dis_benefits"].values()):
+        lines.append("  dis-benefits " + ", ".join(f"{n} {s}" for s, n in c["realisation"]["dis_benefits"].items() if n))
+    if c["realisation"]["savings"]:
+        lines.append("  savings     " + "; ".join(f"{p} {v:,.2f}" for p, v in c["realisation"]["savings"].items()))
     return "\n".join(lines)
 
 
@@ -466,6 +472,140 @@ def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any)
     click.echo(f"{key}: benefit {benefit_id}: updated {changed}")
 
 
+@benefit.command("plan")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.option("--point", "points", multiple=True, required=True, metavar="DATE=VALUE",
+              help="An expected value on a date; repeat for each point. Replaces the plan.")
+@pass_settings
+def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[str, ...]) -> None:
+    """Set a benefit's realisation plan (linear between points)."""
+    parsed = []
+    for point in points:
+        day, _, value = point.partition("=")
+        try:
+            parsed.append((date.fromisoformat(day), float(value)))
+        except ValueError:
+            raise click.BadParameter(f"{point!r} is not DATE=VALUE (e.g. 2027-03-31=4.5)", param_hint="--point") from None
+    result = settings.app().plan(key, benefit_id, parsed, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} plan set ({result['points']} points)")
+
+
+@benefit.command("measure")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.argument("value")
+@click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
+@click.option("--note")
+@pass_settings
+def benefit_measure(settings: Settings, key: str, benefit_id: str, value: str, on: date | None, note: str | None) -> None:
+    """Record a measurement (the benefit's owner or its board's secretary)."""
+    done = settings.app().measure(key, benefit_id, value, on=on, note=note, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} measured {done['value']:g} on {done['on']}")
+
+
+@benefit.command("handover")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.option("--business-area", required=True)
+@click.option("--to", "to", required=True, metavar="USER", help="The receiving owner, who must accept.")
+@click.option("--board", metavar="BOARD", help="The board that reviews it after closure.")
+@pass_settings
+def benefit_handover(settings: Settings, key: str, benefit_id: str, business_area: str, to: str, board: str | None) -> None:
+    """Propose handing a benefit over to a business area."""
+    settings.app().handover(key, benefit_id, business_area=business_area, to=to, board=board, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} proposed to {business_area} ({to}); awaiting acceptance")
+
+
+@benefit.command("accept")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@pass_settings
+def benefit_accept(settings: Settings, key: str, benefit_id: str) -> None:
+    """Accept a benefit handed over to you."""
+    settings.app().accept(key, benefit_id, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} accepted")
+
+
+@benefit.command("decline")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.option("--reason", required=True)
+@pass_settings
+def benefit_decline(settings: Settings, key: str, benefit_id: str, reason: str) -> None:
+    """Decline a benefit handed over to you, saying why."""
+    settings.app().decline(key, benefit_id, reason=reason, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} declined")
+
+
+@benefit.command("retire")
+@click.argument("key")
+@click.argument("benefit_id", metavar="ID")
+@click.option("--reason", required=True)
+@pass_settings
+def benefit_retire(settings: Settings, key: str, benefit_id: str, reason: str) -> None:
+    """Stop tracking a benefit (a chief officer of a partner); its history stays."""
+    done = settings.app().retire(key, benefit_id, reason=reason, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} retired on {done['retired_on']}")
+
+
+@benefit.command("list")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def benefit_list(settings: Settings, key: str, as_json: bool) -> None:
+    """The benefits register with realisation as at today; dis-benefits apart."""
+    rows = settings.app().benefits(key)
+    if as_json:
+        emit_json(rows)
+        return
+    for title, chosen in (("benefits", [r for r in rows if not r["dis_benefit"]]),
+                          ("dis-benefits", [r for r in rows if r["dis_benefit"]])):
+        if not chosen and title == "dis-benefits":
+            continue
+        click.echo(f"{key} {title}:")
+        emit_table([_realisation_row(r) for r in chosen],
+                   ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "handover", "title"))
+
+
+def _realisation_row(row: dict[str, Any]) -> dict[str, Any]:
+    unit = f" {row['unit']}" if row["unit"] else ""
+    handover = row["handover"]
+    return {
+        **row,
+        "latest": f"{row['latest']:g}{unit} ({row['latest_on']})" if row["latest"] is not None else "-",
+        "target": f"{row['target']:g}{unit}" if row["target"] is not None else "-",
+        "progress": f"{row['progress']:.0%}" if row["progress"] is not None else "-",
+        "planned": f"{row['planned']:g}" if row["planned"] is not None else "-",
+        "handover": f"{handover['status']} ({handover['to']})" if handover else "-",
+    }
+
+
+@cli.group()
+def lesson() -> None:
+    """Lessons learned, shared across collaborations."""
+
+
+@lesson.command("add")
+@click.argument("key")
+@click.argument("text")
+@click.option("--theme")
+@pass_settings
+def lesson_add(settings: Settings, key: str, text: str, theme: str | None) -> None:
+    settings.app().add_lesson(key, text, theme=theme, **observed(settings, key))
+    click.echo(f"{key}: lesson recorded")
+
+
+@cli.command()
+@click.option("--search", metavar="TEXT", help="Match text, theme, collaboration key or title (any case).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def lessons(settings: Settings, search: str | None, as_json: bool) -> None:
+    """Lessons learned across every collaboration."""
+    rows = settings.app().lessons(search)
+    emit_json(rows) if as_json else emit_table(rows, ("collaboration", "recorded_on", "theme", "by", "text"))
+
+
 # -- history ----------------------------------------------------------------------------------------
 
 HISTORY_FIELDS = ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage", "to_stage",
@@ -519,6 +659,106 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
         click.echo(f"history does NOT verify: {result.problem}", err=True)
     if not result.ok:
         sys.exit(3)
+
+
+# -- reports ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.option("--all", "every", is_flag=True, help="The portfolio: every collaboration.")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write it ('-' for stdout). Default: stdout for json and csv; "
+                   "KEY-report.html or portfolio-report.html here for html.")
+@pass_settings
+def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str | None) -> None:
+    """A report to open, print or attach: one collaboration (KEY) or the portfolio (--all).
+
+    Exit 3, after writing the report, if the history it verified does not match its chain.
+    """
+    if bool(key) == every:
+        raise click.UsageError("give a collaboration KEY or --all")
+    from pathlib import Path
+
+    from workflow.report_formats import render
+    from workflow.reports import collaboration_report, portfolio_report
+
+    facts = collaboration_report(settings.app(), key) if key else portfolio_report(settings.app())
+    text = render(facts, fmt)
+    if out is None and fmt == "html":
+        out = "portfolio-report.html" if every else f"{key}-report.html"
+    if out is None or out == "-":
+        click.echo(text, nl=False)
+    else:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {out}: {error.strerror}", param_hint="--out") from None
+        click.echo(f"wrote {out}")
+    verified = facts["verification"]
+    if not verified["ok"]:
+        click.echo(f"history does NOT verify: {verified['problem']}", err=True)
+        sys.exit(3)
+
+
+# -- reviews and reminders ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--at", type=DATE, help="As of this date (default today).")
+@click.option("--within", type=click.IntRange(min=0), default=35, show_default=True, metavar="DAYS",
+              help="How far ahead upcoming reviews are listed; due and overdue ones always are.")
+@click.option("--board", metavar="BOARD", help="Only this board's reviews (leaves out PIRs).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def reviews(settings: Settings, at: date | None, within: int, board: str | None, as_json: bool) -> None:
+    """Benefit reviews and PIRs still owed: upcoming, due (reminders out) and overdue (meeting passed)."""
+    from workflow.reminders import Reminders
+
+    rows = Reminders(settings.app()).reviews(at=at, within=within, board=board)
+    emit_json(rows) if as_json else emit_table(rows, ("due_on", "status", "board", "collaboration", "benefit", "owner", "title"))
+
+
+@cli.command()
+@click.option("--at", "at_text", metavar="DATETIME", help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool) -> None:
+    """Send every reminder and escalation due, each exactly once (exit 5 if some could not be delivered)."""
+    from workflow.clock import parse_moment
+    from workflow.reminders import Reminders
+
+    at = parse_moment(at_text, "--at") if at_text else None
+    report = Reminders.from_env(settings.app(), settings.db).remind(at, dry_run=dry_run)
+    if as_json:
+        emit_json(report)
+    else:
+        verb = "would send" if dry_run else "sent"
+        for sent in report["sent"]:
+            click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
+        click.echo(f"{len(report['sent'])} {verb}, {report['already_sent']} already sent"
+                   + (f", {report['in_progress']} being sent by another worker" if report["in_progress"] else ""))
+    for skipped in report["unreachable"]:
+        click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
+    for failed in report["failed"]:
+        click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
+    if report["failed"]:
+        sys.exit(5)
+
+
+@cli.command()
+@click.option("--every", type=click.FloatRange(min=0.1), default=60, show_default=True, metavar="SECONDS")
+@pass_settings
+def worker(settings: Settings, every: float) -> None:
+    """Run `remind` now and every SECONDS until SIGTERM or Ctrl-C (exit 0 once the current run finishes)."""
+    from workflow.reminders import Reminders
+    from workflow.worker import run
+
+    reminders = Reminders.from_env(settings.app(), settings.db)
+    reminders.authorise()
+    run(reminders, every, click.echo)
 
 
 def main() -> None:

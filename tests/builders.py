@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from workflow.clock import LONDON, Clock
 from workflow.service import Collab
 
 DC, DORSET = "Devon & Cornwall Police", "Dorset Police"
@@ -50,3 +51,42 @@ def ready_for_delivery(db: str, key: str = "SA") -> Collab:
     for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
         Collab.open(db, approver).approve(key, "delivery")
     return pm
+
+
+def in_delivery(db: str, key: str = "SA") -> Collab:
+    pm = ready_for_delivery(db, key)
+    pm.advance(key, on=date(2020, 1, 6))
+    return pm
+
+
+def closed(db: str, key: str = "SA") -> Collab:
+    """A collaboration in closure, each benefit proposed to `owner2` of the Finance business area."""
+    pm = in_delivery(db, key)
+    for code in ("B1", "B2"):
+        pm.handover(key, code, business_area="Finance", to="owner2")
+    pm.advance(key, on=date(2023, 3, 31))
+    pm.add_artefact(key, "closure-report", "ref/closure")
+    return pm
+
+
+MARKUP_TITLE = '<script>alert("pwned")</script> & <b>bold</b> claims'
+
+
+def measured(db: str, key: str = "SA") -> None:
+    """`in_delivery` (run with COLLAB_NOW at 2020-01-06) plus what a report shows: a realisation plan,
+    measurements until June 2021, a dis-benefit, and a benefit whose title is markup (which must stay text)."""
+    def on(actor: str, moment: str) -> Collab:
+        return Collab.open(db, actor, Clock(datetime.fromisoformat(moment).replace(tzinfo=LONDON)))
+
+    in_delivery(db, key)
+    pm = on("pm", "2020-02-03T10:00")
+    pm.plan(key, "B1", [(date(2021, 3, 31), 5.0), (date(2022, 3, 31), 12.0)])
+    pm.add_benefit(key, "B3", title=MARKUP_TITLE, category="effectiveness", measure="999 calls answered in 10 s",
+                   unit="%", baseline=88, target=92, by=date(2022, 3, 31), owner="owner", board="RCB")
+    pm.add_benefit(key, "D1", title="Officer travel between sites", category="efficiency", measure="hours a month",
+                   unit="hours", baseline=0, target=300, by=date(2021, 12, 31), owner="owner", board="RCB",
+                   dis_benefit=True)
+    owner = on("owner", "2021-06-30T16:00")
+    for code, day, value in (("B1", date(2020, 6, 30), 1.5), ("B1", date(2020, 12, 31), 3.2), ("B1", date(2021, 6, 30), 6.1),
+                             ("B2", date(2021, 3, 31), 75.1), ("B3", date(2021, 6, 30), 89.0), ("D1", date(2021, 6, 30), 120)):
+        owner.measure(key, code, value, on=day, note="Q4 <i>return</i>" if code == "B3" else None)

@@ -131,14 +131,10 @@ def test_closure_schedules_the_pir_six_months_on(app: Collab, db: str) -> None:
     ready_for_delivery(db)
     app.advance("SA", on=date(2024, 1, 10))
     for code in ("B1", "B2"):
-        from sqlalchemy import text  # noqa: PLC0415 - a handover row written directly until issue 3's use case
-        with app.uow.write() as session:
-            session.execute(text(
-                "INSERT INTO handovers (benefit_id, business_area, to_user_id, status, proposed_on) "
-                "SELECT b.id, 'Finance', u.id, 'proposed', '2024-01-11' FROM benefits b, users u "
-                f"WHERE b.code = '{code}' AND u.name = 'owner'"))
+        app.handover("SA", code, business_area="Finance", to="owner2")
     app.advance("SA", on=date(2024, 8, 31))
     shown = app.show("SA")
+    # 31 August + 6 months: there is no 31 February, so the last day of February 2025
     assert (shown["stage"], shown["closed_on"], shown["pir_due"]) == ("closure", "2024-08-31", "2025-02-28")
 
 

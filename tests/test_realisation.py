@@ -10,6 +10,7 @@ from workflow.realisation import (
     STATUSES,
     Realisation,
     assess,
+    plan_line,
     planned_value,
     progress,
     share_savings,
@@ -81,6 +82,12 @@ def test_planned_value_straight_line_for_falling_target():
 # Plan for the next tests (given unsorted): anchor (2025-01-01, 100), (2025-01-31, 120), (2025-03-02, 130).
 # 2025-01-01 -> 01-31 is 30 days; 01-31 -> 03-02 is 30 days (28 to Feb 28, +2).
 PLAN = [(date(2025, 3, 2), 130.0), (date(2025, 1, 31), 120.0)]
+
+
+def test_plan_line_is_the_anchor_then_the_points_in_date_order():
+    # the line a report draws is the one planned_value interpolates
+    assert plan_line(START, 100, 150, TARGET_DATE, PLAN) == [(START, 100.0), (date(2025, 1, 31), 120.0), (date(2025, 3, 2), 130.0)]
+    assert plan_line(START, 100, 150, TARGET_DATE, []) == [(START, 100.0), (TARGET_DATE, 150.0)]
 
 
 def test_planned_value_between_anchor_and_first_point():

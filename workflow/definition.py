@@ -134,8 +134,13 @@ def _names(value: Any) -> list[str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def parse(text: str, path: str = "<definition>") -> Definition:
-    """Parse and validate definition text; BadInput lists every problem with its line."""
+    """Parse and validate definition text; BadInput lists every problem with its line.
+
+    Cached: a Definition is immutable, and a report that checks the gates of every collaboration
+    would otherwise parse the same stored version once per collaboration.
+    """
     import yaml
 
     try:

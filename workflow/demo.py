@@ -15,9 +15,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
 from workflow.clock import LONDON, Clock
 from workflow.db import database_url, engine_for, schema_revision, upgrade
 from workflow.errors import BadInput, CollabError
+from workflow.reminders import demo_reminders
 from workflow.service import Collab
 
 KEY = "SA"
@@ -39,6 +43,10 @@ USERS = [
     ("sec.dorset-rcb", "board-secretary", None),
     ("sec.dc-performance", "board-secretary", None),
     ("sec.dorset-performance", "board-secretary", None),
+    ("ba.finance", "benefit-owner", None),
+    ("ba.people", "benefit-owner", None),
+    ("ba.contact", "benefit-owner", None),
+    ("ba.operations", "benefit-owner", None),
     ("auditor", "auditor", None),
 ]
 BOARDS = [
@@ -64,6 +72,26 @@ BENEFITS = [
     ("B7", "Public confidence in local policing", "effectiveness", "survey agreement", "%",
      74.0, 78.0, date(2018, 3, 31), "operations.lead", "D&C Performance Board"),
 ]
+
+# Business areas that take each benefit on at closure: (area, receiving owner, reviewing board after closure)
+HANDOVERS = {
+    "B1": ("Alliance Finance", "ba.finance", "D&C Resource Control Board"),
+    "B2": ("Alliance People Services", "ba.people", "Dorset Resource Control Board"),
+    "B3": ("Alliance Contact Centres", "ba.contact", "D&C Performance Board"),
+    "B4": ("Alliance Contact Centres", "ba.contact", "Dorset Performance Board"),
+    "B5": ("Alliance Operations", "ba.operations", "D&C Performance Board"),
+    "B6": ("Alliance Operations", "ba.operations", "Dorset Performance Board"),
+    "B7": ("Alliance Operations", "ba.operations", "D&C Performance Board"),
+}
+# Quarterly measurements while the programme ran (by the programme's owners), illustrative figures.
+MEASUREMENTS = {
+    "2015-06-30": {"B1": 1.8, "B2": 9000, "B3": 88.5, "B4": 8.6, "B5": 7, "B6": 82.4, "B7": 74.2},
+    "2015-12-31": {"B1": 3.9, "B2": 17500, "B3": 89.2, "B4": 8.1, "B5": 7, "B6": 82.9, "B7": 74.9},
+    "2016-06-30": {"B1": 6.2, "B2": 28000, "B3": 90.1, "B4": 7.4, "B5": 8, "B6": 83.1, "B7": 75.3},
+    "2016-12-31": {"B1": 8.4, "B2": 39000, "B3": 90.6, "B4": 6.9, "B5": 9, "B6": 83.0, "B7": 75.8},
+}
+# After closure the business areas go on measuring: the failure this product exists to prevent.
+AFTER_CLOSURE = {"2017-06-30": {"B1": 10.9, "B2": 52000, "B3": 91.4, "B4": 6.1, "B5": 10, "B6": 84.1, "B7": 76.9}}
 
 
 class Narrator:
@@ -98,29 +126,41 @@ class Narrator:
         return result
 
 
+def _register(n: Narrator, actor: str) -> None:
+    """Print the benefits register as `collab benefit list` shows it."""
+    rows = n.run(actor, ["benefit", "list", KEY], lambda app: app.benefits(KEY))
+    for r in rows:
+        latest = f"{r['latest']:g} {r['unit']}" if r["latest"] is not None else "-"
+        progress = f"{r['progress']:.0%}" if r["progress"] is not None else "-"
+        n.say(f"  {r['id']} {r['status']:<9} latest {latest:<16} progress {progress:>5}  owner {r['owner']:<15} {r['title']}")
+
+
 def _fresh(db: str) -> None:
-    """The demo writes a new database; an earlier demo's file is replaced, anything else is left alone."""
+    """The demo writes a new database; an earlier demo's file (of any schema revision) is replaced,
+    anything else is left alone."""
     url = database_url(db)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if path.exists():
             engine = engine_for(db)
-            is_demo = schema_revision(engine) is not None and _is_demo(db)
+            is_demo = _is_demo(engine)
             engine.dispose()
+            engine_for.cache_clear()
             if not is_demo:
                 raise BadInput(f"{path} exists and is not an earlier demo: give the demo a new file with --db")
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-            engine_for.cache_clear()
     elif schema_revision(engine_for(db)) is not None:
         raise BadInput(f"{db} already holds a collab schema: the demo needs an empty database")
 
 
-def _is_demo(db: str) -> bool:
+def _is_demo(engine: Engine) -> bool:
     try:
-        return Collab.open(db, "admin").show(KEY)["title"] == DEMO_MARKER
-    except CollabError:
+        with engine.connect() as connection:
+            title = connection.execute(text("SELECT title FROM collaborations WHERE key = :key"), {"key": KEY}).scalar()
+    except DBAPIError:
         return False
+    return title == DEMO_MARKER
 
 
 def run(db: str, say: Callable[[str], None]) -> None:
@@ -194,14 +234,70 @@ def run(db: str, say: Callable[[str], None]) -> None:
     n.on("2015-01-05")
     n.run(pm, ["advance", KEY], lambda app: app.advance(KEY))
 
+    n.heading("Reminders: agendas, requests for figures and an escalation (to outbox/ beside the database)")
+    demo_reminders(db, say, ["2015-01-07T09:00", "2015-01-28T09:00"])
+
+    n.heading("Delivery: the owners measure their benefits each quarter")
+    n.on("2015-01-12")
+    n.run(pm, ["benefit", "plan", KEY, "B1", "--point", "2016-03-31=4", "--point", "2017-03-31=9", "--point", "2018-03-31=12"],
+          lambda app: app.plan(KEY, "B1", [(date(2016, 3, 31), 4.0), (date(2017, 3, 31), 9.0), (date(2018, 3, 31), 12.0)]))
+    owners = {code: owner for code, *_, owner, _ in BENEFITS}
+    for day, values in MEASUREMENTS.items():
+        n.on(day)
+        for code, value in values.items():
+            n.run(owners[code], ["benefit", "measure", KEY, code, f"{value:g}"],
+                  lambda app, c=code, v=value: app.measure(KEY, c, v))
+    _register(n, "auditor")
+
+    n.heading("Closure: every benefit needs a business area to take it on")
+    n.on("2017-01-16")
+    n.run(pm, ["advance", KEY], lambda app: app.advance(KEY), refused_ok=True)
+    for code, (area, receiver, board) in HANDOVERS.items():
+        first = "ba.contact" if code == "B6" else receiver  # B6 goes first to the wrong area, which declines
+        n.run(pm, ["benefit", "handover", KEY, code, "--business-area", area, "--to", first, "--board", board],
+              lambda app, c=code, a=area, r=first, b=board: app.handover(KEY, c, business_area=a, to=r, board=b))
+    n.on("2017-03-31")
+    n.run(pm, ["advance", KEY, "--reason", "programme closed"], lambda app: app.advance(KEY, reason="programme closed"))
+    n.run(pm, ["artefact", "add", KEY, "closure-report", "--ref", "ABC/Closure/2017"],
+          lambda app: app.add_artefact(KEY, "closure-report", "ABC/Closure/2017"))
+
+    n.heading("Handover: the receiving owners accept (or decline) before the PIR gate opens")
+    n.on("2017-04-10")
+    n.run("ba.contact", ["benefit", "decline", KEY, "B6", "--reason", "victim satisfaction sits with Operations"],
+          lambda app: app.decline(KEY, "B6", reason="victim satisfaction sits with Operations"))
+    for code, (_, receiver, _) in HANDOVERS.items():
+        if code != "B6":
+            n.run(receiver, ["benefit", "accept", KEY, code], lambda app, c=code: app.accept(KEY, c))
+    n.run(pm, ["advance", KEY], lambda app: app.advance(KEY), refused_ok=True)
+    area, receiver, board = HANDOVERS["B6"]
+    n.run(pm, ["benefit", "handover", KEY, "B6", "--business-area", area, "--to", receiver, "--board", board],
+          lambda app: app.handover(KEY, "B6", business_area=area, to=receiver, board=board))
+    n.on("2017-04-18")
+    n.run(receiver, ["benefit", "accept", KEY, "B6"], lambda app: app.accept(KEY, "B6"))
+    n.run(pm, ["advance", KEY, "--reason", "all benefits accepted by business areas"],
+          lambda app: app.advance(KEY, reason="all benefits accepted by business areas"))
+
+    n.heading("After closure: the business areas keep measuring, and the register keeps showing it")
+    for day, values in AFTER_CLOSURE.items():
+        n.on(day)
+        for code, value in values.items():
+            n.run(HANDOVERS[code][1], ["benefit", "measure", KEY, code, f"{value:g}"],
+                  lambda app, c=code, v=value: app.measure(KEY, c, v))
+    n.on("2017-07-03")
+    lesson = "Agree benefit owners in the business areas at PID, not at closure"
+    n.run(pm, ["lesson", "add", KEY, lesson, "--theme", "benefits"],
+          lambda app: app.add_lesson(KEY, lesson, theme="benefits"))
+    _register(n, "auditor")
+
     n.heading("What an auditor sees")
     shown = n.run("auditor", ["show", KEY], lambda app: app.show(KEY))
     say(f"  {shown['key']} is at {shown['stage']} since {shown['since']}, {len(shown['benefits'])} benefits, "
         f"{len(shown['approvals'])} approvals")
     events = n.run("auditor", ["history", KEY], lambda app: app.history(KEY))
+    say(f"  {len(events)} events; the stage moves among them:")
     for e in events:
-        move = f" {e['from_stage'] or ''} -> {e['to_stage']}" if e["to_stage"] else ""
-        say(f"  {e['seq']:>3} {e['effective_on']} {e['actor']:<20} {e['action']}{move}")
+        if e["to_stage"]:
+            say(f"  {e['seq']:>4} {e['effective_on']} {e['actor']:<14} {e['action']:<10} {e['from_stage'] or '':>8} -> {e['to_stage']}")
     verdict = n.run("auditor", ["audit", "verify"], lambda app: app.verify())
     say(f"  history verified: {verdict.ok}, {verdict.events} events, head {verdict.head[:16]}...")
     say("")

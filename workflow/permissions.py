@@ -17,6 +17,7 @@ MAY: dict[str, frozenset[str]] = {
     "withdraw a collaboration": frozenset({"chief-officer", "pcc"}),
     "retire a benefit": frozenset({"chief-officer"}),
     "record a lesson": EVERYONE_BUT_AUDITORS,
+    "send reminders": frozenset({"admin", "board-secretary"}),
 }
 
 

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from math import floor
 
-__all__ = ["STATUSES", "Realisation", "progress", "planned_value", "assess", "share_savings"]
+__all__ = ["STATUSES", "Realisation", "progress", "plan_line", "planned_value", "assess", "share_savings"]
 
 STATUSES = ("on-track", "behind", "realised", "no-data", "retired")
 
@@ -46,22 +46,19 @@ def progress(baseline: float, target: float, value: float) -> float:
     return (value - baseline) / (target - baseline)
 
 
-def planned_value(
+def plan_line(
     start: date,
     baseline: float,
     target: float,
     target_date: date,
     plan: Sequence[tuple[date, float]],
-    on: date,
-) -> float:
-    """The value the plan expects on `on`.
+) -> list[tuple[date, float]]:
+    """The points the plan runs through, in date order: (start, baseline), then the plan's points.
 
-    The plan is the points given, anchored by (start, baseline) in front. With no points, the plan is the
-    straight line (start, baseline) -> (target_date, target). Linear between points (by day count); before the
-    first point the anchor value; after the last point the last point's value. Points may come unsorted.
-    ValueError if two points fall on one day -- including a plan point on `start`, which would clash with the
-    anchor -- or if a point (or, without points, `target_date`) is before `start`, since it could not lie
-    behind the anchor.
+    With no points, the plan is the straight line (start, baseline) -> (target_date, target). Points may come
+    unsorted. ValueError if two points fall on one day -- including a plan point on `start`, which would clash
+    with the anchor -- or if a point (or, without points, `target_date`) is before `start`, since it could not
+    lie behind the anchor.
     """
     if plan:
         points = sorted((d, float(v)) for d, v in plan)
@@ -74,8 +71,21 @@ def planned_value(
         raise ValueError(
             f"plan point {points[0][0].isoformat()} is not after the start {start.isoformat()}"
         )
-    points.insert(0, (start, float(baseline)))
+    return [(start, float(baseline)), *points]
 
+
+def planned_value(
+    start: date,
+    baseline: float,
+    target: float,
+    target_date: date,
+    plan: Sequence[tuple[date, float]],
+    on: date,
+) -> float:
+    """The value the plan expects on `on`: linear (by day count) between the points of `plan_line`; before the
+    first point the anchor value; after the last point the last point's value. ValueError as `plan_line`.
+    """
+    points = plan_line(start, baseline, target, target_date, plan)
     if on <= points[0][0]:
         return points[0][1]
     if on >= points[-1][0]:

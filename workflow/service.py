@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, definition as definitions, gates
@@ -24,9 +24,11 @@ from workflow.definition import Definition
 from workflow.errors import BadInput, Conflict, Refused
 from workflow.machine import Subject, lifecycle
 from workflow.model import (
-    Approval, Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Lesson, Partner, User,
+    Approval, Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Lesson, Measurement, Partner,
+    PlanPoint, User,
 )
 from workflow.permissions import ROLES, require
+from workflow.realisation import STATUSES, Realisation, assess, share_savings
 
 ORIGINS = ("programme", "operational")
 PARTNER_KINDS = ("police", "fire", "ambulance", "local-authority", "other")
@@ -186,7 +188,7 @@ class Collab:
             return _collaboration(session, key).version
 
     @contextmanager
-    def _changing(self, key: str, doing: str, expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
+    def _changing(self, key: str, doing: str | None, expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
         with self.uow.write() as session:
             actor = self._acting(session, doing)
             collaboration = _collaboration(session, key)
@@ -337,6 +339,8 @@ class Collab:
                 collaboration.closed_on = day
                 collaboration.pir_due = _add_months(day, chosen.reviews.pir_after_months)
                 extra["pir_due"] = collaboration.pir_due
+            if after == "pir" and before == "closure":
+                extra["handed_over"] = _hand_over(session, collaboration)
             self._record(session, actor, trigger, on=day, collaboration=collaboration, from_stage=before,
                          to_stage=after, reason=reason, **extra)
             return {"key": key, "from": before, "to": after, "on": day.isoformat()}
@@ -391,6 +395,7 @@ class Collab:
     def show(self, key: str) -> dict[str, Any]:
         with self._reading() as session:
             c = _collaboration(session, key)
+            rows = _benefit_rows(session, c, self.clock.today())
             return {
                 "key": c.key, "title": c.title, "stage": c.stage, "since": c.stage_since.isoformat(),
                 "definition": c.definition_name, "definition_version": c.definition_version,
@@ -407,11 +412,11 @@ class Collab:
                     for a in session.scalars(select(Approval).where(Approval.collaboration_id == c.id).order_by(Approval.id))
                 ],
                 "benefits": [
-                    {"id": b.code, "title": b.title, "category": b.category, "dis_benefit": b.dis_benefit,
-                     "owner": b.owner.name if b.owner else None, "board": b.board.name if b.board else None,
-                     "status": "retired" if b.retired_on else "active"}
-                    for b in c.benefits
+                    {name: row[name] for name in ("id", "title", "category", "dis_benefit", "owner", "board", "status",
+                                                  "progress")}
+                    for row in rows
                 ],
+                "realisation": _summary(rows),
             }
 
     def history(self, key: str | None = None, *, since: date | None = None, actor: str | None = None,
@@ -487,6 +492,131 @@ class Collab:
                 self._record(session, actor, "benefit-updated", collaboration=collaboration, benefit=code, changes=changes)
             return {"key": key, "id": code, "changed": sorted(changes)}
 
+    def plan(self, key: str, code: str, points: list[tuple[date, float]], *,
+             expected_version: int | None = None) -> dict[str, Any]:
+        """Replace a benefit's realisation plan (expected value by date)."""
+        days = [day for day, _ in points]
+        if not points:
+            raise BadInput("give at least one --point DATE=VALUE")
+        if len(set(days)) != len(days):
+            raise BadInput("two --point values for one date")
+        with self._changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            benefit = _benefit(collaboration, code)
+            session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
+            session.add_all(PlanPoint(benefit_id=benefit.id, on=day, value=value) for day, value in sorted(points))
+            self._record(session, actor, "benefit-planned", collaboration=collaboration, benefit=code,
+                         points={day.isoformat(): value for day, value in sorted(points)})
+            return {"key": key, "id": code, "points": len(points)}
+
+    def measure(self, key: str, code: str, value: str | float, *, on: date | None = None, note: str | None = None,
+                expected_version: int | None = None) -> dict[str, Any]:
+        """Record a benefit's measured value; by its owner or the secretary of its reviewing board."""
+        number = _number(value, "VALUE")
+        day = on or self.clock.today()
+        if day > self.clock.today():
+            raise BadInput(f"--on {day}: a measurement cannot be dated in the future (today is {self.clock.today()})")
+        with self._changing(key, None, expected_version) as (session, actor, collaboration):
+            benefit = _benefit(collaboration, code)
+            secretary = benefit.board.secretary.name if benefit.board else None
+            owner = benefit.owner.name if benefit.owner else None
+            if actor.name not in (owner, secretary):
+                raise Refused(f"{actor.name} may not measure benefit {code}: only its owner ({owner or 'none named'}) "
+                              f"or the secretary of its board ({secretary or 'no board named'})")
+            if collaboration.stage == "withdrawn" or benefit.retired_on is not None:
+                raise Refused(f"benefit {code} is no longer tracked ({'withdrawn' if benefit.retired_on is None else 'retired'})")
+            session.add(Measurement(benefit_id=benefit.id, on=day, value=number, note=note,
+                                    recorded_by_id=_user(session, actor.name).id))
+            self._record(session, actor, "measured", on=day, collaboration=collaboration, benefit=code, value=number,
+                         note=note, stage=collaboration.stage)
+            return {"key": key, "id": code, "value": number, "on": day.isoformat()}
+
+    def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
+                 expected_version: int | None = None) -> dict[str, Any]:
+        """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal."""
+        _require_text(business_area, "--business-area")
+        with self._changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            benefit = _live_benefit(collaboration, code)
+            current = _current_handovers(session, [benefit.id]).get(benefit.id)
+            if current is not None and current.status == "accepted":
+                raise Refused(f"benefit {code} was already accepted by {current.to_user.name} on {current.decided_on}")
+            receiver = _user(session, to)
+            reviewing = _board(session, board) if board else None
+            session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
+                                 status="proposed", proposed_on=self.clock.today()))
+            self._record(session, actor, "handover-proposed", collaboration=collaboration, benefit=code,
+                         business_area=business_area, to=to, board=board)
+            return {"key": key, "id": code, "business_area": business_area, "to": to, "board": board}
+
+    def accept(self, key: str, code: str, *, expected_version: int | None = None) -> dict[str, Any]:
+        return self._decide(key, code, "accepted", None, expected_version)
+
+    def decline(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
+        _require_text(reason, "--reason")
+        return self._decide(key, code, "declined", reason, expected_version)
+
+    def _decide(self, key: str, code: str, status: str, reason: str | None, expected_version: int | None) -> dict[str, Any]:
+        """The named receiver, and nobody else, accepts or declines a proposed handover."""
+        with self._changing(key, None, expected_version) as (session, actor, collaboration):
+            benefit = _live_benefit(collaboration, code)
+            current = _current_handovers(session, [benefit.id]).get(benefit.id)
+            if current is None or current.status != "proposed":
+                state = "no handover proposed" if current is None else f"its handover is already {current.status}"
+                raise Refused(f"benefit {code}: {state}")
+            if current.to_user.name != actor.name:
+                raise Refused(f"only {current.to_user.name}, the named receiver, may accept or decline benefit {code}")
+            current.status, current.reason, current.decided_on = status, reason, self.clock.today()
+            self._record(session, actor, f"handover-{status}", collaboration=collaboration, benefit=code, reason=reason,
+                         business_area=current.business_area)
+            return {"key": key, "id": code, "status": status}
+
+    def retire(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
+        """Stop tracking a benefit; its history stays. A chief officer of a partner approves it."""
+        _require_text(reason, "--reason")
+        with self._changing(key, "retire a benefit", expected_version) as (session, actor, collaboration):
+            if actor.partner not in {p.name for p in collaboration.partners}:
+                raise Refused(f"{actor.name} acts for {actor.partner}, which is not a partner of {key}")
+            benefit = _live_benefit(collaboration, code)
+            benefit.retired_on, benefit.retired_reason = self.clock.today(), reason
+            benefit.retired_by_id = _user(session, actor.name).id
+            self._record(session, actor, "benefit-retired", collaboration=collaboration, benefit=code, reason=reason)
+            return {"key": key, "id": code, "retired_on": benefit.retired_on.isoformat()}
+
+    def benefits(self, key: str) -> list[dict[str, Any]]:
+        """The register with realisation as at today (latest, progress, planned value, status)."""
+        with self._reading() as session:
+            collaboration = _collaboration(session, key)
+            return _benefit_rows(session, collaboration, self.clock.today())
+
+    # -- lessons --------------------------------------------------------------------------------------
+
+    def add_lesson(self, key: str, text: str, *, theme: str | None = None,
+                   expected_version: int | None = None) -> dict[str, Any]:
+        _require_text(text, "TEXT")
+        with self._changing(key, "record a lesson", expected_version) as (session, actor, collaboration):
+            session.add(Lesson(collaboration_id=collaboration.id, text=text, theme=theme, recorded_on=self.clock.today(),
+                               recorded_by_id=_user(session, actor.name).id))
+            self._record(session, actor, "lesson-recorded", collaboration=collaboration, text=text, theme=theme)
+            return {"key": key, "text": text, "theme": theme}
+
+    def lessons(self, search: str | None = None) -> list[dict[str, Any]]:
+        """Lessons across every collaboration; `search` matches text, theme, key or title, any case."""
+        with self._reading() as session:
+            query = (
+                select(Lesson, Collaboration.key, Collaboration.title, User.name)
+                .join(Collaboration, Lesson.collaboration_id == Collaboration.id)
+                .join(User, Lesson.recorded_by_id == User.id)
+                .order_by(Lesson.recorded_on, Lesson.id)
+            )
+            if search:
+                pattern = f"%{search.lower()}%"
+                query = query.where(or_(*(func.lower(column).like(pattern) for column in
+                                          (Lesson.text, Lesson.theme, Collaboration.key, Collaboration.title))))
+            return [
+                {"collaboration": ckey, "title": title, "text": lesson.text, "theme": lesson.theme,
+                 "recorded_on": lesson.recorded_on.isoformat(), "by": by}
+                for lesson, ckey, title, by in session.execute(query)
+            ]
+
 
 # Statements every use case runs, built once: building one costs about as much as running it.
 _USER_BY_NAME = select(User).where(User.name == bindparam("name"))
@@ -532,16 +662,118 @@ def _named(value: Any) -> Any:
     return value.name if isinstance(value, (User, Board)) else value
 
 
+def _hand_over(session: Session, collaboration: Collaboration) -> dict[str, dict[str, str | None]]:
+    """On leaving closure, each accepted benefit's owner and reviewing board become the business area's."""
+    accepted = _current_handovers(session, [b.id for b in collaboration.benefits])
+    moved = {}
+    for benefit in collaboration.benefits:
+        handover = accepted.get(benefit.id)
+        if benefit.retired_on is not None or handover is None or handover.status != "accepted":
+            continue
+        benefit.owner = handover.to_user
+        if handover.board is not None:
+            benefit.board = handover.board
+        moved[benefit.code] = {"business_area": handover.business_area, "owner": benefit.owner.name,
+                               "board": benefit.board.name if benefit.board else None}
+    return moved
+
+
+def _live_benefit(collaboration: Collaboration, code: str) -> Benefit:
+    benefit = _benefit(collaboration, code)
+    if benefit.retired_on is not None:
+        raise Refused(f"benefit {code} was retired on {benefit.retired_on}: {benefit.retired_reason}")
+    return benefit
+
+
+def _benefit_rows(session: Session, collaboration: Collaboration, today: date) -> list[dict[str, Any]]:
+    ids = [b.id for b in collaboration.benefits]
+    plans: dict[int, list[tuple[date, float]]] = {i: [] for i in ids}
+    measured: dict[int, list[tuple[date, float]]] = {i: [] for i in ids}
+    if ids:
+        for point in session.scalars(select(PlanPoint).where(PlanPoint.benefit_id.in_(ids))):
+            plans[point.benefit_id].append((point.on, point.value))
+        for m in session.scalars(select(Measurement).where(Measurement.benefit_id.in_(ids)).order_by(Measurement.id)):
+            measured[m.benefit_id].append((m.on, m.value))
+    handovers = _current_handovers(session, ids)
+    shares = {p.name: p.cost_share for p in collaboration.partners}
+    rows = []
+    for b in collaboration.benefits:
+        seen = _realisation(b, plans[b.id], measured[b.id], today)
+        handover = handovers.get(b.id)
+        row = {
+            "id": b.code, "title": b.title, "category": b.category, "dis_benefit": b.dis_benefit,
+            "owner": b.owner.name if b.owner else None, "board": b.board.name if b.board else None,
+            "measure": b.measure, "unit": b.unit, "baseline": b.baseline, "target": b.target,
+            "target_date": _iso(b.target_date),
+            "latest": seen.latest if seen else None, "latest_on": _iso(seen.latest_on) if seen else None,
+            "progress": seen.progress if seen else None, "planned": seen.planned if seen else None,
+            "status": seen.status if seen else ("retired" if b.retired_on else "no-data"),
+            "measurements": len(measured[b.id]),
+            "handover": {"business_area": handover.business_area, "to": handover.to_user.name,
+                         "board": handover.board.name if handover.board else None, "status": handover.status,
+                         "reason": handover.reason} if handover else None,
+            "retired": {"on": b.retired_on.isoformat(), "reason": b.retired_reason} if b.retired_on else None,
+            "savings": None,
+        }
+        if b.category == "economic" and not b.dis_benefit and row["latest"] is not None and _shares_complete(shares):
+            row["savings"] = share_savings(row["latest"], shares)  # type: ignore[arg-type]
+        rows.append(row)
+    return rows
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Benefits (not dis-benefits) by status, dis-benefits apart, and cashable savings per partner."""
+    by_status = {status: 0 for status in STATUSES}
+    dis_benefits = {status: 0 for status in STATUSES}
+    savings: dict[str, float] = {}
+    for row in rows:
+        (dis_benefits if row["dis_benefit"] else by_status)[row["status"]] += 1
+        for partner, amount in (row["savings"] or {}).items():
+            savings[partner] = round(savings.get(partner, 0.0) + amount, 2)
+    return {"benefits": by_status, "dis_benefits": dis_benefits, "savings": savings}
+
+
+def _realisation(benefit: Benefit, plan: list[tuple[date, float]], measured: list[tuple[date, float]],
+                 today: date) -> Realisation | None:
+    """None while the profile lacks what realisation needs (baseline, target, target date)."""
+    if benefit.baseline is None or benefit.target is None or benefit.target_date is None:
+        return None
+    return assess(baseline=benefit.baseline, target=benefit.target, start=benefit.start_on,
+                  target_date=benefit.target_date, plan=plan, measurements=measured, today=today,
+                  retired=benefit.retired_on is not None)
+
+
+def _shares_complete(shares: dict[str, Decimal | None]) -> bool:
+    return bool(shares) and all(s is not None for s in shares.values()) and sum(shares.values()) == 100  # type: ignore[misc]
+
+
+def _number(text: str | float, what: str) -> float:
+    try:
+        number = float(text)
+    except (TypeError, ValueError):
+        raise BadInput(f"{what} {text!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise BadInput(f"{what} {text!r} is not a finite number")
+    return number
+
+
 def _add_months(day: date, months: int) -> date:
     from dateutil.relativedelta import relativedelta
 
     return day + relativedelta(months=months)
 
 
-@functools.lru_cache(maxsize=64)
 def _parse_stored(name: str, version: int, source: str) -> Definition:
-    """A stored version's text never changes, so it is parsed once per process, not once per use case."""
     return definitions.parse(source, f"{name} v{version} (stored)")
+
+
+def _current_handovers(session: Session, benefit_ids: list[int]) -> dict[int, Handover]:
+    if not benefit_ids:
+        return {}
+    newest = (
+        select(func.max(Handover.id)).where(Handover.benefit_id.in_(benefit_ids)).group_by(Handover.benefit_id)
+    )
+    return {h.benefit_id: h for h in session.scalars(select(Handover).where(Handover.id.in_(newest)))}
 
 
 def _collaboration(session: Session, key: str) -> Collaboration:

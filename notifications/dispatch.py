@@ -1,0 +1,186 @@
+"""The delivery log: every reminder occurrence is sent once, whatever restarts, overlaps or second workers occur.
+
+Each occurrence has an idempotency key (kind, collaboration, benefit or meeting, date, recipient)
+and the log holds it under a unique constraint. One message at a time goes through:
+
+1. **Look** (one read for the whole run): keys already ``sent`` are counted and skipped; keys
+   claimed by another worker whose lease is still running are left to it.
+2. **Claim**, in a short write transaction: ``INSERT ... ON CONFLICT (key) DO NOTHING`` with state
+   ``claimed``, a fresh random token and ``claimed_at``. If the row already existed it is taken
+   over only when it is still ``claimed`` and either released (token NULL, after a failed send)
+   or older than the lease (its worker died). On PostgreSQL that takeover reads the row
+   ``FOR UPDATE SKIP LOCKED``, so two workers never take over the same row and neither waits for
+   the other; two inserts of one new key queue on the unique index and the second does nothing.
+   On SQLite the transaction is ``BEGIN IMMEDIATE``: one writer at a time. Commit.
+3. **Send**, outside any transaction.
+4. **Mark**, in a second short transaction: ``sent`` and ``sent_at``, only while the row still
+   carries this claim's token. An escalation's history event is appended in this same
+   transaction, so it exists exactly when the delivery is recorded as sent.
+
+A failed send releases the claim (token NULL, ``last_error``); the next run retries it while the
+occurrence is still due. A crash between 3 and 4 leaves a claim whose token nobody holds: once the
+lease has run out (ten minutes, far beyond the SMTP timeout) a later run takes it over and sends
+that one message again. That is the only duplicate the protocol allows, and it carries the same
+Message-ID (derived from the key) so mail clients fold the two together.
+
+Claims and marks append no history, so on PostgreSQL they do not queue behind the history's
+chain-head lock; only a mark that records an escalation takes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from notifications.channels import Channel, Message
+from workflow.db import UnitOfWork
+from workflow.model import Delivery
+
+LEASE = timedelta(minutes=10)
+CLAIMED, SENT = "claimed", "sent"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One occurrence addressed to one person: what the log records about it."""
+
+    key: str
+    kind: str
+    collaboration: str | None
+    recipient: str  # the user's name
+    address: str  # their email address
+    due_on: date
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    entry: Entry
+    message: Message
+    after_sent: Callable[[Session], None] | None = None  # runs in the transaction that marks it sent
+
+
+@dataclass
+class Outcome:
+    sent: list[Outgoing] = field(default_factory=list)
+    failed: list[tuple[Outgoing, str]] = field(default_factory=list)
+    taken: int = 0  # claimed by another worker between our look and our claim
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The result of the look: which entries to try, and how many need nothing from us."""
+
+    pending: list[Entry]
+    already_sent: int
+    busy: int  # claimed by a live worker
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class DeliveryLog:
+    """Claims, marks and releases rows of the delivery log; time here is real time (leases), not the business clock."""
+
+    def __init__(self, uow: UnitOfWork, *, lease: timedelta = LEASE, now: Callable[[], datetime] = _utc_now) -> None:
+        self.uow = uow
+        self.lease = lease
+        self.now = now
+
+    def backlog(self, entries: Sequence[Entry]) -> Backlog:
+        """Split `entries` by what the log says of them, in one query over their due dates."""
+        if not entries:
+            return Backlog([], 0, 0)
+        free = or_(Delivery.token.is_(None), Delivery.claimed_at < self.now() - self.lease)
+        query = select(Delivery.key, Delivery.state, free).where(
+            Delivery.due_on.between(min(e.due_on for e in entries), max(e.due_on for e in entries)))
+        with self.uow.read() as session:
+            logged = {key: (state, bool(is_free)) for key, state, is_free in session.execute(query)}
+        pending, sent, busy = [], 0, 0
+        for entry in entries:
+            state, is_free = logged.get(entry.key, (None, True))
+            if state == SENT:
+                sent += 1
+            elif is_free:
+                pending.append(entry)
+            else:
+                busy += 1
+        return Backlog(pending, sent, busy)
+
+    def claim(self, entry: Entry, subject: str) -> str | None:
+        """A token if this caller may send `entry` now; None if it is sent or another worker holds it."""
+        token = uuid.uuid4().hex
+        now = self.now()
+        with self.uow.write(history=False) as session:
+            inserted = session.execute(
+                _insert(session).values(
+                    key=entry.key, kind=entry.kind, collaboration=entry.collaboration, recipient=entry.recipient,
+                    address=entry.address, subject=subject, due_on=entry.due_on, state=CLAIMED, token=token,
+                    attempts=1, claimed_at=now,
+                ).on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.id)
+            ).first()
+            if inserted is not None:
+                return token
+            row = session.scalar(
+                select(Delivery)
+                .where(Delivery.key == entry.key, Delivery.state == CLAIMED,
+                       or_(Delivery.token.is_(None), Delivery.claimed_at < now - self.lease))
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return None
+            row.token, row.claimed_at, row.attempts, row.subject = token, now, row.attempts + 1, subject
+            return token
+
+    def mark_sent(self, entry: Entry, token: str, after_sent: Callable[[Session], None] | None = None) -> bool:
+        """Record the send; False if the claim was lost meanwhile (its lease ran out and another run took it over,
+        and that run records it)."""
+        with self.uow.write(history=after_sent is not None) as session:
+            row = session.scalar(select(Delivery).where(Delivery.key == entry.key, Delivery.token == token,
+                                                        Delivery.state == CLAIMED))
+            if row is None:
+                return False
+            row.state, row.sent_at, row.last_error = SENT, self.now(), None
+            if after_sent is not None:
+                after_sent(session)
+            return True
+
+    def release(self, entry: Entry, token: str, error: str) -> None:
+        """Give a claim back after a failed send, so that the next run retries at once."""
+        with self.uow.write(history=False) as session:
+            session.execute(update(Delivery).where(Delivery.key == entry.key, Delivery.token == token)
+                            .values(token=None, last_error=error[:2000]))
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    """INSERT with ON CONFLICT DO NOTHING ... RETURNING, in the dialect of the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Delivery)
+
+
+def deliver(log: DeliveryLog, channel: Channel, outgoing: Iterable[Outgoing]) -> Outcome:
+    """Claim, send and mark each message in turn; a failed send is released and reported, the rest go on."""
+    outcome = Outcome()
+    for item in outgoing:
+        token = log.claim(item.entry, item.message.subject)
+        if token is None:
+            outcome.taken += 1
+            continue
+        try:
+            channel.send(item.message)
+        except Exception as error:  # noqa: BLE001 - any channel failure: give the claim back, report it, go on
+            reason = f"{type(error).__name__}: {error}"
+            log.release(item.entry, token, reason)
+            outcome.failed.append((item, reason))
+            continue
+        log.mark_sent(item.entry, token, item.after_sent)  # False only if this send outlived its lease
+        outcome.sent.append(item)
+    return outcome

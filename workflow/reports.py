@@ -1,0 +1,173 @@
+"""The facts of a collaboration's report and of the portfolio report, read as one consistent snapshot.
+
+A report quotes the head hash of the history chain it verified, so everything in it must come from
+the same moment. Every read here shares one read transaction: the `Collab` facade's own reads
+(show, benefits, history, check, verify) run on a unit of work bound to that transaction, which is
+REPEATABLE READ on PostgreSQL (a SQLite read transaction is a snapshot already).
+
+The facts are plain JSON-ready dicts; `workflow.report_formats` turns them into HTML, JSON or CSV.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow import __version__
+from workflow.db import UnitOfWork
+from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
+from workflow.realisation import STATUSES, planned_value
+from workflow.reminders import Reminders
+from workflow.service import Collab
+
+COLLABORATION_FIELDS = ("key", "title", "stage", "since", "origin", "manager", "definition", "definition_version",
+                        "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due")
+
+
+class _Snapshot(UnitOfWork):
+    """A unit of work whose every read is the one read transaction already open; a report never writes."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session.get_bind())
+        self.session = session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        yield self.session
+
+
+@contextmanager
+def snapshot(app: Collab) -> Iterator[tuple[Collab, Session]]:
+    """The facade (same user, same clock) and the session of one consistent read transaction."""
+    with app.uow.read() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield Collab(_Snapshot(session), app.actor_name, app.clock), session
+
+
+def open_reviews(app: Collab, key: str | None) -> list[dict[str, Any]]:
+    """Reviews due or overdue for one collaboration's benefits (all collaborations when key is None), as
+    `collab reviews --json` lists them: {"collaboration", "benefit", "board", "due_on", "status"}."""
+    return [
+        row for row in Reminders(app).reviews(within=0)
+        if row["status"] in ("due", "overdue") and (key is None or row["collaboration"] == key)
+    ]
+
+
+def collaboration_report(app: Collab, key: str) -> dict[str, Any]:
+    """Purpose, partners, stage timeline, gates, benefits with their series, savings, reviews, history, verification."""
+    with snapshot(app) as (facade, session):
+        shown = facade.show(key)
+        register = facade.benefits(key)
+        events = facade.history(key)
+        gates = facade.check(key)["transitions"]
+        series = _series(session, key)
+        reviews = open_reviews(facade, key)
+        verified = facade.verify()
+    today = app.clock.today()
+    return {
+        "report": _about("collaboration", app),
+        "collaboration": {**{name: shown[name] for name in COLLABORATION_FIELDS},
+                          "days_in_stage": _days(shown["since"], today)},
+        "partners": shown["partners"],
+        "artefacts": shown["artefacts"],
+        "stages": _stages(events, today),
+        "approvals": [
+            {"gate": e["payload"]["gate"], "partner": e["payload"]["partner"], "role": e["payload"]["role"],
+             "by": e["actor"], "on": e["effective_on"]}
+            for e in events if e["action"] == "approved"
+        ],
+        "gates": gates,
+        "benefits": [_beside_plan({**row, **series[row["id"]]}) for row in register],
+        "realisation": shown["realisation"],
+        "reviews": reviews,
+        "history": events,
+        "verification": verified.as_dict(),
+    }
+
+
+def portfolio_report(app: Collab) -> dict[str, Any]:
+    """Every collaboration's stage, time in stage, gate readiness, benefits by status and overdue reviews."""
+    with snapshot(app) as (facade, _):
+        listed = facade.list()
+        shown = [facade.show(c["key"]) for c in listed]
+        gates = [facade.check(c["key"])["transitions"] for c in listed]
+        reviews = open_reviews(facade, None)
+        verified = facade.verify()
+    today = app.clock.today()
+    overdue = Counter(r["collaboration"] for r in reviews if r["status"] == "overdue")
+    rows = [
+        {**{name: s[name] for name in ("key", "title", "stage", "since", "origin", "manager", "objective")},
+         "days_in_stage": _days(s["since"], today), "gates": moves,
+         "benefits": s["realisation"]["benefits"], "dis_benefits": s["realisation"]["dis_benefits"],
+         "overdue_reviews": overdue[s["key"]]}
+        for s, moves in zip(shown, gates)
+    ]
+    return {
+        "report": _about("portfolio", app),
+        "collaborations": rows,
+        "totals": {
+            "collaborations": len(rows),
+            "operational": sum(r["origin"] == "operational" for r in rows),
+            "by_stage": dict(Counter(r["stage"] for r in rows)),
+            "benefits": {status: sum(r["benefits"][status] for r in rows) for status in STATUSES},
+            "overdue_reviews": sum(overdue.values()),
+        },
+        "reviews": reviews,
+        "verification": verified.as_dict(),
+    }
+
+
+def _about(kind: str, app: Collab) -> dict[str, Any]:
+    return {"kind": kind, "generated_at": app.clock.now().isoformat(timespec="seconds"),
+            "as_of": app.clock.today().isoformat(), "generated_by": app.actor_name, "collab_version": __version__}
+
+
+def _days(since: str, today: date) -> int:
+    return (today - date.fromisoformat(since)).days
+
+
+def _stages(events: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    """Each stay in a stage, from the history's stage moves: entered on, left on (None: current), days, by whom."""
+    moves = [e for e in events if e["to_stage"]]
+    stays = []
+    for move, following in zip(moves, [*moves[1:], None]):
+        until = following["effective_on"] if following else None
+        stays.append({"stage": move["to_stage"], "on": move["effective_on"], "until": until,
+                      "days": _days(move["effective_on"], date.fromisoformat(until) if until else today),
+                      "by": move["actor"], "action": move["action"], "reason": move["reason"]})
+    return stays
+
+
+def _beside_plan(benefit: dict[str, Any]) -> dict[str, Any]:
+    """Each measurement with what the realisation plan expected on its day (None while the profile is incomplete)."""
+    complete = None not in (benefit["baseline"], benefit["target"], benefit["target_date"])
+    plan = [(date.fromisoformat(p["on"]), p["value"]) for p in benefit["plan"]]
+    for reading in benefit["measured"]:
+        reading["planned"] = round(planned_value(
+            date.fromisoformat(benefit["start_on"]), benefit["baseline"], benefit["target"],
+            date.fromisoformat(benefit["target_date"]), plan, date.fromisoformat(reading["on"])), 6) if complete else None
+    return benefit
+
+
+def _series(session: Session, key: str) -> dict[str, dict[str, Any]]:
+    """Each benefit's start, realisation plan and measurements: three queries for the whole collaboration."""
+    of_key = (Benefit.collaboration_id == Collaboration.id) & (Collaboration.key == key)
+    found: dict[str, dict[str, Any]] = {
+        code: {"start_on": start.isoformat(), "plan": [], "measured": []}
+        for code, start in session.execute(select(Benefit.code, Benefit.start_on).where(of_key))
+    }
+    plans = select(Benefit.code, PlanPoint.on, PlanPoint.value).join(Benefit, PlanPoint.benefit_id == Benefit.id)
+    for code, on, value in session.execute(plans.where(of_key).order_by(PlanPoint.on)):
+        found[code]["plan"].append({"on": on.isoformat(), "value": value})
+    measured = (select(Benefit.code, Measurement.on, Measurement.value, Measurement.note)
+                .join(Benefit, Measurement.benefit_id == Benefit.id))
+    for code, on, value, note in session.execute(measured.where(of_key).order_by(Measurement.on, Measurement.id)):
+        found[code]["measured"].append({"on": on.isoformat(), "value": value, "note": note})
+    return found

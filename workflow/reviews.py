@@ -1,0 +1,350 @@
+"""Which benefit reviews and post-implementation reviews fall due, and when, computed from the database.
+
+The rules (domain.md, "Benefits" and "Reminders"):
+
+- A benefit is reviewed from the day its collaboration first entered ``delivery`` (the gate that
+  approves every benefit profile, board included), and no earlier than the benefit was identified:
+  its first review is at the first meeting whose reminders go out on or after that day, so that the
+  board and the owner always get their full notice. Reviews go on through closure, pir and bau, and while the collaboration is on hold from one of
+  those stages; they stop when it is withdrawn, or the benefit is retired or realised (its latest
+  measurement has reached its target, whichever direction the target lies).
+- The benefit's own board reviews it; once its handover is accepted, the board named in the handover
+  (its own if the handover names none) does, from the day of acceptance, and the figure is asked of
+  the handover's receiving owner.
+- The review at a meeting is satisfied by a measurement dated after the board's previous meeting.
+- The PIR is due on ``pir_due`` (set at closure from the definition's ``pir_after_months``) and is
+  satisfied by a ``pir-report`` artefact.
+
+The database is read in a fixed number of set-based statements (boards, definitions, benefits with
+their latest measurement, current handover and delivery date, PIRs, and the partners' chief
+officers), never one per benefit; meetings are expanded per board in Python by calendar.py.
+`--at` moves the calendar and the measurements counted, not the stages: a collaboration is reviewed
+as it stands now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Row, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from workflow import calendar, definition as definitions
+from workflow.model import Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement, Partner, User
+
+REVIEWED_STAGES = ("delivery", "closure", "pir", "bau")
+REVIEWS_FROM = "delivery"
+WITHDRAWN = "withdrawn"
+PIR_REPORT = "pir-report"
+STATUSES = ("upcoming", "due", "overdue")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    id: int
+    name: str
+    partner: str
+    meets: str
+    anchor: date
+    secretary: Person
+
+
+@dataclass(frozen=True)
+class Meeting:
+    board: BoardInfo
+    starts: datetime  # Europe/London, moved off bank holidays
+    previous: date | None  # the board's meeting before this one: a figure dated after it satisfies this review
+
+    @property
+    def day(self) -> date:
+        return self.starts.date()
+
+
+@dataclass(frozen=True)
+class ReviewedBenefit:
+    """A benefit under review, with everything a reminder about it says."""
+
+    collaboration_id: int
+    collaboration: str
+    collaboration_title: str
+    manager: Person
+    settings: definitions.Reviews
+    code: str
+    title: str
+    category: str
+    measure: str | None
+    unit: str
+    baseline: float | None
+    target: float | None
+    board_id: int
+    owner: Person | None
+    latest: float | None
+    latest_on: date | None
+    since: date  # under review from this day: a meeting whose reminder window opened earlier owes no review of it
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One benefit due for review at one meeting."""
+
+    benefit: ReviewedBenefit
+    meeting: Meeting
+
+    @property
+    def satisfied(self) -> bool:
+        latest_on, previous = self.benefit.latest_on, self.meeting.previous
+        return latest_on is not None and (previous is None or latest_on > previous)
+
+    @property
+    def opens(self) -> date:
+        """The day the agenda goes out and the owner is asked for the figure."""
+        return self.meeting.day - timedelta(days=self.benefit.settings.agenda_days_before)
+
+    @property
+    def escalates(self) -> date:
+        return self.meeting.day + timedelta(days=self.benefit.settings.escalation_grace_days)
+
+
+@dataclass(frozen=True)
+class PirDue:
+    """A closed collaboration whose post-implementation review report is not yet recorded."""
+
+    collaboration_id: int
+    collaboration: str
+    title: str
+    manager: Person
+    closed_on: date
+    pir_due: date
+    settings: definitions.Reviews
+
+    @property
+    def opens(self) -> date:
+        return self.pir_due - timedelta(days=self.settings.agenda_days_before)
+
+    @property
+    def escalates(self) -> date:
+        return self.pir_due + timedelta(days=self.settings.escalation_grace_days)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    slots: list[Slot]
+    pirs: list[PirDue]
+
+
+@dataclass(frozen=True)
+class Review:
+    """One line of `collab reviews`."""
+
+    collaboration: str
+    benefit: str | None  # None for the PIR
+    board: str | None
+    due_on: date
+    status: str
+    title: str
+    owner: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"collaboration": self.collaboration, "benefit": self.benefit, "board": self.board,
+                "due_on": self.due_on.isoformat(), "status": self.status,
+                "kind": "pir" if self.benefit is None else "benefit", "title": self.title, "owner": self.owner}
+
+
+# -- reading the database ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _settings(name: str, version: int, digest: str, source: str) -> definitions.Reviews:
+    return definitions.parse(source, f"{name} v{version} (stored)").reviews
+
+
+def settings_by_definition(session: Session) -> dict[tuple[str, int], definitions.Reviews]:
+    """Each stored definition version's review settings (lead days, grace days, PIR months)."""
+    return {(d.name, d.version): _settings(d.name, d.version, d.digest, d.source)
+            for d in session.scalars(select(DefinitionVersion))}
+
+
+def load_boards(session: Session, board_id: int | None = None) -> list[BoardInfo]:
+    query = select(Board.id, Board.name, Board.partner, Board.meets, Board.anchor, User.name, User.email).join(
+        User, User.id == Board.secretary_id).order_by(Board.name)
+    if board_id is not None:
+        query = query.where(Board.id == board_id)
+    return [BoardInfo(r[0], r[1], r[2], r[3], r[4], Person(r[5], r[6])) for r in session.execute(query)]
+
+
+def board_meetings(board: BoardInfo, start: date, end: date) -> list[Meeting]:
+    """The board's meetings in [start, end], each knowing the meeting before it."""
+    found = calendar.meetings(board.meets, board.anchor, start, end)
+    if not found:
+        return []
+    before = calendar.previous_meeting(board.meets, board.anchor, found[0].date())
+    previous = before.date() if before else None
+    result = []
+    for starts in found:
+        result.append(Meeting(board, starts, previous))
+        previous = starts.date()
+    return result
+
+
+def _in_review() -> Any:
+    """A collaboration whose benefits are reviewed: in a reviewed stage, or on hold from one."""
+    return func.coalesce(Collaboration.held_from, Collaboration.stage).in_(REVIEWED_STAGES)
+
+
+def reviewed_benefits(session: Session, at: date, board_ids: list[int],
+                      settings: dict[tuple[str, int], definitions.Reviews]) -> list[ReviewedBenefit]:
+    """Every benefit under review by one of `board_ids` on `at`, in one statement."""
+    ranked = select(
+        Measurement.benefit_id, Measurement.on, Measurement.value,
+        func.row_number().over(partition_by=Measurement.benefit_id,
+                               order_by=(Measurement.on.desc(), Measurement.id.desc())).label("rank"),
+    ).where(Measurement.on <= at).subquery()
+    latest = select(ranked.c.benefit_id, ranked.c.on, ranked.c.value).where(ranked.c.rank == 1).subquery()
+    current = select(func.max(Handover.id)).group_by(Handover.benefit_id)
+    accepted = select(Handover.benefit_id, Handover.board_id, Handover.to_user_id, Handover.decided_on).where(
+        Handover.id.in_(current), Handover.status == "accepted").subquery()
+    entered = select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on")).where(
+        Event.to_stage == REVIEWS_FROM).group_by(Event.collaboration).subquery()
+    owner, manager = aliased(User), aliased(User)
+    board_id = func.coalesce(accepted.c.board_id, Benefit.board_id)
+    realised = or_(
+        and_(Benefit.target > Benefit.baseline, latest.c.value >= Benefit.target),
+        and_(Benefit.target < Benefit.baseline, latest.c.value <= Benefit.target),
+    )
+    query = (
+        select(
+            Collaboration.id, Collaboration.key, Collaboration.title, Collaboration.definition_name,
+            Collaboration.definition_version, manager.name, manager.email,
+            Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit, Benefit.baseline,
+            Benefit.target, board_id, owner.name, owner.email, latest.c.value, latest.c.on,
+            Benefit.start_on, entered.c.on, accepted.c.decided_on, Benefit.board_id,
+        )
+        .join(Collaboration, Collaboration.id == Benefit.collaboration_id)
+        .join(manager, manager.id == Collaboration.manager_id)
+        .join(entered, entered.c.key == Collaboration.key)
+        .outerjoin(accepted, accepted.c.benefit_id == Benefit.id)
+        .outerjoin(latest, latest.c.benefit_id == Benefit.id)
+        .outerjoin(owner, owner.id == func.coalesce(accepted.c.to_user_id, Benefit.owner_id))
+        .where(_in_review(), Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False))
+        .order_by(Collaboration.key, Benefit.code)
+    )
+    return [_benefit(row, settings) for row in session.execute(query)] if board_ids else []
+
+
+def _benefit(row: Row[Any], settings: dict[tuple[str, int], definitions.Reviews]) -> ReviewedBenefit:
+    (cid, key, ctitle, dname, dversion, mname, memail, code, title, category, measure, unit, baseline, target,
+     board_id, oname, oemail, latest, latest_on, start_on, entered_on, accepted_on, own_board_id) = row
+    moved_on = accepted_on if board_id != own_board_id else None  # the new board owes reviews from then on
+    since = max(d for d in (start_on, date.fromisoformat(entered_on), moved_on) if d is not None)
+    return ReviewedBenefit(
+        collaboration_id=cid, collaboration=key, collaboration_title=ctitle, manager=Person(mname, memail),
+        settings=settings[(dname, dversion)], code=code, title=title, category=category, measure=measure,
+        unit=unit, baseline=baseline, target=target, board_id=board_id,
+        owner=Person(oname, oemail) if oname else None, latest=latest, latest_on=latest_on, since=since,
+    )
+
+
+def pirs_due(session: Session, at: date, settings: dict[tuple[str, int], definitions.Reviews]) -> list[PirDue]:
+    """Closed collaborations, not withdrawn, with no PIR report recorded by `at`."""
+    manager = aliased(User)
+    reported = exists().where(Artefact.collaboration_id == Collaboration.id, Artefact.kind == PIR_REPORT,
+                              Artefact.recorded_on <= at)
+    query = (
+        select(Collaboration.id, Collaboration.key, Collaboration.title, manager.name, manager.email,
+               Collaboration.closed_on, Collaboration.pir_due, Collaboration.definition_name,
+               Collaboration.definition_version)
+        .join(manager, manager.id == Collaboration.manager_id)
+        .where(Collaboration.pir_due.is_not(None), Collaboration.stage != WITHDRAWN, ~reported)
+        .order_by(Collaboration.key)
+    )
+    return [PirDue(cid, key, title, Person(name, email), closed_on, pir_due, settings[(dname, dversion)])
+            for cid, key, title, name, email, closed_on, pir_due, dname, dversion in session.execute(query)]
+
+
+def chief_officers(session: Session) -> dict[int, list[Person]]:
+    """Collaboration id -> the chief officers of its partners, for every collaboration under review."""
+    query = (
+        select(Partner.collaboration_id, User.name, User.email)
+        .join(User, and_(User.partner == Partner.name, User.role == "chief-officer"))
+        .join(Collaboration, Collaboration.id == Partner.collaboration_id)
+        .where(_in_review())
+        .order_by(Partner.collaboration_id, User.name)
+    )
+    found: dict[int, list[Person]] = {}
+    for cid, name, email in session.execute(query):
+        found.setdefault(cid, []).append(Person(name, email))
+    return found
+
+
+def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, board_id: int | None = None) -> Snapshot:
+    """Review slots at meetings from `behind` days (plus the grace period) before `at` to `ahead` days (plus the
+    agenda lead) after it; `behind=None` starts each board at its last meeting before `at`. PIRs are left out
+    when one board is asked for."""
+    settings = settings_by_definition(session)
+    lead = max((s.agenda_days_before for s in settings.values()), default=0)
+    grace = max((s.escalation_grace_days for s in settings.values()), default=0)
+    end = at + timedelta(days=ahead + lead)
+    meetings: dict[int, list[Meeting]] = {}
+    for board in load_boards(session, board_id):
+        if behind is None:
+            last = calendar.previous_meeting(board.meets, board.anchor, at)
+            start = last.date() if last else at
+        else:
+            start = at - timedelta(days=behind + grace)
+        meetings[board.id] = board_meetings(board, start, end)
+    benefits = reviewed_benefits(session, at, [b for b, found in meetings.items() if found], settings)
+    slots = [slot for b in benefits for slot in (Slot(b, m) for m in meetings[b.board_id]) if slot.opens >= b.since]
+    pirs = pirs_due(session, at, settings) if board_id is None else []
+    return Snapshot(slots, pirs)
+
+
+# -- statuses ---------------------------------------------------------------------------------------
+
+
+def _status(opens: date, due_on: date, at: date, within: int) -> str | None:
+    """overdue: the day has passed; due: its reminder window is open; upcoming: due within `within` days."""
+    if due_on < at:
+        return "overdue"
+    if opens <= at:
+        return "due"
+    if due_on <= at + timedelta(days=within):
+        return "upcoming"
+    return None
+
+
+def statuses(snap: Snapshot, at: date, within: int) -> list[Review]:
+    """The reviews still owed on `at`: every unsatisfied one due within `within` days or with its window open,
+    and, per benefit, its last meeting before `at` if that went by without a satisfying figure."""
+    last_passed: dict[tuple[str, str], Slot] = {}
+    found: list[Review] = []
+    for slot in snap.slots:
+        if slot.meeting.day < at:
+            last_passed[(slot.benefit.collaboration, slot.benefit.code)] = slot  # slots come in meeting order
+        elif not slot.satisfied:
+            found.extend(_benefit_review(slot, _status(slot.opens, slot.meeting.day, at, within)))
+    for slot in last_passed.values():
+        if not slot.satisfied:
+            found.extend(_benefit_review(slot, "overdue"))
+    for pir in snap.pirs:
+        status = _status(pir.opens, pir.pir_due, at, within)
+        if status:
+            found.append(Review(pir.collaboration, None, None, pir.pir_due, status,
+                                f"post-implementation review of {pir.title}", pir.manager.name))
+    return sorted(found, key=lambda r: (r.due_on, r.board or "", r.collaboration, r.benefit or ""))
+
+
+def _benefit_review(slot: Slot, status: str | None) -> list[Review]:
+    if status is None:
+        return []
+    b = slot.benefit
+    return [Review(b.collaboration, b.code, slot.meeting.board.name, slot.meeting.day, status, b.title,
+                   b.owner.name if b.owner else None)]
