@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
     transitions, advances, rounds = (300, 150, 3) if args.quick else (2000, 1000, 5)
-    with temp_dir("transitions") as folder, sqlite_database(folder) as target, \
+    with temp_dir("throughput") as folder, sqlite_database(folder) as target, \
             sqlite_database(folder, "raw.db") as raw_target:
         measure("sqlite", target, raw_target, transitions, advances, rounds)
     if args.no_postgres:
