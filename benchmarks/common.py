@@ -35,7 +35,7 @@ FORCE_A, FORCE_B = "Devon & Cornwall Police", "Dorset Police"
 def emit(name: str, value: float | int | str, unit: str = "", note: str = "") -> None:
     """One figure as `name: value unit (target or peer)`."""
     if isinstance(value, float):
-        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:#.3g}" if abs(value) < 10 else f"{value:.1f}"
     elif isinstance(value, int):
         text = f"{value:,}"
     else:
