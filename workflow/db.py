@@ -129,7 +129,10 @@ class UnitOfWork:
         try:
             with Session(self._write_bind, expire_on_commit=False, autoflush=True) as session, session.begin():
                 if history and self.engine.dialect.name != "sqlite":
-                    session.execute(select(ChainHead.id).where(ChainHead.id == 1).with_for_update())
+                    # Lock the whole row and hold it in the session (whose identity map is weak), so that
+                    # the history append reads the chain head without a second round trip.
+                    session.info["chain_head"] = session.scalars(
+                        select(ChainHead).where(ChainHead.id == 1).with_for_update()).one()
                 yield session
         except StaleDataError:
             raise Conflict("someone else changed this collaboration at the same time; nothing was changed, try again") from None

@@ -11,12 +11,13 @@ import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from workflow import gates
 from workflow.errors import BadInput
+
+if TYPE_CHECKING:  # yaml is imported by the first parse: commands that only read never pay for it
+    import yaml
 
 BUILTIN_PACKAGE = "definitions"
 
@@ -71,16 +72,12 @@ class Definition:
         return self.gates.get(stage, ())
 
 
-class _Loader(yaml.SafeLoader):
-    """Keeps the line of every mapping key so that errors can point at it."""
-
-
 class _Mapping(dict):
     lines: dict[str, int]
     line: int
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Mapping:
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Mapping:
     loader.flatten_mapping(node)
     mapping = _Mapping()
     mapping.lines = {}
@@ -96,14 +93,23 @@ class _Text(str):
     line: int
 
 
-def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> _Text:
+def _construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _Text:
     text = _Text(loader.construct_scalar(node))
     text.line = node.start_mark.line + 1
     return text
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, _construct_text)
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """A safe loader that keeps the line of every mapping key so that errors can point at it."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, _construct_text)
+    return Loader
 
 
 class _Errors:
@@ -135,8 +141,10 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     Cached: a Definition is immutable, and a report that checks the gates of every collaboration
     would otherwise parse the same stored version once per collaboration.
     """
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1

@@ -8,6 +8,7 @@ collaboration's stage and gate facts through the shared machine.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from transitions import EventData, Machine, MachineError
@@ -19,13 +20,22 @@ from workflow.errors import Refused
 
 @dataclass
 class Subject:
-    """One collaboration as the machine sees it for the length of one trigger."""
+    """One collaboration as the machine sees it for the length of one trigger.
+
+    `facts` may be given as a function that gathers them: it is called only when a gate
+    with requirements is evaluated (a resume re-enters a passed gate and reads none).
+    """
 
     state: str
-    facts: gates.GateFacts
+    facts: gates.GateFacts | Callable[[], gates.GateFacts]
     held_from: str | None = None
     wanted: str | None = None
     unmet: list[str] = field(default_factory=list)
+
+    def gate_facts(self) -> gates.GateFacts:
+        if not isinstance(self.facts, gates.GateFacts):
+            self.facts = self.facts()
+        return self.facts
 
 
 class Lifecycle:
@@ -57,7 +67,8 @@ class Lifecycle:
     def _gate_clear(self, event: EventData) -> bool:
         subject: Subject = event.model
         dest = event.transition.dest
-        subject.unmet = gates.unmet(dest, self.definition.gate(dest), subject.facts)
+        requirements = self.definition.gate(dest)
+        subject.unmet = gates.unmet(dest, requirements, subject.gate_facts()) if requirements else []
         return not subject.unmet
 
     def destinations(self, trigger: str, stage: str, held_from: str | None = None) -> list[str]:

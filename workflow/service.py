@@ -6,6 +6,7 @@ the same methods. Methods take and return plain values (str, date, dict).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, definition as definitions, gates
 from workflow.clock import Clock
@@ -67,7 +68,7 @@ class Collab:
             if doing is None and session.scalar(select(func.count()).select_from(User)) == 0:
                 return Actor("anonymous", "admin", None)
             raise BadInput("name the acting user with --as NAME (or COLLAB_USER)")
-        user = session.scalar(select(User).where(User.name == self.actor_name))
+        user = session.scalar(_USER_BY_NAME, {"name": self.actor_name})
         if user is None:
             raise BadInput(f"unknown user '{self.actor_name}' (collab user list shows who is registered)")
         if doing is not None:
@@ -327,7 +328,7 @@ class Collab:
             day = self._effective(on, collaboration)
             subject = Subject(
                 state=collaboration.stage, held_from=collaboration.held_from, wanted=to,
-                facts=self._facts(session, collaboration, reason=reason, actor=actor),
+                facts=functools.partial(self._facts, session, collaboration, reason=reason, actor=actor),
             )
             before = collaboration.stage
             after = lifecycle(chosen).fire(trigger, subject)
@@ -361,30 +362,17 @@ class Collab:
 
     def _facts(self, session: Session, collaboration: Collaboration, *, reason: str | None = None,
                actor: Actor | None = None) -> gates.GateFacts:
-        cid = collaboration.id
-        handovers = _current_handovers(session, [b.id for b in collaboration.benefits])
+        cid = {"cid": collaboration.id}
         return gates.GateFacts(
             key=collaboration.key,
             objective=collaboration.objective,
             public_benefit=collaboration.public_benefit,
             rationale=collaboration.rationale,
-            partners=tuple(gates.PartnerFacts(p.name, p.kind, p.risk_appetite, p.cost_share) for p in collaboration.partners),
-            artefacts=frozenset(session.scalars(select(Artefact.kind).where(Artefact.collaboration_id == cid))),
-            approvals=frozenset(
-                (row.gate, row.partner, row.role)
-                for row in session.execute(select(Approval.gate, Approval.partner, Approval.role).where(Approval.collaboration_id == cid))
-            ),
-            benefits=tuple(
-                gates.BenefitFacts(
-                    id=b.code, category=b.category, measure=b.measure, baseline=b.baseline, target=b.target,
-                    target_date=b.target_date, owner=b.owner.name if b.owner else None,
-                    board=b.board.name if b.board else None, retired=b.retired_on is not None,
-                    handover=handovers[b.id].status if b.id in handovers else None,
-                    handover_to=handovers[b.id].to_user.name if b.id in handovers else None,
-                )
-                for b in collaboration.benefits
-            ),
-            lessons=session.scalar(select(func.count()).select_from(Lesson).where(Lesson.collaboration_id == cid)) or 0,
+            partners=tuple(gates.PartnerFacts(*row) for row in session.execute(_PARTNER_FACTS, cid)),
+            artefacts=frozenset(session.scalars(_ARTEFACT_KINDS, cid)),
+            approvals=frozenset(tuple(row) for row in session.execute(_APPROVALS, cid)),
+            benefits=tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid)),
+            lessons=session.scalar(_LESSONS, cid) or 0,
             pir_due=collaboration.pir_due,
             reason=reason,
             actor_role=actor.role if actor else None,
@@ -630,6 +618,38 @@ class Collab:
             ]
 
 
+# Statements every use case runs, built once: building one costs about as much as running it.
+_USER_BY_NAME = select(User).where(User.name == bindparam("name"))
+_COLLABORATION_BY_KEY = select(Collaboration).where(Collaboration.key == bindparam("key"))
+
+# The gate facts, read as plain columns (no ORM objects) by statements built once: every gated
+# move runs them, and building and loading entities cost more than the queries themselves.
+_CID = bindparam("cid")
+_PARTNER_FACTS = (
+    select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
+    .where(Partner.collaboration_id == _CID).order_by(Partner.id)
+)
+_ARTEFACT_KINDS = select(Artefact.kind).where(Artefact.collaboration_id == _CID)
+_APPROVALS = select(Approval.gate, Approval.partner, Approval.role).where(Approval.collaboration_id == _CID)
+_LESSONS = select(func.count()).select_from(Lesson).where(Lesson.collaboration_id == _CID)
+_owner, _handover, _handed_to = aliased(User), aliased(Handover), aliased(User)
+_current_handover = (  # a benefit's newest handover is its current one
+    select(func.max(Handover.id)).where(Handover.benefit_id == Benefit.id).correlate(Benefit).scalar_subquery()
+)
+_BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
+    select(
+        Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target, Benefit.target_date,
+        _owner.name, Board.name, Benefit.retired_on.is_not(None), _handover.status, _handed_to.name,
+    )
+    .outerjoin(_owner, _owner.id == Benefit.owner_id)
+    .outerjoin(Board, Board.id == Benefit.board_id)
+    .outerjoin(_handover, _handover.id == _current_handover)
+    .outerjoin(_handed_to, _handed_to.id == _handover.to_user_id)
+    .where(Benefit.collaboration_id == _CID)
+    .order_by(Benefit.id)
+)
+
+
 def _benefit(collaboration: Collaboration, code: str) -> Benefit:
     for benefit in collaboration.benefits:
         if benefit.code == code:
@@ -757,14 +777,14 @@ def _current_handovers(session: Session, benefit_ids: list[int]) -> dict[int, Ha
 
 
 def _collaboration(session: Session, key: str) -> Collaboration:
-    found = session.scalar(select(Collaboration).where(Collaboration.key == key))
+    found = session.scalar(_COLLABORATION_BY_KEY, {"key": key})
     if found is None:
         raise BadInput(f"unknown collaboration '{key}' (collab list shows them)")
     return found
 
 
 def _user(session: Session, name: str) -> User:
-    found = session.scalar(select(User).where(User.name == name))
+    found = session.scalar(_USER_BY_NAME, {"name": name})
     if found is None:
         raise BadInput(f"unknown user '{name}' (collab user list shows who is registered)")
     return found
