@@ -24,6 +24,7 @@ SUITES = {
     "scale": "item 2: per-transition cost with 100 and 100,000 collaborations; machines built",
     "verify": "item 4: collab audit verify over 1,000,000 events, peak memory, bare SHA-256",
     "startup": "item 5: collab --version / --help against python -c pass; collab show on 10,000 collaborations",
+    "reminders": "item 3 (and 6): collab reviews / remind --dry-run on 10,000 and 100,000 collaborations (SQLite, PostgreSQL)",
     "report": "the HTML report of a collaboration with 200 events and 20 benefits (benchmarks/report.py)",
 }
 
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             command = [sys.executable, "-m", f"benchmarks.{name}"]
             command += ["--quick"] if args.quick else []
-            command += ["--no-postgres"] if args.no_postgres and name == "throughput" else []
+            command += ["--no-postgres"] if args.no_postgres and name in ("throughput", "reminders") else []
         if subprocess.run(command, cwd=ROOT).returncode != 0:
             failed.append(name)
     emit("machine.load_end", f"{os.getloadavg()[0]:.2f}", "", "1-minute load average at the end")
