@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, get_type_hints
 
-RISK_APPETITES = ("averse", "minimal", "cautious", "open", "eager")
-FINANCIAL = frozenset({"economic", "efficiency"})
+from workflow.vocabulary import FINANCIAL, RISK_APPETITES
+
 ROLE_TITLES = {"chief-officer": "chief officer", "pcc": "PCC", "programme-manager": "programme manager"}
 
 

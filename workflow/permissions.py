@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workflow.errors import Refused
+from workflow.vocabulary import ROLES
 
-ROLES = ("admin", "programme-manager", "chief-officer", "pcc", "benefit-owner", "board-secretary", "auditor")
 EVERYONE_BUT_AUDITORS = frozenset(ROLES) - {"auditor"}
 
 MAY: dict[str, frozenset[str]] = {
