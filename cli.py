@@ -19,11 +19,11 @@ import click
 
 from workflow import __version__
 from workflow.errors import CollabError
+from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
     from workflow.service import Collab
 
-ROLES = ("admin", "programme-manager", "chief-officer", "pcc", "benefit-owner", "board-secretary", "auditor")
 
 
 class IsoDate(click.ParamType):
@@ -79,6 +79,14 @@ def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+
+
+def emit_rows(rows: Sequence[dict[str, Any]], fields: Sequence[str], as_json: bool) -> None:
+    """What every listing command prints: the rows as JSON, or a table of `fields`."""
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, fields)
 
 
 def emit_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
@@ -154,7 +162,7 @@ def user_add(settings: Settings, name: str, role: str, email: str | None, partne
 @pass_settings
 def user_list(settings: Settings, as_json: bool) -> None:
     rows = settings.app().users()
-    emit_json(rows) if as_json else emit_table(rows, ("name", "role", "partner", "email"))
+    emit_rows(rows, ("name", "role", "partner", "email"), as_json)
 
 
 @cli.group()
@@ -178,7 +186,7 @@ def board_add(settings: Settings, name: str, partner: str, meets: str, secretary
 @pass_settings
 def board_list(settings: Settings, as_json: bool) -> None:
     rows = settings.app().boards()
-    emit_json(rows) if as_json else emit_table(rows, ("name", "partner", "meets", "secretary"))
+    emit_rows(rows, ("name", "partner", "meets", "secretary"), as_json)
 
 
 # -- definitions ------------------------------------------------------------------------------------
@@ -194,7 +202,7 @@ def definition() -> None:
 @pass_settings
 def definition_list(settings: Settings, as_json: bool) -> None:
     rows = settings.app().definitions()
-    emit_json(rows) if as_json else emit_table(rows, ("name", "version", "source", "title"))
+    emit_rows(rows, ("name", "version", "source", "title"), as_json)
 
 
 @definition.command("show")
@@ -232,7 +240,7 @@ def definition_validate(file: str) -> None:
 @click.option("--objective")
 @click.option("--public-benefit")
 @click.option("--definition", "definition_name", default="police-collaboration", show_default=True)
-@click.option("--origin", type=click.Choice(["programme", "operational"]), default="programme", show_default=True,
+@click.option("--origin", type=click.Choice(ORIGINS), default="programme", show_default=True,
               help="operational: started outside the formal change process, registered so that it is sighted.")
 @click.option("--manager", metavar="USER", help="The programme manager (default: the acting user).")
 @click.option("--on", type=DATE, help="The date it was registered (default today).")
@@ -266,8 +274,8 @@ def partner() -> None:
 @partner.command("add")
 @click.argument("key")
 @click.argument("org")
-@click.option("--kind", type=click.Choice(["police", "fire", "ambulance", "local-authority", "other"]))
-@click.option("--risk-appetite", type=click.Choice(["averse", "minimal", "cautious", "open", "eager"]))
+@click.option("--kind", type=click.Choice(PARTNER_KINDS))
+@click.option("--risk-appetite", type=click.Choice(RISK_APPETITES))
 @click.option("--cost-share", metavar="PERCENT")
 @pass_settings
 def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_appetite: str | None, cost_share: str | None) -> None:
@@ -283,7 +291,7 @@ def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_a
 def list_(settings: Settings, stage: str | None, as_json: bool) -> None:
     """Every collaboration, with its stage."""
     rows = settings.app().list(stage)
-    emit_json(rows) if as_json else emit_table(rows, ("key", "stage", "since", "origin", "manager", "title"))
+    emit_rows(rows, ("key", "stage", "since", "origin", "manager", "title"), as_json)
 
 
 @cli.command()
@@ -293,7 +301,10 @@ def list_(settings: Settings, stage: str | None, as_json: bool) -> None:
 def show(settings: Settings, key: str, as_json: bool) -> None:
     """One collaboration: purpose, partners, artefacts, approvals and benefits."""
     shown = settings.app().show(key)
-    emit_json(shown) if as_json else click.echo(collaboration_text(shown))
+    if as_json:
+        emit_json(shown)
+    else:
+        click.echo(collaboration_text(shown))
 
 
 def collaboration_text(c: dict[str, Any]) -> str:
@@ -432,7 +443,7 @@ def benefit() -> None:
 @click.argument("key")
 @click.argument("benefit_id", metavar="ID")
 @click.option("--title", required=True)
-@click.option("--category", required=True, type=click.Choice(["economic", "efficiency", "effectiveness"]))
+@click.option("--category", required=True, type=click.Choice(CATEGORIES))
 @click.option("--measure")
 @click.option("--baseline", type=float)
 @click.option("--target", type=float)
@@ -603,7 +614,7 @@ def lesson_add(settings: Settings, key: str, text: str, theme: str | None) -> No
 def lessons(settings: Settings, search: str | None, as_json: bool) -> None:
     """Lessons learned across every collaboration."""
     rows = settings.app().lessons(search)
-    emit_json(rows) if as_json else emit_table(rows, ("collaboration", "recorded_on", "theme", "by", "text"))
+    emit_rows(rows, ("collaboration", "recorded_on", "theme", "by", "text"), as_json)
 
 
 # -- history ----------------------------------------------------------------------------------------
@@ -717,7 +728,7 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None,
     from workflow.reminders import Reminders
 
     rows = Reminders(settings.app()).reviews(at=at, within=within, board=board)
-    emit_json(rows) if as_json else emit_table(rows, ("due_on", "status", "board", "collaboration", "benefit", "owner", "title"))
+    emit_rows(rows, ("due_on", "status", "board", "collaboration", "benefit", "owner", "title"), as_json)
 
 
 @cli.command()

@@ -42,7 +42,7 @@ from workflow.clock import LONDON, Clock, parse_moment
 from workflow.db import database_url
 from workflow.errors import BadInput
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
-from workflow.service import Actor, Collab, _board, _collaboration
+from workflow.service import Actor, Collab, find_board, find_collaboration
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
@@ -96,7 +96,7 @@ class Reminders:
             raise BadInput(f"--within {within}: a number of days, 0 or more")
         day = at or self.app.clock.today()
         with self.app._reading() as session:
-            board_id = _board(session, board).id if board else None
+            board_id = find_board(session, board).id if board else None
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
         return [r.as_dict() for r in reviews.statuses(snap, day, within)]
 
@@ -145,7 +145,7 @@ class Reminders:
 
     def _recorder(self, actor: Actor, occurrence: Occurrence, moment: datetime) -> Callable[[Session], None]:
         def record(session: Session) -> None:
-            collaboration = _collaboration(session, occurrence.entry.collaboration or "")
+            collaboration = find_collaboration(session, occurrence.entry.collaboration or "")
             self.app._record(session, actor, "escalated", on=moment.astimezone(LONDON).date(),
                              collaboration=collaboration, **(occurrence.fact or {}))
         return record

@@ -27,12 +27,9 @@ from workflow.model import (
     Approval, Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Lesson, Measurement, Partner,
     PlanPoint, User,
 )
-from workflow.permissions import ROLES, require
+from workflow.permissions import require
 from workflow.realisation import STATUSES, Realisation, assess, share_savings
-
-ORIGINS = ("programme", "operational")
-PARTNER_KINDS = ("police", "fire", "ambulance", "local-authority", "other")
-CATEGORIES = ("economic", "efficiency", "effectiveness")
+from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 
 @dataclass(frozen=True)
@@ -185,13 +182,13 @@ class Collab:
     def version_of(self, key: str) -> int:
         """The collaboration's version as the caller sees it now; pass it back as expected_version."""
         with self.uow.read() as session:
-            return _collaboration(session, key).version
+            return find_collaboration(session, key).version
 
     @contextmanager
     def _changing(self, key: str, doing: str | None, expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
         with self.uow.write() as session:
             actor = self._acting(session, doing)
-            collaboration = _collaboration(session, key)
+            collaboration = find_collaboration(session, key)
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(
                     f"{key} was changed by someone else while this command ran "
@@ -249,8 +246,8 @@ class Collab:
         _require_text(org, "ORG")
         if kind is not None and kind not in PARTNER_KINDS:
             raise BadInput(f"unknown partner kind '{kind}' (kinds: {', '.join(PARTNER_KINDS)})")
-        if risk_appetite is not None and risk_appetite not in gates.RISK_APPETITES:
-            raise BadInput(f"unknown risk appetite '{risk_appetite}' (lowest first: {', '.join(gates.RISK_APPETITES)})")
+        if risk_appetite is not None and risk_appetite not in RISK_APPETITES:
+            raise BadInput(f"unknown risk appetite '{risk_appetite}' (lowest first: {', '.join(RISK_APPETITES)})")
         share = _percent(cost_share) if cost_share is not None else None
         with self._changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             partner = session.scalar(select(Partner).where(Partner.collaboration_id == collaboration.id, Partner.name == org))
@@ -348,7 +345,7 @@ class Collab:
     def check(self, key: str) -> dict[str, Any]:
         """For each stage reachable next, whether its gate is met and what is missing."""
         with self._reading() as session:
-            collaboration = _collaboration(session, key)
+            collaboration = find_collaboration(session, key)
             chosen = self._definition_of(session, collaboration)
             facts = self._facts(session, collaboration)
             machine = lifecycle(chosen)
@@ -394,7 +391,7 @@ class Collab:
 
     def show(self, key: str) -> dict[str, Any]:
         with self._reading() as session:
-            c = _collaboration(session, key)
+            c = find_collaboration(session, key)
             rows = _benefit_rows(session, c, self.clock.today())
             return {
                 "key": c.key, "title": c.title, "stage": c.stage, "since": c.stage_since.isoformat(),
@@ -425,7 +422,7 @@ class Collab:
         with self._reading() as session:
             query = select(Event).order_by(Event.seq)
             if key is not None:
-                _collaboration(session, key)
+                find_collaboration(session, key)
                 query = query.where(Event.collaboration == key)
             if since is not None:
                 query = query.where(Event.effective_on >= since.isoformat())
@@ -457,7 +454,7 @@ class Collab:
             benefit = Benefit(
                 collaboration=collaboration, code=code, title=title, category=category, dis_benefit=dis_benefit,
                 measure=measure, unit=unit, baseline=baseline, target=target, target_date=by,
-                owner=_user(session, owner) if owner else None, board=_board(session, board) if board else None,
+                owner=_user(session, owner) if owner else None, board=find_board(session, board) if board else None,
                 start_on=self._effective(on),
             )
             session.add(benefit)
@@ -476,7 +473,7 @@ class Collab:
             if "owner" in wanted:
                 wanted["owner"] = _user(session, wanted["owner"])
             if "board" in wanted:
-                wanted["board"] = _board(session, wanted["board"])
+                wanted["board"] = find_board(session, wanted["board"])
             if "by" in wanted:
                 wanted["target_date"] = wanted.pop("by")
             baseline, target = wanted.get("baseline", benefit.baseline), wanted.get("target", benefit.target)
@@ -540,7 +537,7 @@ class Collab:
             if current is not None and current.status == "accepted":
                 raise Refused(f"benefit {code} was already accepted by {current.to_user.name} on {current.decided_on}")
             receiver = _user(session, to)
-            reviewing = _board(session, board) if board else None
+            reviewing = find_board(session, board) if board else None
             session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
                                  status="proposed", proposed_on=self.clock.today()))
             self._record(session, actor, "handover-proposed", collaboration=collaboration, benefit=code,
@@ -584,7 +581,7 @@ class Collab:
     def benefits(self, key: str) -> list[dict[str, Any]]:
         """The register with realisation as at today (latest, progress, planned value, status)."""
         with self._reading() as session:
-            collaboration = _collaboration(session, key)
+            collaboration = find_collaboration(session, key)
             return _benefit_rows(session, collaboration, self.clock.today())
 
     # -- lessons --------------------------------------------------------------------------------------
@@ -776,7 +773,8 @@ def _current_handovers(session: Session, benefit_ids: list[int]) -> dict[int, Ha
     return {h.benefit_id: h for h in session.scalars(select(Handover).where(Handover.id.in_(newest)))}
 
 
-def _collaboration(session: Session, key: str) -> Collaboration:
+def find_collaboration(session: Session, key: str) -> Collaboration:
+    """The collaboration named `key`, or BadInput naming it (shared with the other use-case modules)."""
     found = session.scalar(_COLLABORATION_BY_KEY, {"key": key})
     if found is None:
         raise BadInput(f"unknown collaboration '{key}' (collab list shows them)")
@@ -790,7 +788,8 @@ def _user(session: Session, name: str) -> User:
     return found
 
 
-def _board(session: Session, name: str) -> Board:
+def find_board(session: Session, name: str) -> Board:
+    """The board named `name`, or BadInput naming it."""
     found = session.scalar(select(Board).where(Board.name == name))
     if found is None:
         raise BadInput(f"unknown board '{name}' (collab board list shows them)")
