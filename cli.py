@@ -1,29 +1,72 @@
-"""`collab`: the command line over workflow.service. Parse, call a use case, render; no rules here.
+"""`collab`: the command line over the engine's API (workflow.service). Parse, call a use case, render.
 
-Heavy modules (SQLAlchemy, transitions, jinja2) are imported inside the commands so
-that `collab --help` and `collab --version` start fast.
+The engine explains refusals with structured reasons; only this shell turns them into hints of
+which command to type. Heavy modules (SQLAlchemy, transitions, jinja2) are imported inside the
+commands so that `collab --help` and `collab --version` start fast.
+
+Environment: COLLAB_DB (the database), COLLAB_USER (the acting person), COLLAB_NOW (run as of
+another moment), COLLAB_SMTP / COLLAB_MAIL_FROM / COLLAB_OUTBOX (where reminders go),
+COLLAB_TEMPLATES (notification templates).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import gc
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflow import __version__
-from workflow.errors import CollabError
+from workflow.errors import CollabError, Reason
 from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
     from workflow.service import Collab
 
+# What to type next, by the code of an engine's reason (its params fill the slots).
+HINTS = {
+    "objective-missing": " (collab update {key} --objective TEXT)",
+    "public-benefit-missing": " (collab update {key} --public-benefit TEXT)",
+    "rationale-missing": " (collab update {key} --rationale TEXT)",
+    "too-few-partners": " (collab partner add {key} ORG)",
+    "risk-appetite-missing": " (collab partner add {key} '{partner}' --risk-appetite LEVEL)",
+    "cost-share-missing": " (collab partner add {key} '{partner}' --cost-share PERCENT)",
+    "too-few-benefits": " (collab benefit add)",
+    "artefact-missing": " (collab artefact add {key} {kind} --ref TEXT)",
+    "handover-not-proposed": " (collab benefit handover {key} {benefit})",
+    "too-few-lessons": " (collab lesson add {key} TEXT)",
+    "reason-missing": " (--reason TEXT)",
+    "actor-missing": " with --as NAME (or COLLAB_USER)",
+    "unknown-user": " (collab user list shows who is registered)",
+    "unknown-collaboration": " (collab list shows them)",
+    "unknown-board": " (collab board list shows them)",
+    "unknown-benefit": " (collab benefit list {key} shows them)",
+    "unknown-definition": " (collab definition list shows them)",
+    "first-user-admin": " (collab user add {name} --role admin)",
+    "destination-ambiguous": " with --to",
+    "no-counterpart": " with --map {stage}=NEW",
+    "bad-recurrence": " (--meets RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU)",
+    "not-initialised": ": run `collab init`",
+    "schema-behind": ": run `collab init`",
+}
+LISTING_FIELDS = {"history": ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage",
+                              "to_stage", "reason", "payload", "hash", "prev_hash")}
+
+
+def hinted(reason: Reason) -> str:
+    """The reason's sentence, with what to type where the CLI knows it."""
+    hint = HINTS.get(reason.code)
+    try:
+        return reason.text + hint.format(**reason.params) if hint else reason.text
+    except (KeyError, IndexError):
+        return reason.text
 
 
 class IsoDate(click.ParamType):
@@ -49,7 +92,7 @@ class CollabGroup(click.Group):
             return super().invoke(ctx)
         except CollabError as error:
             for reason in error.reasons:
-                click.echo(reason, err=True)
+                click.echo(hinted(reason), err=True)
             ctx.exit(error.exit_code)
 
 
@@ -61,9 +104,11 @@ class Settings:
 
     def app(self) -> Collab:
         if self._app is None:
+            from workflow.clock import Clock, parse_moment
             from workflow.service import Collab
 
-            self._app = Collab.open(self.db, self.actor)
+            now = os.environ.get("COLLAB_NOW")
+            self._app = Collab.open(self.db, self.actor, Clock(parse_moment(now, "COLLAB_NOW") if now else None))
         return self._app
 
 
@@ -81,16 +126,7 @@ def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
         writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
 
 
-def emit_rows(rows: Sequence[dict[str, Any]], fields: Sequence[str], as_json: bool) -> None:
-    """What every listing command prints: the rows as JSON, or a table of `fields`."""
-    if as_json:
-        emit_json(rows)
-    else:
-        emit_table(rows, fields)
-
-
-def emit_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
-    rows = list(rows)
+def emit_table(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
     if not rows:
         click.echo("(none)")
         return
@@ -101,16 +137,41 @@ def emit_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip())
 
 
+def listing(*fields: str, text: Callable[..., None] | None = None) -> Callable[..., Any]:
+    """--json and --csv on a command that returns rows; as text, a table of `fields` (or `text(rows, **params)`)."""
+    def decorate(command: Callable[..., list[dict[str, Any]]]) -> Callable[..., None]:
+        @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+        @click.option("--csv", "as_csv", is_flag=True, help="Print the rows as CSV.")
+        @functools.wraps(command)
+        def run(*args: Any, as_json: bool, as_csv: bool, **kwargs: Any) -> None:
+            if as_json and as_csv:
+                raise click.UsageError("choose one of --json and --csv")
+            rows = command(*args, **kwargs)
+            if as_json:
+                emit_json(rows)
+            elif as_csv:
+                emit_csv(rows, fields)
+            elif text is not None:
+                text(rows, **kwargs)
+            else:
+                emit_table(rows, fields)
+        return run
+    return decorate
+
+
 def observed(settings: Settings, key: str) -> dict[str, Any]:
     """The collaboration's version as this command first saw it, so a concurrent change is detected."""
     return {"expected_version": settings.app().version_of(key)}
 
 
-@click.group(cls=CollabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CollabGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(
+    "Environment: COLLAB_DB, COLLAB_USER, COLLAB_NOW (run as of another moment), COLLAB_SMTP, COLLAB_MAIL_FROM, "
+    "COLLAB_OUTBOX, COLLAB_TEMPLATES."))
 @click.version_option(__version__, prog_name="collab")
 @click.option("--db", envvar="COLLAB_DB", default="collab.db", show_default=True,
-              help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
-@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME", help="The person acting (a registered user).")
+              help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...). Env: COLLAB_DB.")
+@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME",
+              help="The person acting (a registered user). Env: COLLAB_USER.")
 @click.pass_context
 def cli(ctx: click.Context, db: str, actor: str | None) -> None:
     """Govern police collaborations: gated stages, benefits that survive closure, review reminders, verifiable history."""
@@ -120,11 +181,15 @@ def cli(ctx: click.Context, db: str, actor: str | None) -> None:
 @cli.command()
 @pass_settings
 def init(settings: Settings) -> None:
-    """Create or upgrade the database (idempotent)."""
-    from workflow.db import engine_for, upgrade
+    """Create or upgrade the database (idempotent) and store the packaged definitions."""
+    from workflow.db import UnitOfWork, engine_for, upgrade
+    from workflow.stored import install_packaged
 
-    revision = upgrade(engine_for(settings.db))
+    engine = engine_for(settings.db)
+    revision = upgrade(engine)
     click.echo(f"database {settings.db} is at schema revision {revision}")
+    for added in install_packaged(UnitOfWork(engine)):
+        click.echo(f"stored definition {added.label}")
 
 
 @cli.command()
@@ -158,11 +223,11 @@ def user_add(settings: Settings, name: str, role: str, email: str | None, partne
 
 
 @user.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@listing("name", "role", "partner", "email")
 @pass_settings
-def user_list(settings: Settings, as_json: bool) -> None:
-    rows = settings.app().users()
-    emit_rows(rows, ("name", "role", "partner", "email"), as_json)
+def user_list(settings: Settings) -> list[dict[str, Any]]:
+    """Registered people, their roles and forces."""
+    return settings.app().users()
 
 
 @cli.group()
@@ -177,16 +242,17 @@ def board() -> None:
 @click.option("--secretary", required=True, metavar="USER")
 @pass_settings
 def board_add(settings: Settings, name: str, partner: str, meets: str, secretary: str) -> None:
+    """Register a board, its meeting rule and its secretary."""
     added = settings.app().add_board(name, partner, meets, secretary)
     click.echo(f"added board {added['name']} ({added['partner']}), meets {added['meets']}")
 
 
 @board.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@listing("name", "partner", "meets", "secretary")
 @pass_settings
-def board_list(settings: Settings, as_json: bool) -> None:
-    rows = settings.app().boards()
-    emit_rows(rows, ("name", "partner", "meets", "secretary"), as_json)
+def board_list(settings: Settings) -> list[dict[str, Any]]:
+    """Boards, when they meet and who runs them."""
+    return settings.app().boards()
 
 
 # -- definitions ------------------------------------------------------------------------------------
@@ -194,29 +260,30 @@ def board_list(settings: Settings, as_json: bool) -> None:
 
 @cli.group()
 def definition() -> None:
-    """Lifecycle definitions (YAML data: stages, transitions, gates)."""
+    """Lifecycle definitions (YAML data: stages, transitions, gates, effects, reviews), stored by version."""
 
 
 @definition.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@listing("name", "version", "collaborations", "title")
 @pass_settings
-def definition_list(settings: Settings, as_json: bool) -> None:
-    rows = settings.app().definitions()
-    emit_rows(rows, ("name", "version", "source", "title"), as_json)
+def definition_list(settings: Settings) -> list[dict[str, Any]]:
+    """Every stored version, with how many collaborations run on it."""
+    return settings.app().definitions()
 
 
 @definition.command("show")
-@click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True)
-def definition_show(name: str, fmt: str) -> None:
-    from workflow import definition as definitions
+@click.argument("spec", metavar="NAME[@VERSION]")
+@click.option("--format", "fmt", type=click.Choice(["text", "yaml", "json", "mermaid"]), default="text", show_default=True,
+              help="text: a summary; yaml: the stored text itself; json: as data; mermaid: a state diagram.")
+@pass_settings
+def definition_show(settings: Settings, spec: str, fmt: str) -> None:
+    """The stored definition in force (the newest version without @VERSION)."""
     from workflow.diagram import definition_json, definition_mermaid, definition_text
 
-    found = definitions.find(name)
-    if fmt == "json":
-        emit_json(definition_json(found))
-    else:
-        click.echo(definition_mermaid(found) if fmt == "mermaid" else definition_text(found))
+    found = settings.app().definition(spec)
+    shown = {"json": lambda: json.dumps(definition_json(found), indent=2), "yaml": lambda: found.source.rstrip("\n"),
+             "mermaid": lambda: definition_mermaid(found), "text": lambda: definition_text(found)}
+    click.echo(shown[fmt]())
 
 
 @definition.command("validate")
@@ -231,6 +298,20 @@ def definition_validate(file: str) -> None:
     click.echo(f"{file}: valid ({found.name} v{found.version}: {len(found.stages)} stages, {len(found.transitions)} transitions)")
 
 
+@definition.command("add")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_settings
+def definition_add(settings: Settings, file: str) -> None:
+    """Store NAME@VERSION from FILE (exit 1 if that version is stored with other text)."""
+    from pathlib import Path
+
+    from workflow.definition import read_file
+
+    added = settings.app().add_definition(read_file(Path(file)), file)
+    state = "stored" if added["added"] else "already stored, unchanged"
+    click.echo(f"{added['name']}@{added['version']}: {state}")
+
+
 # -- collaborations ---------------------------------------------------------------------------------
 
 
@@ -239,7 +320,8 @@ def definition_validate(file: str) -> None:
 @click.option("--title", required=True)
 @click.option("--objective")
 @click.option("--public-benefit")
-@click.option("--definition", "definition_name", default="police-collaboration", show_default=True)
+@click.option("--definition", "definition_name", default="police-collaboration", show_default=True,
+              metavar="NAME[@VERSION]", help="A stored definition (its newest version without @VERSION).")
 @click.option("--origin", type=click.Choice(ORIGINS), default="programme", show_default=True,
               help="operational: started outside the formal change process, registered so that it is sighted.")
 @click.option("--manager", metavar="USER", help="The programme manager (default: the acting user).")
@@ -266,6 +348,30 @@ def update(settings: Settings, key: str, **fields: str | None) -> None:
     click.echo(f"{key}: updated {', '.join(result['changed'])}" if result["changed"] else f"{key}: nothing changed")
 
 
+@cli.command()
+@click.argument("key")
+@click.option("--to", "to", required=True, metavar="NAME@VERSION", help="The stored definition version to move to.")
+@click.option("--map", "stage_map", multiple=True, metavar="OLD=NEW", help="A stage of the old version and its counterpart.")
+@click.option("--dry-run", is_flag=True, help="Say what would change, and which passed gates the new version would refuse.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def migrate(settings: Settings, key: str, to: str, stage_map: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Move an in-flight collaboration to another stored definition version."""
+    pairs = dict(pair.partition("=")[::2] for pair in stage_map)
+    if any(not old or not new for old, new in pairs.items()):
+        raise click.BadParameter("give each --map as OLD=NEW", param_hint="--map")
+    done = settings.app().migrate(key, to, stage_map=pairs, dry_run=dry_run, **observed(settings, key))
+    if as_json:
+        emit_json(done)
+        return
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{key}: {verb} from {done['from']} ({done['stage']['from']}) to {done['to']} ({done['stage']['to']})")
+    for gate, reasons in done["would_refuse"].items():
+        click.echo(f"  passed gate {gate} would be refused today:")
+        for reason in reasons:
+            click.echo(f"    - {reason}")
+
+
 @cli.group()
 def partner() -> None:
     """Partners of a collaboration (forces and other bodies)."""
@@ -286,12 +392,11 @@ def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_a
 
 @cli.command("list")
 @click.option("--stage")
-@click.option("--json", "as_json", is_flag=True)
+@listing("key", "stage", "since", "origin", "manager", "title")
 @pass_settings
-def list_(settings: Settings, stage: str | None, as_json: bool) -> None:
+def list_(settings: Settings, stage: str | None) -> list[dict[str, Any]]:
     """Every collaboration, with its stage."""
-    rows = settings.app().list(stage)
-    emit_rows(rows, ("key", "stage", "since", "origin", "manager", "title"), as_json)
+    return settings.app().list(stage)
 
 
 @cli.command()
@@ -300,45 +405,10 @@ def list_(settings: Settings, stage: str | None, as_json: bool) -> None:
 @pass_settings
 def show(settings: Settings, key: str, as_json: bool) -> None:
     """One collaboration: purpose, partners, artefacts, approvals and benefits."""
+    from workflow.text import collaboration_text
+
     shown = settings.app().show(key)
-    if as_json:
-        emit_json(shown)
-    else:
-        click.echo(collaboration_text(shown))
-
-
-def collaboration_text(c: dict[str, Any]) -> str:
-    lines = [
-        f"{c['key']}: {c['title']}",
-        f"  stage       {c['stage']} since {c['since']} ({c['definition']} v{c['definition_version']})"
-        + (f", held from {c['held_from']}" if c["held_from"] else ""),
-        f"  origin      {c['origin']}; programme manager {c['manager']}",
-        f"  objective   {c['objective'] or '-'}",
-        f"  public benefit  {c['public_benefit'] or '-'}",
-        f"  rationale   {c['rationale'] or '-'}",
-    ]
-    if c["pir_due"]:
-        lines.append(f"  closed      {c['closed_on']}; PIR due {c['pir_due']}")
-    lines.append("  partners")
-    for p in c["partners"] or [{"name": "(none)", "kind": "", "risk_appetite": None, "cost_share": None}]:
-        share = f"{p['cost_share']:g}%" if p["cost_share"] is not None else "-"
-        lines.append(f"    {p['name']:<32} {p['kind']:<16} appetite {p['risk_appetite'] or '-':<9} share {share}")
-    lines.append("  artefacts")
-    lines += [f"    {a['kind']:<32} {a['ref']} ({a['on']})" for a in c["artefacts"]] or ["    (none)"]
-    lines.append("  approvals")
-    lines += [f"    {a['gate']:<10} {a['partner']} {a['role']} ({a['on']})" for a in c["approvals"]] or ["    (none)"]
-    lines.append("  benefits")
-    lines += [
-        f"    {b['id']:<5} {b['category']:<14} {b['status']:<9} {b['title']}" + (" [dis-benefit]" if b.get("dis_benefit") else "")
-        for b in c["benefits"]
-    ] or ["    (none)"]
-    counts = c["realisation"]["benefits"]
-    lines.append("  realisation " + ", ".join(f"{n} {status}" for status, n in counts.items() if n) if any(counts.values()) else "  realisation -")
-    if any(c["realisation"]["dis_benefits"].values()):
-        lines.append("  dis-benefits " + ", ".join(f"{n} {s}" for s, n in c["realisation"]["dis_benefits"].items() if n))
-    if c["realisation"]["savings"]:
-        lines.append("  savings     " + "; ".join(f"{p} {v:,.2f}" for p, v in c["realisation"]["savings"].items()))
-    return "\n".join(lines)
+    emit_json(shown) if as_json else click.echo(collaboration_text(shown))
 
 
 @cli.command()
@@ -348,6 +418,8 @@ def collaboration_text(c: dict[str, Any]) -> str:
 def check(settings: Settings, key: str, as_json: bool) -> None:
     """What stands between this collaboration and each next stage."""
     result = settings.app().check(key)
+    for move in result["transitions"]:
+        move["unmet"] = [hinted(Reason(r["code"], r["text"], r["params"])) for r in move["reasons"]]
     if as_json:
         emit_json(result)
         return
@@ -358,49 +430,27 @@ def check(settings: Settings, key: str, as_json: bool) -> None:
             click.echo(f"     - {reason}")
 
 
-def _moved(result: dict[str, Any]) -> None:
-    click.echo(f"{result['key']}: {result['from']} -> {result['to']} (effective {result['on']})")
+def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = False) -> None:
+    """advance, hold, resume and withdraw: one command each over the same move use case."""
+    @click.argument("key")
+    @click.option("--on", type=DATE, help="Effective date (default today).")
+    @click.option("--reason", required=reason_required)
+    @pass_settings
+    def move(settings: Settings, key: str, on: date | None, reason: str | None, **extra: Any) -> None:
+        app = settings.app()
+        done = getattr(app, trigger)(key, on=on, reason=reason, **extra, **observed(settings, key))
+        click.echo(f"{done['key']}: {done['from']} -> {done['to']} (effective {done['on']})")
+
+    move.__doc__ = doc
+    if to:
+        move = click.option("--to", "to", metavar="STAGE", help="Needed only where more than one stage follows.")(move)
+    cli.command(trigger)(move)
 
 
-@cli.command()
-@click.argument("key")
-@click.option("--to", "to", metavar="STAGE", help="Needed only where more than one stage follows.")
-@click.option("--on", type=DATE, help="Effective date (default today).")
-@click.option("--reason")
-@pass_settings
-def advance(settings: Settings, key: str, to: str | None, on: date | None, reason: str | None) -> None:
-    """Pass the next gate; refused (exit 1) with every unmet requirement if it is not met."""
-    _moved(settings.app().advance(key, to=to, on=on, reason=reason, **observed(settings, key)))
-
-
-@cli.command()
-@click.argument("key")
-@click.option("--reason", required=True)
-@click.option("--on", type=DATE)
-@pass_settings
-def hold(settings: Settings, key: str, reason: str, on: date | None) -> None:
-    """Pause a collaboration (resume returns it to the same stage)."""
-    _moved(settings.app().hold(key, reason=reason, on=on, **observed(settings, key)))
-
-
-@cli.command()
-@click.argument("key")
-@click.option("--reason")
-@click.option("--on", type=DATE)
-@pass_settings
-def resume(settings: Settings, key: str, reason: str | None, on: date | None) -> None:
-    """Return a paused collaboration to the stage it was held from."""
-    _moved(settings.app().resume(key, reason=reason, on=on, **observed(settings, key)))
-
-
-@cli.command()
-@click.argument("key")
-@click.option("--reason", required=True)
-@click.option("--on", type=DATE)
-@pass_settings
-def withdraw(settings: Settings, key: str, reason: str, on: date | None) -> None:
-    """Abandon a collaboration (a chief officer or PCC of a partner)."""
-    _moved(settings.app().withdraw(key, reason=reason, on=on, **observed(settings, key)))
+_moves("advance", "Pass the next gate; refused (exit 1) with every unmet requirement if it is not met.", to=True)
+_moves("hold", "Pause a collaboration (resume returns it to the same stage).", reason_required=True)
+_moves("resume", "Return a paused collaboration to the stage it was held from.")
+_moves("withdraw", "Abandon a collaboration (a chief officer or PCC of a partner).", reason_required=True)
 
 
 @cli.group()
@@ -415,6 +465,7 @@ def artefact() -> None:
 @click.option("--on", type=DATE)
 @pass_settings
 def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | None) -> None:
+    """Record a document of a kind the definition names."""
     added = settings.app().add_artefact(key, kind, ref, on=on, **observed(settings, key))
     click.echo(f"{key}: artefact {added['kind']} recorded ({added['ref']}, {added['on']})")
 
@@ -454,13 +505,9 @@ def benefit() -> None:
 @click.option("--dis-benefit", is_flag=True, help="A negative consequence, tracked the same way and shown apart.")
 @click.option("--on", type=DATE, help="When it was identified (default today); its realisation starts here.")
 @pass_settings
-def benefit_add(settings: Settings, key: str, benefit_id: str, title: str, category: str, measure: str | None,
-                baseline: float | None, target: float | None, by: date | None, owner: str | None, board: str | None,
-                unit: str, dis_benefit: bool, on: date | None) -> None:
+def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -> None:
     """Identify a benefit; the delivery gate needs its profile complete."""
-    added = settings.app().add_benefit(
-        key, benefit_id, title=title, category=category, measure=measure, baseline=baseline, target=target, by=by,
-        owner=owner, board=board, unit=unit, dis_benefit=dis_benefit, on=on, **observed(settings, key))
+    added = settings.app().add_benefit(key, benefit_id, **profile, **observed(settings, key))
     click.echo(f"{key}: benefit {added['id']} ({added['category']}) {added['title']}")
 
 
@@ -560,36 +607,27 @@ def benefit_retire(settings: Settings, key: str, benefit_id: str, reason: str) -
     click.echo(f"{key}: benefit {benefit_id} retired on {done['retired_on']}")
 
 
+REGISTER_FIELDS = ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "handover", "title")
+
+
+def _register_text(rows: list[dict[str, Any]], key: str, **_: Any) -> None:
+    """Benefits, then dis-benefits apart, with their figures as text."""
+    from workflow.text import realisation_row
+
+    for title, dis in (("benefits", False), ("dis-benefits", True)):
+        chosen = [r for r in rows if r["dis_benefit"] == dis]
+        if chosen or not dis:
+            click.echo(f"{key} {title}:")
+            emit_table([realisation_row(r) for r in chosen], REGISTER_FIELDS)
+
+
 @benefit.command("list")
 @click.argument("key")
-@click.option("--json", "as_json", is_flag=True)
+@listing(*REGISTER_FIELDS, text=_register_text)
 @pass_settings
-def benefit_list(settings: Settings, key: str, as_json: bool) -> None:
+def benefit_list(settings: Settings, key: str) -> list[dict[str, Any]]:
     """The benefits register with realisation as at today; dis-benefits apart."""
-    rows = settings.app().benefits(key)
-    if as_json:
-        emit_json(rows)
-        return
-    for title, chosen in (("benefits", [r for r in rows if not r["dis_benefit"]]),
-                          ("dis-benefits", [r for r in rows if r["dis_benefit"]])):
-        if not chosen and title == "dis-benefits":
-            continue
-        click.echo(f"{key} {title}:")
-        emit_table([_realisation_row(r) for r in chosen],
-                   ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "handover", "title"))
-
-
-def _realisation_row(row: dict[str, Any]) -> dict[str, Any]:
-    unit = f" {row['unit']}" if row["unit"] else ""
-    handover = row["handover"]
-    return {
-        **row,
-        "latest": f"{row['latest']:g}{unit} ({row['latest_on']})" if row["latest"] is not None else "-",
-        "target": f"{row['target']:g}{unit}" if row["target"] is not None else "-",
-        "progress": f"{row['progress']:.0%}" if row["progress"] is not None else "-",
-        "planned": f"{row['planned']:g}" if row["planned"] is not None else "-",
-        "handover": f"{handover['status']} ({handover['to']})" if handover else "-",
-    }
+    return settings.app().benefits(key)
 
 
 @cli.group()
@@ -603,24 +641,28 @@ def lesson() -> None:
 @click.option("--theme")
 @pass_settings
 def lesson_add(settings: Settings, key: str, text: str, theme: str | None) -> None:
+    """Record a lesson learned."""
     settings.app().add_lesson(key, text, theme=theme, **observed(settings, key))
     click.echo(f"{key}: lesson recorded")
 
 
 @cli.command()
 @click.option("--search", metavar="TEXT", help="Match text, theme, collaboration key or title (any case).")
-@click.option("--json", "as_json", is_flag=True)
+@listing("collaboration", "recorded_on", "theme", "by", "text")
 @pass_settings
-def lessons(settings: Settings, search: str | None, as_json: bool) -> None:
+def lessons(settings: Settings, search: str | None) -> list[dict[str, Any]]:
     """Lessons learned across every collaboration."""
-    rows = settings.app().lessons(search)
-    emit_rows(rows, ("collaboration", "recorded_on", "theme", "by", "text"), as_json)
+    return settings.app().lessons(search)
 
 
-# -- history ----------------------------------------------------------------------------------------
+# -- history and audit --------------------------------------------------------------------------------
 
-HISTORY_FIELDS = ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage", "to_stage",
-                  "reason", "payload", "hash", "prev_hash")
+
+def _history_text(rows: list[dict[str, Any]], **_: Any) -> None:
+    for r in rows:
+        move = f" {r['from_stage'] or ''}->{r['to_stage']}" if r["to_stage"] else ""
+        why = f" ({r['reason']})" if r["reason"] else ""
+        click.echo(f"{r['seq']:>6}  {r['effective_on']}  {r['actor']:<16} {r['action']}{move}{why}")
 
 
 @cli.command()
@@ -629,26 +671,14 @@ HISTORY_FIELDS = ("seq", "recorded_at", "effective_on", "collaboration", "actor"
 @click.option("--since", type=DATE, help="Events effective on or after this date.")
 @click.option("--actor", metavar="NAME")
 @click.option("--action", metavar="NAME", help="e.g. advance, approved, benefit-added")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--csv", "as_csv", is_flag=True)
+@listing(*LISTING_FIELDS["history"], text=_history_text)
 @pass_settings
 def history(settings: Settings, key: str | None, every: bool, since: date | None, actor: str | None,
-            action: str | None, as_json: bool, as_csv: bool) -> None:
+            action: str | None) -> list[dict[str, Any]]:
     """The history of a collaboration (or --all), oldest first."""
-    if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
     if bool(key) == every:
         raise click.UsageError("give a collaboration KEY or --all")
-    rows = settings.app().history(key, since=since, actor=actor, action=action)
-    if as_json:
-        emit_json(rows)
-    elif as_csv:
-        emit_csv(rows, HISTORY_FIELDS)
-    else:
-        for r in rows:
-            move = f" {r['from_stage'] or ''}->{r['to_stage']}" if r["to_stage"] else ""
-            why = f" ({r['reason']})" if r["reason"] else ""
-            click.echo(f"{r['seq']:>6}  {r['effective_on']}  {r['actor']:<16} {r['action']}{move}{why}")
+    return settings.app().history(key, since=since, actor=actor, action=action)
 
 
 @cli.group()
@@ -672,7 +702,7 @@ def audit_verify(settings: Settings, as_json: bool) -> None:
         sys.exit(3)
 
 
-# -- reports ------------------------------------------------------------------------------------------
+# -- reports, reviews and reminders ------------------------------------------------------------------
 
 
 @cli.command()
@@ -695,7 +725,8 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
     from workflow.report_formats import render
     from workflow.reports import collaboration_report, portfolio_report
 
-    facts = collaboration_report(settings.app(), key) if key else portfolio_report(settings.app())
+    ctx = settings.app().ctx
+    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx)
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"
@@ -713,22 +744,18 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
         sys.exit(3)
 
 
-# -- reviews and reminders ----------------------------------------------------------------------------
-
-
 @cli.command()
 @click.option("--at", type=DATE, help="As of this date (default today).")
 @click.option("--within", type=click.IntRange(min=0), default=35, show_default=True, metavar="DAYS",
               help="How far ahead upcoming reviews are listed; due and overdue ones always are.")
 @click.option("--board", metavar="BOARD", help="Only this board's reviews (leaves out PIRs).")
-@click.option("--json", "as_json", is_flag=True)
+@listing("due_on", "status", "board", "collaboration", "benefit", "owner", "title")
 @pass_settings
-def reviews(settings: Settings, at: date | None, within: int, board: str | None, as_json: bool) -> None:
+def reviews(settings: Settings, at: date | None, within: int, board: str | None) -> list[dict[str, Any]]:
     """Benefit reviews and PIRs still owed: upcoming, due (reminders out) and overdue (meeting passed)."""
     from workflow.reminders import Reminders
 
-    rows = Reminders(settings.app()).reviews(at=at, within=within, board=board)
-    emit_rows(rows, ("due_on", "status", "board", "collaboration", "benefit", "owner", "title"), as_json)
+    return Reminders(settings.app().ctx).reviews(at=at, within=within, board=board)
 
 
 @cli.command()
@@ -742,20 +769,20 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool
     from workflow.reminders import Reminders
 
     at = parse_moment(at_text, "--at") if at_text else None
-    report = Reminders.from_env(settings.app(), settings.db).remind(at, dry_run=dry_run)
+    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run)
     if as_json:
-        emit_json(report)
+        emit_json(done)
     else:
         verb = "would send" if dry_run else "sent"
-        for sent in report["sent"]:
+        for sent in done["sent"]:
             click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
-        click.echo(f"{len(report['sent'])} {verb}, {report['already_sent']} already sent"
-                   + (f", {report['in_progress']} being sent by another worker" if report["in_progress"] else ""))
-    for skipped in report["unreachable"]:
+        click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
+                   + (f", {done['in_progress']} being sent by another worker" if done["in_progress"] else ""))
+    for skipped in done["unreachable"]:
         click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
-    for failed in report["failed"]:
+    for failed in done["failed"]:
         click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
-    if report["failed"]:
+    if done["failed"]:
         sys.exit(5)
 
 
@@ -767,7 +794,7 @@ def worker(settings: Settings, every: float) -> None:
     from workflow.reminders import Reminders
     from workflow.worker import run
 
-    reminders = Reminders.from_env(settings.app(), settings.db)
+    reminders = Reminders.from_env(settings.app().ctx, settings.db)
     reminders.authorise()
     run(reminders, every, click.echo)
 

@@ -15,13 +15,10 @@ This module is a pure adapter: it imports neither SQLAlchemy nor ``workflow``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2 import meta
@@ -34,10 +31,6 @@ __all__ = [
     "TemplateError",
     "Templates",
     "load_templates",
-    "format_date",
-    "format_number",
-    "format_quantity",
-    "format_time",
 ]
 
 #: kind -> the top-level variable names its templates may use (and that the caller passes).
@@ -52,13 +45,6 @@ KINDS: Mapping[str, frozenset[str]] = {
 PARTS: Mapping[str, str] = {"subject": ".subject.txt", "text": ".txt", "html": ".html"}
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "templates"
-DISPLAY_ZONE = ZoneInfo("Europe/London")
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
 
 
 class TemplateError(Exception):
@@ -72,59 +58,6 @@ class Rendered:
     html: str
 
 
-# --------------------------------------------------------------------------- filters
-
-
-def _local(value: date) -> date:
-    """An aware datetime shown in UK time; a naive one or a date as given."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(DISPLAY_ZONE)
-    return value
-
-
-def format_date(value: date) -> str:
-    """``date(2027, 1, 5)`` -> ``'Tue 5 January 2027'`` (independent of the process locale)."""
-    if not isinstance(value, date):
-        raise TypeError(f"date filter expects a date or datetime, got {type(value).__name__}")
-    value = _local(value)
-    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-def format_time(value: datetime) -> str:
-    """``datetime(2027, 1, 5, 14, 0)`` -> ``'14:00'`` (aware datetimes in UK time)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"time filter expects a datetime, got {type(value).__name__}")
-    return f"{_local(value):%H:%M}"
-
-
-def format_number(value: int | float | Decimal, places: int = 2) -> str:
-    """Thousands separators, at most ``places`` decimals, no trailing zeros.
-
-    ``1234567`` -> ``'1,234,567'``, ``1234.0`` -> ``'1,234'``, ``0.125`` -> ``'0.13'``.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise TypeError(f"number filter expects a number, got {type(value).__name__}")
-    if isinstance(value, int):
-        return f"{value:,}"
-    text = f"{value:,.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_quantity(value: int | float | Decimal, unit: str = "", places: int = 2) -> str:
-    """A number with its unit: ``'82%'``, ``'£12,500'``, ``'1,250 hours'``."""
-    number = format_number(value, places)
-    unit = (unit or "").strip()
-    if not unit:
-        return number
-    if unit == "%":
-        return f"{number}%"
-    if unit in {"£", "GBP"}:
-        return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
-    return f"{number} {unit}"
-
-
 # --------------------------------------------------------------------------- loading
 
 
@@ -132,7 +65,7 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and name.endswith(".html")
 
 
-def _environment(directory: Path) -> SandboxedEnvironment:
+def _environment(directory: Path, filters: Mapping[str, Callable[..., str]]) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(directory)),
         undefined=jinja2.StrictUndefined,
@@ -142,10 +75,7 @@ def _environment(directory: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["date"] = format_date
-    env.filters["time"] = format_time
-    env.filters["number"] = format_number
-    env.filters["quantity"] = format_quantity
+    env.filters.update(filters)
     return env
 
 
@@ -226,12 +156,16 @@ class Templates:
         return Rendered(subject=subject, text=parts["text"], html=parts["html"])
 
 
-def load_templates(directory: Path | None = None) -> Templates:
-    """Load, parse and check every template of every kind; raise TemplateError on the first fault."""
+def load_templates(directory: Path | None = None, filters: Mapping[str, Callable[..., str]] | None = None) -> Templates:
+    """Load, parse and check every template of every kind; raise TemplateError on the first fault.
+
+    `filters` are the formatters the templates use (date, time, number, quantity): the caller's, so that
+    mail and reports format alike without this adapter importing the engine.
+    """
     directory = Path(directory) if directory is not None else DEFAULT_DIRECTORY
     if not directory.is_dir():
         raise TemplateError(f"template directory {directory} does not exist")
-    env = _environment(directory)
+    env = _environment(directory, filters or {})
     templates: dict[str, dict[str, jinja2.Template]] = {}
     for kind, allowed in KINDS.items():
         templates[kind] = {}

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
-from workflow.clock import LONDON, Clock
+from workflow.clock import LONDON, Clock, parse_moment
 from workflow.service import Collab
+
+_NOW: ContextVar[Clock | None] = ContextVar("now", default=None)
+
+
+def open_as(db: str, actor: str | None = None) -> Collab:
+    """The engine as `actor`, on the clock of the innermost `as_of`, else of COLLAB_NOW as the CLI reads it."""
+    now = os.environ.get("COLLAB_NOW")
+    return Collab.open(db, actor, _NOW.get() or (Clock(parse_moment(now)) if now else None))
+
+
+@contextmanager
+def as_of(moment: str) -> Iterator[Clock]:
+    """Run the use cases opened with `open_as` as of `moment` (ISO, Europe/London unless zoned)."""
+    clock = Clock(parse_moment(moment))
+    token = _NOW.set(clock)
+    try:
+        yield clock
+    finally:
+        _NOW.reset(token)
 
 DC, DORSET = "Devon & Cornwall Police", "Dorset Police"
 
 
 def people(db: str) -> None:
     """An admin, a programme manager, both forces' chief officers and PCCs, owners, a secretary, an auditor, a board."""
-    Collab.open(db).add_user("root", "admin")
-    admin = Collab.open(db, "root")
+    open_as(db).add_user("root", "admin")
+    admin = open_as(db, "root")
     admin.add_user("pm", "programme-manager", email="pm@example.org")
     for prefix, force in (("dc", DC), ("do", DORSET)):
         admin.add_user(f"cc.{prefix}", "chief-officer", partner=force, email=f"cc.{prefix}@example.org")
@@ -27,7 +50,7 @@ def people(db: str) -> None:
 
 def scoped(db: str, key: str = "SA") -> Collab:
     """A collaboration that meets every requirement of the pid gate (still in scoping)."""
-    pm = Collab.open(db, "pm")
+    pm = open_as(db, "pm")
     pm.new(key, "Strategic Alliance", objective="Share services", public_benefit="Protect the front line", on=date(2019, 1, 2))
     pm.update(key, rationale="s.22A agreements considered; serves efficiency and effectiveness")
     pm.add_partner(key, DC, kind="police", risk_appetite="cautious")
@@ -49,7 +72,7 @@ def ready_for_delivery(db: str, key: str = "SA") -> Collab:
     pm.add_partner(key, DC, cost_share="70")
     pm.add_partner(key, DORSET, cost_share="30")
     for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
-        Collab.open(db, approver).approve(key, "delivery")
+        open_as(db, approver).approve(key, "delivery")
     return pm
 
 

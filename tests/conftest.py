@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -27,14 +28,19 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database target (path or URL) with the schema created, empty."""
-    from workflow.db import engine_for, upgrade
+@contextmanager
+def fresh_database(kind: str, folder: Path, name: str = "collab.db") -> Iterator[str]:
+    """A database target (path or URL) as `collab init` leaves it; dropped afterwards."""
+    from workflow.db import UnitOfWork, engine_for, upgrade
+    from workflow.stored import install_packaged
 
-    if request.param == "sqlite":
-        target = str(tmp_path / "collab.db")
+    def init(target: str) -> None:
         upgrade(engine_for(target))
+        install_packaged(UnitOfWork(engine_for(target)))
+
+    if kind == "sqlite":
+        target = str(folder / name)
+        init(target)
         yield target
         engine_for(target).dispose()
         return
@@ -47,12 +53,28 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     target = _pg_schema_url(schema)
-    upgrade(engine_for(target))
-    yield target
-    engine_for(target).dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    init(target)
+    try:
+        yield target
+    finally:
+        engine_for(target).dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database target (path or URL) with the schema created, empty."""
+    with fresh_database(request.param, tmp_path) as target:
+        yield target
+
+
+@pytest.fixture
+def other_db(request: pytest.FixtureRequest, db: str, tmp_path: Path) -> Iterator[str]:
+    """A second empty database of the same kind as `db`."""
+    with fresh_database("sqlite" if "://" not in db else "postgresql", tmp_path, "other.db") as target:
+        yield target
 
 
 @dataclass

@@ -6,27 +6,9 @@ Every step goes through the engine's use cases, each run as of its own day.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
-from builders import people, ready_for_delivery
-from workflow.service import Collab
-
-
-@contextmanager
-def as_of(moment: str) -> Iterator[None]:
-    """Run use cases as of `moment` (the engine reads COLLAB_NOW when it opens)."""
-    before = os.environ.get("COLLAB_NOW")
-    os.environ["COLLAB_NOW"] = moment
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["COLLAB_NOW"]
-        else:
-            os.environ["COLLAB_NOW"] = before
+from builders import as_of, open_as, people, ready_for_delivery
 
 
 def in_delivery(db: str, on: date, key: str = "SA", *, registered: date | None = None) -> None:
@@ -38,24 +20,24 @@ def in_delivery(db: str, on: date, key: str = "SA", *, registered: date | None =
         pm = ready_for_delivery(db, key)
         pm.update_benefit(key, "B2", owner="owner2")
     with as_of(f"{on.isoformat()}T09:00"):
-        Collab.open(db, "pm").advance(key, on=on)
+        open_as(db, "pm").advance(key, on=on)
 
 
 def measure(db: str, code: str, value: float, on: date, key: str = "SA") -> None:
     """The benefit's owner records `value` on `on`."""
-    owner = next(b["owner"] for b in Collab.open(db, "audit").benefits(key) if b["id"] == code)
+    owner = next(b["owner"] for b in open_as(db, "audit").benefits(key) if b["id"] == code)
     with as_of(f"{on.isoformat()}T17:00"):
-        Collab.open(db, owner).measure(key, code, value, on=on)
+        open_as(db, owner).measure(key, code, value, on=on)
 
 
 def hand_over(db: str, code: str, *, to: str, status: str, on: date, board: str | None = None, key: str = "SA") -> None:
     """The programme manager proposes `code` to `to` on `on`, who accepts or declines it that day if `status` says so."""
     with as_of(f"{on.isoformat()}T09:00"):
-        Collab.open(db, "pm").handover(key, code, business_area="Business support", to=to, board=board)
+        open_as(db, "pm").handover(key, code, business_area="Business support", to=to, board=board)
         if status == "accepted":
-            Collab.open(db, to).accept(key, code)
+            open_as(db, to).accept(key, code)
         elif status == "declined":
-            Collab.open(db, to).decline(key, code, reason="not ours")
+            open_as(db, to).decline(key, code, reason="not ours")
 
 
 def close(db: str, on: date, key: str = "SA") -> None:
@@ -63,4 +45,4 @@ def close(db: str, on: date, key: str = "SA") -> None:
     for code in ("B1", "B2"):
         hand_over(db, code, to="owner", status="proposed", on=on, key=key)
     with as_of(f"{on.isoformat()}T09:00"):
-        Collab.open(db, "pm").advance(key, on=on)
+        open_as(db, "pm").advance(key, on=on)

@@ -4,11 +4,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from builders import people, scoped
+from builders import open_as, people, scoped
 from conftest import collab
 from tampering import tamper
 from workflow.db import engine_for
-from workflow.service import Collab
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def verify(db: str, code: int) -> dict:
 
 def test_untouched_history_verifies_and_reports_its_head(history_db: str) -> None:
     result = verify(history_db, 0)
-    events = Collab.open(history_db, "audit").history(None)
+    events = open_as(history_db, "audit").history(None)
     assert result == {"ok": True, "events": len(events), "first_bad": None, "problem": None, "head": events[-1]["hash"]}
     assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:]))
 
@@ -65,7 +64,7 @@ def test_reordered_rows_are_named(history_db: str) -> None:
 
 
 def test_a_deleted_newest_row_is_detected(history_db: str) -> None:
-    last = len(Collab.open(history_db, "audit").history(None))
+    last = len(open_as(history_db, "audit").history(None))
     tamper(history_db, f"DELETE FROM events WHERE seq = {last}")
     result = verify(history_db, 3)
     assert result["first_bad"] == last

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from builders import DC, DORSET, closed, in_delivery, people
+from builders import DC, DORSET, closed, in_delivery, open_as, people
 from conftest import collab
 from workflow.clock import LONDON, Clock
 from workflow.errors import BadInput, Refused
@@ -27,7 +27,7 @@ def test_seven_benefits_one_not_accepted_is_refused_entry_to_pir(db: str) -> Non
         pm.handover("SA", f"B{n}", business_area="Operations", to="owner2", board="RCB")
     pm.advance("SA", on=date(2023, 3, 31))
     pm.add_artefact("SA", "closure-report", "ref/closure")
-    receiver = Collab.open(db, "owner2")
+    receiver = open_as(db, "owner2")
     for n in (1, 2, 3, 4, 6, 7):
         receiver.accept("SA", f"B{n}")
     refused = collab(db, "advance", "SA", actor="pm", check=1)
@@ -85,7 +85,7 @@ def test_only_the_named_receiver_accepts_and_an_auditor_cannot_measure(db: str) 
 
 
 @pytest.mark.parametrize("args, message", [
-    (["B1", "lots"], "VALUE 'lots' is not a number"),
+    (["B1", "lots"], "the value 'lots' is not a number"),
     (["B1", "nan"], "is not a finite number"),
     (["B1", "3", "--on", "2999-01-01"], "a measurement cannot be dated in the future"),
     (["B9", "3"], "unknown benefit 'B9' in SA"),
@@ -99,20 +99,20 @@ def test_bad_measurements_exit_2(db: str, args: list[str], message: str) -> None
 def test_measurements_after_closure_are_kept_by_the_business_area(db: str) -> None:
     people(db)
     closed(db)
-    receiver = Collab.open(db, "owner2")
+    receiver = open_as(db, "owner2")
     receiver.accept("SA", "B1")
     receiver.accept("SA", "B2")
-    pm = Collab.open(db, "pm")
+    pm = open_as(db, "pm")
     pm.advance("SA", on=date(2023, 4, 3))
     rows = {r["id"]: r for r in pm.benefits("SA")}
     assert rows["B1"]["owner"] == "owner2"  # ownership moved to the business area
     with pytest.raises(Refused, match="only its owner \\(owner2\\)"):
-        Collab.open(db, "owner").measure("SA", "B1", 4)
+        open_as(db, "owner").measure("SA", "B1", 4)
     collab(db, "benefit", "measure", "SA", "B1", "4.5", "--on", "2023-06-30", "--note", "Q1", actor="owner2", check=0)
     pm.add_lesson("SA", "Agree owners early")
     pm.add_artefact("SA", "pir-report", "ref/pir")
     for approver in ("cc.dc", "cc.do"):
-        Collab.open(db, approver).approve("SA", "bau")
+        open_as(db, approver).approve("SA", "bau")
     pm.advance("SA")
     collab(db, "benefit", "measure", "SA", "B1", "6", actor="owner2", check=0)
     listed = {r["id"]: r for r in collab(db, "benefit", "list", "SA", "--json", actor="audit", check=0).json()}
@@ -124,36 +124,36 @@ def test_measurements_after_closure_are_kept_by_the_business_area(db: str) -> No
 def test_a_declined_handover_is_proposed_again(db: str) -> None:
     people(db)
     closed(db)
-    receiver = Collab.open(db, "owner2")
+    receiver = open_as(db, "owner2")
     receiver.decline("SA", "B1", reason="not our area")
     receiver.accept("SA", "B2")
     with pytest.raises(Refused) as refused:
-        Collab.open(db, "pm").advance("SA")
+        open_as(db, "pm").advance("SA")
     assert refused.value.reasons == ["benefit B1 handover was declined by owner2; propose it again"]
     with pytest.raises(Refused, match="its handover is already declined"):
         receiver.accept("SA", "B1")
-    Collab.open(db, "pm").handover("SA", "B1", business_area="Operations", to="owner")
-    Collab.open(db, "owner").accept("SA", "B1")
-    assert Collab.open(db, "pm").advance("SA")["to"] == "pir"
+    open_as(db, "pm").handover("SA", "B1", business_area="Operations", to="owner")
+    open_as(db, "owner").accept("SA", "B1")
+    assert open_as(db, "pm").advance("SA")["to"] == "pir"
     with pytest.raises(Refused, match="already accepted by owner"):
-        Collab.open(db, "pm").handover("SA", "B1", business_area="Elsewhere", to="owner2")
+        open_as(db, "pm").handover("SA", "B1", business_area="Elsewhere", to="owner2")
 
 
 def test_a_retired_benefit_needs_a_partners_chief_officer_and_leaves_the_gate(db: str) -> None:
     people(db)
     closed(db)
     with pytest.raises(Refused, match="to retire a benefit needs the role chief-officer"):
-        Collab.open(db, "pcc.dc").retire("SA", "B1", reason="superseded")
-    Collab.open(db, "root").add_user("cc.avon", "chief-officer", partner="Avon and Somerset Police")
+        open_as(db, "pcc.dc").retire("SA", "B1", reason="superseded")
+    open_as(db, "root").add_user("cc.avon", "chief-officer", partner="Avon and Somerset Police")
     with pytest.raises(Refused, match="not a partner of SA"):
-        Collab.open(db, "cc.avon").retire("SA", "B1", reason="superseded")
-    Collab.open(db, "cc.dc").retire("SA", "B1", reason="superseded by the national programme")
-    Collab.open(db, "owner2").accept("SA", "B2")
-    assert Collab.open(db, "pm").advance("SA")["to"] == "pir"
-    b1 = next(r for r in Collab.open(db, "pm").benefits("SA") if r["id"] == "B1")
+        open_as(db, "cc.avon").retire("SA", "B1", reason="superseded")
+    open_as(db, "cc.dc").retire("SA", "B1", reason="superseded by the national programme")
+    open_as(db, "owner2").accept("SA", "B2")
+    assert open_as(db, "pm").advance("SA")["to"] == "pir"
+    b1 = next(r for r in open_as(db, "pm").benefits("SA") if r["id"] == "B1")
     assert (b1["status"], b1["retired"]["reason"]) == ("retired", "superseded by the national programme")
     with pytest.raises(Refused, match="retired"):
-        Collab.open(db, "owner").measure("SA", "B1", 1)
+        open_as(db, "owner").measure("SA", "B1", 1)
 
 
 def test_dis_benefits_are_tracked_and_shown_apart(db: str) -> None:
@@ -161,7 +161,7 @@ def test_dis_benefits_are_tracked_and_shown_apart(db: str) -> None:
     pm = in_delivery(db)
     pm.add_benefit("SA", "D1", title="Officer travel time", category="efficiency", measure="hours", baseline=0,
                    target=500, by=date(2030, 1, 1), owner="owner", board="RCB", dis_benefit=True)
-    Collab.open(db, "owner").measure("SA", "D1", 100)
+    open_as(db, "owner").measure("SA", "D1", 100)
     shown = pm.show("SA")
     assert sum(shown["realisation"]["dis_benefits"].values()) == 1
     assert sum(shown["realisation"]["benefits"].values()) == 2
@@ -171,13 +171,13 @@ def test_dis_benefits_are_tracked_and_shown_apart(db: str) -> None:
 
 def test_lessons_are_found_across_collaborations(db: str) -> None:
     people(db)
-    pm = Collab.open(db, "pm")
+    pm = open_as(db, "pm")
     pm.new("SA", "Strategic Alliance")
     pm.new("ROCU", "Regional organised crime unit", origin="operational")
     pm.add_lesson("SA", "Name benefit owners in the business areas at PID", theme="benefits")
-    Collab.open(db, "cc.dc").add_lesson("ROCU", "Agree the risk appetite before the agreement", theme="governance")
+    open_as(db, "cc.dc").add_lesson("ROCU", "Agree the risk appetite before the agreement", theme="governance")
     with pytest.raises(Refused):
-        Collab.open(db, "audit").add_lesson("SA", "auditors only read")
+        open_as(db, "audit").add_lesson("SA", "auditors only read")
     found = collab(db, "lessons", "--search", "BENEFIT", "--json", actor="audit", check=0).json()
     assert [(r["collaboration"], r["theme"]) for r in found] == [("SA", "benefits")]
     everything = collab(db, "lessons", "--json", actor="audit", check=0).json()
@@ -188,6 +188,6 @@ def test_lessons_are_found_across_collaborations(db: str) -> None:
 def test_a_plan_needs_distinct_dates(db: str) -> None:
     people(db)
     pm = in_delivery(db)
-    with pytest.raises(BadInput, match="two --point values for one date"):
+    with pytest.raises(BadInput, match="two plan points for one date"):
         pm.plan("SA", "B1", [(date(2025, 1, 1), 1.0), (date(2025, 1, 1), 2.0)])
     assert "is not DATE=VALUE" in collab(db, "benefit", "plan", "SA", "B1", "--point", "soon=3", actor="pm", check=2).err

@@ -41,7 +41,7 @@ def test_a_programme_manager_walks_the_pid_gate(db: str) -> None:
 
     check = collab(db, "check", "SA", "--json", actor="pm", check=0).json()
     assert check == {"key": "SA", "stage": "scoping", "version": check["version"],
-                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": []}]}
+                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}]}
     moved = collab(db, "advance", "SA", "--on", "2020-02-03", "--reason", "scoping complete", actor="pm", check=0)
     assert "scoping -> pid" in moved.out
     last = collab(db, "history", "SA", "--json", actor="pm", check=0).json()[-1]
@@ -120,7 +120,8 @@ def test_definition_list_and_show(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     collab(db, "init", check=0)
     listed = collab(db, "definition", "list", "--json", check=0).json()
-    assert listed == [{"name": "police-collaboration", "version": 1, "title": listed[0]["title"], "source": "built-in"}]
+    assert listed == [{"name": "police-collaboration", "version": 2, "title": listed[0]["title"],
+                       "digest": listed[0]["digest"], "collaborations": 0}]
     shown = collab(db, "definition", "show", "police-collaboration", "--format", "json", check=0).json()
     assert [g["requirement"] for g in shown["gates"]["pir"]] == ["artefacts", "handovers-accepted", "pir-scheduled"]
     collab(db, "definition", "show", "nope", check=2)

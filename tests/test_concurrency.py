@@ -8,10 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from builders import people, scoped
+from builders import open_as, people, scoped
 from conftest import COLLAB
 from workflow.db import engine_for
-from workflow.service import Collab
 
 
 def start_advance(db: str) -> subprocess.Popen[str]:
@@ -66,6 +65,6 @@ def test_one_of_two_concurrent_advances_wins_and_the_other_exits_4(db: str) -> N
     assert [code for code, _ in outcomes] == [0, 4], outcomes
     assert "changed by someone else" in outcomes[1][1]
     assert "Traceback" not in outcomes[1][1]
-    history = Collab.open(db, "audit").history("SA")
+    history = open_as(db, "audit").history("SA")
     assert [e["to_stage"] for e in history if e["action"] == "advance"] == ["pid"]
-    assert Collab.open(db, "audit").verify().ok
+    assert open_as(db, "audit").verify().ok

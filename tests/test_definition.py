@@ -15,7 +15,7 @@ TEXT = BUILTIN.read_text()
 def errors_of(text: str) -> list[str]:
     with pytest.raises(BadInput) as caught:
         definition.parse(text, "d.yaml")
-    return caught.value.reasons
+    return [r.text for r in caught.value.reasons]
 
 
 def line_of(text: str, needle: str) -> int:
@@ -24,11 +24,15 @@ def line_of(text: str, needle: str) -> int:
 
 def test_the_default_definition_encodes_domain_md() -> None:
     d = definition.find("police-collaboration")
-    assert (d.name, d.version, d.initial) == ("police-collaboration", 1, "scoping")
+    assert (d.name, d.version, d.initial) == ("police-collaboration", 2, "scoping")
     assert [t.dest for t in d.transitions if t.trigger == "advance"] == ["pid", "delivery", "closure", "pir", "bau"]
     assert {t.source for t in d.transitions if t.trigger == "withdraw"} == {"scoping", "pid", "delivery", "closure", "pir", "on-hold"}
     assert [name for name, _ in d.gate("delivery")] == ["artefacts", "approved", "cost-shares-complete", "benefit-profiles-complete"]
     assert d.reviews.pir_after_months == 6
+    assert d.reviews.stages == ("delivery", "closure", "pir", "bau") and d.reviews.begin == "delivery"
+    assert (d.reviews.pir_artefact, d.reviews.escalate_to) == ("pir-report", ("programme-manager", "chief-officer"))
+    assert {(t.dest, t.effects) for t in d.transitions if t.effects} == {
+        ("closure", ("close-programme", "schedule-pir")), ("pir", ("hand-over-benefits",))}
 
 
 def test_unknown_stage_is_reported_with_its_line() -> None:
@@ -61,7 +65,7 @@ def test_bad_parameter_type_is_reported() -> None:
 
 
 def test_every_error_is_reported_at_once() -> None:
-    text = TEXT.replace("- rationale-recorded", "- nope").replace("version: 1", "version: one")
+    text = TEXT.replace("- rationale-recorded", "- nope").replace("version: 2", "version: one")
     problems = errors_of(text)
     assert len(problems) == 2
     assert any("version" in p for p in problems) and any("nope" in p for p in problems)
@@ -83,6 +87,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
 
 
 def test_show_as_mermaid_draws_every_transition(tmp_path: Path) -> None:
+    collab(str(tmp_path / "x.db"), "init", check=0)
     out = collab(str(tmp_path / "x.db"), "definition", "show", "police-collaboration", "--format", "mermaid", check=0).out
     assert out.startswith("stateDiagram-v2")
     assert "scoping --> pid: advance [7 checks]" in out

@@ -27,7 +27,7 @@ def test_risk_appetites_two_levels_apart_are_refused() -> None:
 def test_missing_risk_appetite_names_the_partner() -> None:
     silent = PartnerFacts("Dorset Police", "police", None, None)
     reasons = gates.risk_appetites_recorded(GateFacts(key="SA", partners=(DC, silent)), gate="pid")
-    assert reasons == ["Dorset Police has no risk appetite recorded (collab partner add SA 'Dorset Police' --risk-appetite LEVEL)"]
+    assert reasons == ["Dorset Police has no risk appetite recorded"]
 
 
 def test_benefits_need_one_non_financial() -> None:
@@ -52,7 +52,7 @@ def test_cost_shares_must_sum_to_100() -> None:
     low = PartnerFacts("Dorset Police", "police", "open", Decimal("29.5"))
     assert gates.cost_shares_complete(GateFacts(partners=(DC, low)), gate="delivery") == ["cost shares sum to 99.5%, not 100%"]
     assert gates.cost_shares_complete(GateFacts(key="SA", partners=(DC, FIRE)), gate="delivery") == [
-        "Dorset Fire has no cost share recorded (collab partner add SA 'Dorset Fire' --cost-share PERCENT)"
+        "Dorset Fire has no cost share recorded"
     ]
 
 

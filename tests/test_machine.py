@@ -33,5 +33,5 @@ def test_hold_gathers_the_facts_once_and_its_gate_decides() -> None:
     calls, gather = counting(GateFacts(reason=None))
     with pytest.raises(Refused) as refused:
         machine.fire("hold", Subject(state="pid", facts=gather))
-    assert refused.value.reasons == ["no reason given (--reason TEXT)"]
+    assert refused.value.reasons == ["no reason given"]
     assert calls == [1]

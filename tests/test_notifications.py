@@ -32,11 +32,9 @@ from notifications.render import (
     Rendered,
     TemplateError,
     Templates,
-    format_date,
-    format_number,
-    format_quantity,
     load_templates,
 )
+from workflow.formatting import FILTERS, format_date, format_number, format_quantity
 
 LONDON = ZoneInfo("Europe/London")
 PROJECT = Path(__file__).resolve().parents[1]
@@ -170,7 +168,7 @@ CONTEXTS = {
 
 @pytest.fixture(scope="module")
 def templates() -> Templates:
-    return load_templates()
+    return load_templates(None, FILTERS)
 
 
 @pytest.fixture
@@ -375,7 +373,7 @@ def test_render_rejects_an_unknown_kind(templates):
 def test_unknown_variable_is_rejected_at_load(template_dir):
     (template_dir / "agenda.txt").write_text("Dear {{ secretary }},\n{{ board.name }}\n", encoding="utf-8")
     with pytest.raises(TemplateError) as caught:
-        load_templates(template_dir)
+        load_templates(template_dir, FILTERS)
     assert str(caught.value) == (
         "agenda.txt: unknown variable 'secretary' (allowed: board, collaborations, meeting, recipient)"
     )
@@ -385,7 +383,7 @@ def test_variable_of_another_kind_is_rejected_at_load(template_dir):
     # `days_overdue` is fine in escalation, not in a measurement request
     (template_dir / "measurement-request.html").write_text("<p>{{ days_overdue }}</p>", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"^measurement-request\.html: unknown variable 'days_overdue'"):
-        load_templates(template_dir)
+        load_templates(template_dir, FILTERS)
 
 
 def test_syntax_error_names_file_and_line(template_dir):
@@ -393,13 +391,13 @@ def test_syntax_error_names_file_and_line(template_dir):
         "Dear {{ recipient.name }},\n\n{% if days_overdue > 14 %}\nLate.\n{% endfor %}\n", encoding="utf-8"
     )
     with pytest.raises(TemplateError, match=r"^escalation\.txt, line 5: syntax error"):
-        load_templates(template_dir)
+        load_templates(template_dir, FILTERS)
 
 
 def test_missing_template_file_is_named(template_dir):
     (template_dir / "pir-reminder.html").unlink()
     with pytest.raises(TemplateError, match=r"^pir-reminder\.html: template file missing"):
-        load_templates(template_dir)
+        load_templates(template_dir, FILTERS)
 
 
 def test_included_templates_are_checked_too(template_dir):
@@ -408,7 +406,7 @@ def test_included_templates_are_checked_too(template_dir):
         "Dear {{ recipient.name }},\n{% include '_footer.txt' %}", encoding="utf-8"
     )
     with pytest.raises(TemplateError, match=r"^_footer\.txt \(used by pir-reminder\.txt\): unknown variable 'sender'"):
-        load_templates(template_dir)
+        load_templates(template_dir, FILTERS)
 
 
 def test_a_valid_include_is_followed_and_rendered(template_dir):
@@ -416,13 +414,13 @@ def test_a_valid_include_is_followed_and_rendered(template_dir):
     (template_dir / "pir-reminder.txt").write_text(
         "Dear {{ recipient.name }},\n{% include '_footer.txt' %}", encoding="utf-8"
     )
-    rendered = load_templates(template_dir).render("pir-reminder", pir_context())
+    rendered = load_templates(template_dir, FILTERS).render("pir-reminder", pir_context())
     assert rendered.text == "Dear Dev Patel,\nSent to dev.patel@example.police.uk.\n"
 
 
 def test_missing_directory_is_reported(tmp_path):
     with pytest.raises(TemplateError, match="does not exist"):
-        load_templates(tmp_path / "nowhere")
+        load_templates(tmp_path / "nowhere", FILTERS)
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -438,7 +436,7 @@ def test_missing_directory_is_reported(tmp_path):
 )
 def test_sandbox_blocks_introspection(template_dir, expression):
     (template_dir / "pir-reminder.txt").write_text(f"Dear {{{{ recipient.name }}}}, {expression}\n", encoding="utf-8")
-    templates = load_templates(template_dir)  # nothing wrong by name: it is caught when it runs
+    templates = load_templates(template_dir, FILTERS)  # nothing wrong by name: it is caught when it runs
     with pytest.raises(TemplateError, match=r"pir-reminder\.txt: (SecurityError|UndefinedError)") as caught:
         templates.render("pir-reminder", pir_context())
     assert "unsafe" in str(caught.value)

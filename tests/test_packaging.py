@@ -7,9 +7,9 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from builders import open_as
 from conftest import collab
 from workflow import db as database
-from workflow.service import Collab
 
 PROBE = """
 import sys
@@ -52,7 +52,7 @@ def test_demo_walks_the_strategic_alliance(tmp_path: Path) -> None:
     result = collab(str(tmp_path / "unused.db"), "demo", "--db", str(target), check=0)
     assert "refused (exit 1):" in result.out
     assert "- Dorset Police PCC has not approved the delivery gate" in result.out
-    app = Collab.open(str(target), "auditor")
+    app = open_as(str(target), "auditor")
     shown = app.show("SA")
     assert [b["category"] for b in shown["benefits"]].count("effectiveness") == 5
     assert {b["category"] for b in shown["benefits"]} == {"economic", "efficiency", "effectiveness"}
@@ -66,4 +66,4 @@ def test_demo_leaves_other_databases_alone(tmp_path: Path) -> None:
     collab(str(precious), "user", "add", "root", "--role", "admin", check=0)
     result = collab(str(precious), "demo", "--db", str(precious), check=2)
     assert "is not an earlier demo" in result.err
-    assert Collab.open(str(precious), "root").users()[0]["name"] == "root"
+    assert open_as(str(precious), "root").users()[0]["name"] == "root"

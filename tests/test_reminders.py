@@ -22,15 +22,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
+from builders import open_as
 from conftest import collab
 from notifications.render import DEFAULT_DIRECTORY
-from scripted import as_of, close, in_delivery, measure
+from builders import as_of
+from scripted import close, in_delivery, measure
 from test_notifications import Collector, free_port
 from workflow.clock import LONDON
 from workflow.db import UnitOfWork, engine_for
 from workflow.model import Delivery, User
-from workflow.reminders import demo_reminders
-from workflow.service import Collab
+from workflow.demo import demo_reminders
 
 SENDER = "collab@alliance.example"
 
@@ -136,7 +137,7 @@ def test_the_scripted_timeline_reaches_everyone_once(db: str, mailbox: Mailbox) 
     assert remind(db, mailbox, "2027-05-14T09:00")["already_sent"] == 3
     assert mailbox.take() == []
 
-    history = Collab.open(db, "audit").history("SA", action="escalated")
+    history = open_as(db, "audit").history("SA", action="escalated")
     assert [(e["payload"]["kind"], e["payload"]["to"]) for e in history] == [
         ("escalation", "cc.dc"), ("escalation", "cc.do"), ("escalation", "pm"),
         ("pir-escalation", "cc.dc"), ("pir-escalation", "cc.do"), ("pir-escalation", "pm")]
@@ -146,9 +147,9 @@ def test_the_scripted_timeline_reaches_everyone_once(db: str, mailbox: Mailbox) 
 def test_a_christmas_meeting_moves_to_the_29th_and_its_reminders_follow(db: str, mailbox: Mailbox) -> None:
     in_delivery(db, date(2026, 12, 1))
     with as_of("2026-12-01T09:00"):
-        Collab.open(db, "root").add_board("Xmas Board", "Devon & Cornwall Police", "FREQ=MONTHLY;BYMONTHDAY=25", "sec")
+        open_as(db, "root").add_board("Xmas Board", "Devon & Cornwall Police", "FREQ=MONTHLY;BYMONTHDAY=25", "sec")
         for code in ("B1", "B2"):
-            Collab.open(db, "pm").update_benefit("SA", code, board="Xmas Board")
+            open_as(db, "pm").update_benefit("SA", code, board="Xmas Board")
     # The 25 Dec 2026 meeting (a Friday, Christmas Day) moves past Sat 26, Sun 27 and Mon 28 (the Boxing Day
     # substitute) to Tue 29 Dec. Agenda and requests: 29 Dec - 7 = 22 Dec. Escalation: 29 Dec + 14 = 12 Jan 2027
     # (not 25 Dec + 14 = 8 Jan).
@@ -270,4 +271,4 @@ def test_demo_reminders_prints_each_run_and_uses_the_outbox(tmp_path: Path) -> N
           for title in ("Savings", "Public confidence") for to in ("cc.dc", "cc.do", "pm")],
     ]
     assert len(list((tmp_path / "outbox").iterdir())) == 9
-    assert Collab.open(db, "audit").verify().ok
+    assert open_as(db, "audit").verify().ok

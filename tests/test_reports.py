@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from builders import DC, DORSET, MARKUP_TITLE, in_delivery, measured, people
+from builders import DC, DORSET, MARKUP_TITLE, in_delivery, measured, open_as, people
 from conftest import COLLAB, collab
 from tampering import tamper
+from workflow import audit, views
 from workflow.reports import snapshot
-from workflow.service import Collab
 
 BUILT = "2020-01-06T09:00"  # the builders' clock: in_delivery enters delivery on 2020-01-06
 NOW = {"COLLAB_NOW": "2021-07-01T12:00"}  # when the reports are made
@@ -94,7 +94,7 @@ def test_the_html_report_holds_the_collaborations_facts(db: str, tmp_path: Path)
     assert page.section("reviews") == ("Open reviews and escalations Benefit Board Due on Status "
                                        "B2 RCB 1 Jun 2021 overdue B2 RCB 6 Jul 2021 due")
 
-    events = Collab.open(db, "audit").history("SA")
+    events = open_as(db, "audit").history("SA")
     history = page.section("history")
     assert all(f"{e['effective_on']} {e['actor']} {e['action']}" in history for e in events)
     assert "scoping complete" not in history and "pid → delivery" in history
@@ -146,7 +146,7 @@ def test_json_and_csv_carry_the_same_facts(db: str) -> None:
 def test_the_portfolio_sights_operational_collaborations(db: str, tmp_path: Path) -> None:
     people(db)
     measured(db)
-    pm = Collab.open(db, "pm")
+    pm = open_as(db, "pm")
     pm.new("CYBER", "Regional cyber unit", objective="Shared cyber investigators", origin="operational")
     pm.new("ESTATE", "Shared estate with fire")
     pm.hold("ESTATE", reason="awaiting the fire authority")
@@ -157,7 +157,7 @@ def test_the_portfolio_sights_operational_collaborations(db: str, tmp_path: Path
     assert (rows["SA"]["stage"], rows["SA"]["days_in_stage"], rows["SA"]["origin"]) == ("delivery", 542, "programme")
     assert rows["SA"]["benefits"] == {"on-track": 1, "behind": 2, "realised": 0, "no-data": 0, "retired": 0}
     assert rows["SA"]["gates"][0]["to"] == "closure" and not rows["SA"]["gates"][0]["ready"]
-    assert rows["ESTATE"]["gates"] == [{"to": "scoping", "trigger": "resume", "ready": True, "unmet": []}]
+    assert rows["ESTATE"]["gates"] == [{"to": "scoping", "trigger": "resume", "ready": True, "unmet": [], "reasons": []}]
     assert rows["CYBER"]["origin"] == "operational" and not rows["CYBER"]["gates"][0]["ready"]
     assert facts["totals"]["operational"] == 1 and facts["totals"]["by_stage"] == {"delivery": 1, "scoping": 1, "on-hold": 1}
     # SA's B2 missed its 1 Jun 2021 review (see the collaboration report's test); the others have no benefits
@@ -209,8 +209,8 @@ def test_a_report_on_a_tampered_history_says_so_and_exits_3(db: str, tmp_path: P
 def test_a_report_reads_one_snapshot_while_others_write(db: str) -> None:
     people(db)
     in_delivery(db)
-    with snapshot(Collab.open(db, "audit")) as (facade, _):
-        history, verified = facade.history("SA"), facade.verify()
-        Collab.open(db, "pm").add_lesson("SA", "recorded while the report was being read")
-        assert facade.history("SA") == history and facade.verify() == verified
-    assert len(Collab.open(db, "audit").history("SA")) == len(history) + 1
+    with snapshot(open_as(db, "audit").ctx) as session:
+        history, verified = views.history(session, "SA"), audit.verify(session)
+        open_as(db, "pm").add_lesson("SA", "recorded while the report was being read")
+        assert views.history(session, "SA") == history and audit.verify(session) == verified
+    assert len(open_as(db, "audit").history("SA")) == len(history) + 1

@@ -12,21 +12,24 @@ from datetime import date
 import pytest
 from sqlalchemy import event, update
 
-from builders import ready_for_delivery
+from builders import open_as, ready_for_delivery
 from conftest import collab
-from scripted import as_of, close, hand_over, in_delivery, measure
+from builders import as_of
+from scripted import close, hand_over, in_delivery, measure
 from workflow import audit
 from workflow.db import UnitOfWork, engine_for
 from workflow.errors import BadInput
 from workflow.model import Benefit, Board, Collaboration, Measurement, User
+from workflow.definition import find
 from workflow.reminders import Reminders
-from workflow.service import Collab
+
+CURRENT = find("police-collaboration")
 
 DELIVERY = date(2026, 9, 2)
 
 
 def reviews(db: str, at: str, **options: object) -> list[tuple[str | None, str | None, str, str]]:
-    rows = Reminders(Collab.open(db, "audit")).reviews(date.fromisoformat(at), **options)  # type: ignore[arg-type]
+    rows = Reminders(open_as(db, "audit").ctx).reviews(date.fromisoformat(at), **options)  # type: ignore[arg-type]
     return [(r["benefit"], r["board"], r["due_on"], r["status"]) for r in rows]
 
 
@@ -77,9 +80,9 @@ def test_nothing_is_reviewed_before_delivery_or_once_withdrawn(db: str) -> None:
     in_delivery(db, DELIVERY)
     with as_of("2026-09-02T09:00"):
         ready_for_delivery(db, "P2")  # in pid, benefits at RCB: not reviewed yet
-    assert {r["collaboration"] for r in Reminders(Collab.open(db, "audit")).reviews(date(2026, 9, 29))} == {"SA"}
+    assert {r["collaboration"] for r in Reminders(open_as(db, "audit").ctx).reviews(date(2026, 9, 29))} == {"SA"}
     with as_of("2026-09-03T09:00"):
-        Collab.open(db, "cc.dc").withdraw("SA", reason="merged into another programme")
+        open_as(db, "cc.dc").withdraw("SA", reason="merged into another programme")
     assert reviews(db, "2026-09-29") == []
 
 
@@ -95,7 +98,7 @@ def test_reviews_start_at_the_first_meeting_after_delivery(db: str) -> None:
 def test_hold_keeps_reviews_going_and_retired_or_realised_benefits_stop(db: str) -> None:
     in_delivery(db, DELIVERY)
     with as_of("2026-09-10T09:00"):
-        Collab.open(db, "pm").hold("SA", reason="budget review")
+        open_as(db, "pm").hold("SA", reason="budget review")
     assert [r[0] for r in reviews(db, "2026-09-29", within=0)] == ["B1", "B2"]
     measure(db, "B1", 12, date(2026, 9, 20))  # target 12 reached: realised
     with UnitOfWork(engine_for(db)).write(history=False) as session:
@@ -106,7 +109,7 @@ def test_hold_keeps_reviews_going_and_retired_or_realised_benefits_stop(db: str)
 def test_realised_either_direction(db: str) -> None:
     in_delivery(db, DELIVERY)
     with as_of("2026-09-02T09:00"):
-        Collab.open(db, "pm").update_benefit("SA", "B2", baseline=74, target=70)  # a falling target
+        open_as(db, "pm").update_benefit("SA", "B2", baseline=74, target=70)  # a falling target
     measure(db, "B2", 71, date(2026, 9, 20))  # not there yet: satisfies 6 Oct, and 3 Nov is due on 28 Oct
     assert ("B2", "RCB", "2026-11-03", "due") in reviews(db, "2026-10-28", within=0)
     measure(db, "B2", 69.5, date(2026, 10, 20))  # beyond a falling target: realised
@@ -116,11 +119,11 @@ def test_realised_either_direction(db: str) -> None:
 def test_an_accepted_handover_moves_the_review_to_its_board(db: str) -> None:
     in_delivery(db, DELIVERY)
     with as_of("2026-09-02T09:00"):
-        Collab.open(db, "root").add_board("BA Performance Board", "Dorset Police", "FREQ=MONTHLY;BYDAY=3TH", "sec")
+        open_as(db, "root").add_board("BA Performance Board", "Dorset Police", "FREQ=MONTHLY;BYDAY=3TH", "sec")
     # Accepted on 1 Oct by owner2 for the Performance Board (third Thursdays: 15 Oct 2026, 19 Nov 2026).
     hand_over(db, "B1", to="owner2", status="accepted", on=date(2026, 10, 1), board="BA Performance Board")
     hand_over(db, "B2", to="owner", status="proposed", on=date(2026, 10, 1), board="BA Performance Board")
-    rows = Reminders(Collab.open(db, "audit")).reviews(date(2026, 10, 9), within=0)
+    rows = Reminders(open_as(db, "audit").ctx).reviews(date(2026, 10, 9), within=0)
     assert [(r["benefit"], r["board"], r["due_on"], r["status"], r["owner"]) for r in rows] == [
         ("B2", "RCB", "2026-10-06", "overdue", "owner2"),  # only proposed: still RCB's, still owner2's
         ("B1", "BA Performance Board", "2026-10-15", "due", "owner2"),  # 15 Oct - 7 = 8 Oct: window open
@@ -139,14 +142,14 @@ def test_pir_is_a_review_satisfied_by_the_pir_report(db: str) -> None:
     assert reviews(db, "2027-05-01") == [(None, None, "2027-04-30", "overdue")]
     assert reviews(db, "2027-05-01", board="RCB") == []
     with as_of("2027-05-02T09:00"):
-        Collab.open(db, "pm").add_artefact("SA", "pir-report", "PIR v1")
+        open_as(db, "pm").add_artefact("SA", "pir-report", "PIR v1")
     assert reviews(db, "2027-05-03") == []
 
 
 def test_within_must_not_be_negative(db: str) -> None:
     in_delivery(db, DELIVERY)
     with pytest.raises(BadInput):
-        Reminders(Collab.open(db, "audit")).reviews(date(2026, 9, 29), within=-1)
+        Reminders(open_as(db, "audit").ctx).reviews(date(2026, 9, 29), within=-1)
 
 
 # -- set-based: the number of statements does not grow with the number of benefits -------------------
@@ -162,7 +165,7 @@ def add_collaborations(db: str, count: int, benefits_each: int) -> None:
         for n in range(first, first + count):
             key = f"BULK{n}"
             c = Collaboration(key=key, title=f"Bulk {n}", origin="programme", manager=pm,
-                              definition_name="police-collaboration", definition_version=1, stage="delivery",
+                              definition_name="police-collaboration", definition_version=CURRENT.version, stage="delivery",
                               stage_since=DELIVERY, created_on=DELIVERY, version=1)
             session.add(c)
             for i in range(benefits_each):
@@ -201,7 +204,7 @@ def statements(db: str, call) -> int:  # type: ignore[no-untyped-def]
 
 def test_review_computation_is_set_based(db: str) -> None:
     in_delivery(db, DELIVERY)
-    app = Reminders(Collab.open(db, "root"))
+    app = Reminders(open_as(db, "root").ctx)
     day, moment = date(2026, 10, 20), as_datetime(date(2026, 10, 20))
     app.reviews(day)  # the first use checks the schema revision once
     add_collaborations(db, 10, 20)  # 200 more benefits, 100 of them with a figure of 10 Sep

@@ -19,13 +19,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from builders import open_as
 from conftest import COLLAB, collab
-from scripted import as_of, in_delivery
+from builders import as_of
+from scripted import in_delivery
 from test_notifications import Collector, free_port
 from test_reminders import Mailbox
 from workflow.db import UnitOfWork, engine_for
 from workflow.model import Delivery
-from workflow.service import Collab
 
 SEP_29 = "2026-09-29T09:00"
 
@@ -52,7 +53,7 @@ def many_benefits(db: str) -> list[str]:
     """SA with B3..B22 as well (all at RCB); returns the keys of what is due on 29 Sep."""
     in_delivery(db, date(2026, 9, 2))
     with as_of("2026-09-02T09:00"):
-        pm = Collab.open(db, "pm")
+        pm = open_as(db, "pm")
         for n in range(3, 23):
             pm.add_benefit("SA", f"B{n}", title=f"Benefit {n}", category="efficiency", measure="hours", baseline=0,
                            target=100, by=date(2030, 3, 31), owner="owner" if n % 2 else "owner2", board="RCB")

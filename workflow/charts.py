@@ -13,7 +13,7 @@ from datetime import date
 from math import ceil, floor, log10
 from typing import Any
 
-from notifications.render import format_number, format_quantity
+from workflow.formatting import format_number, format_quantity
 from workflow.realisation import plan_line
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.errors import BadInput, Conflict
+from workflow.errors import BadInput, Conflict, reason
 from workflow.model import ChainHead
 
 SCHEMA_REVISION = "0002"  # the newest migration; tests check it equals Alembic's head
@@ -43,17 +43,17 @@ def engine_for(target: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise BadInput(f"--db {target!r} is neither a file path nor a database URL") from None
+        raise BadInput(f"database {target!r} is neither a file path nor a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and not Path(parsed.database).parent.is_dir():
-            raise BadInput(f"--db {target}: folder {Path(parsed.database).parent} does not exist")
+            raise BadInput(f"database {target}: folder {Path(parsed.database).parent} does not exist")
         engine = create_engine(url)
         _configure_sqlite(engine)
         return engine
     try:
         return create_engine(url, pool_pre_ping=False)
     except ImportError as error:
-        raise BadInput(f"--db {target}: driver missing ({error.name}); install collab[postgres]") from None
+        raise BadInput(f"database {target}: driver missing ({error.name}); install collab[postgres]") from None
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -110,9 +110,9 @@ class UnitOfWork:
         except OperationalError as error:
             raise BadInput(f"cannot open database {self.engine.url.render_as_string()}: {error.orig}") from None
         if revision is None:
-            raise BadInput(f"database {self.engine.url.database} is not initialised: run `collab init`")
+            raise BadInput(reason("not-initialised", f"database {self.engine.url.database} is not initialised"))
         if revision != SCHEMA_REVISION:
-            raise BadInput(f"database schema is at revision {revision}, this collab needs {SCHEMA_REVISION}: run `collab init`")
+            raise BadInput(reason("schema-behind", f"database schema is at revision {revision}, this collab needs {SCHEMA_REVISION}"))
         self._checked = True
 
     @contextmanager

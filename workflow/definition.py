@@ -13,8 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workflow import gates
+from workflow import effects, gates
 from workflow.errors import BadInput
+from workflow.vocabulary import ROLES
 
 if TYPE_CHECKING:  # yaml is imported by the first parse: commands that only read never pay for it
     import yaml
@@ -35,13 +36,23 @@ class Transition:
     source: str
     dest: str
     back: bool = False  # resume: only to the stage the collaboration was held from
+    effects: tuple[str, ...] = ()  # names in workflow.effects, run once the move is made
 
 
 @dataclass(frozen=True)
 class Reviews:
-    pir_after_months: int = 6
+    """When benefits are reviewed, what satisfies the PIR, and who hears of a missed review."""
+
+    stages: tuple[str, ...] = ()  # benefits are reviewed in these stages (and on hold from them)
+    begin: str | None = None  # reviews begin on first entering this stage
+    pir_artefact: str | None = None  # the artefact that satisfies the post-implementation review
+    pir_after_months: int = 6  # the PIR falls due this long after the schedule-pir effect
+    escalate_to: tuple[str, ...] = ()  # roles told of a missed review (programme-manager: the collaboration's own)
     agenda_days_before: int = 7
     escalation_grace_days: int = 14
+
+
+_REVIEW_NUMBERS = ("pir_after_months", "agenda_days_before", "escalation_grace_days")
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,17 @@ class Definition:
 
     def gate(self, stage: str) -> tuple[tuple[str, dict[str, Any]], ...]:
         return self.gates.get(stage, ())
+
+    def reviewed(self, stage: str, held_from: str | None = None) -> bool:
+        """Whether benefits are reviewed at `stage` (or on hold from a reviewed stage)."""
+        return (held_from or stage) in self.reviews.stages
+
+    def is_final(self, stage: str) -> bool:
+        return any(s.final for s in self.stages if s.name == stage)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
 
 
 class _Mapping(dict):
@@ -182,7 +204,9 @@ def parse(text: str, path: str = "<definition>") -> Definition:
                 for kind in params.get("kinds", []):
                     if kind not in artefact_kinds:
                         errors.add(data["gates"], stage, f"artefact kind '{kind}' is not in artefact_kinds")
-    reviews = _reviews(data, errors)
+    reviews = _reviews(data, set(stage_names), list(artefact_kinds), errors)
+    if any("schedule-pir" in t.effects for t in transitions) and reviews.pir_artefact is None:
+        errors.add(data, "reviews", "the schedule-pir effect needs reviews: pir: artefact (the artefact that satisfies the PIR)")
     if stage_names and initial in stage_names:
         _check_reachable(data, initial, stage_names, transitions, errors)
     if errors.items:
@@ -240,8 +264,8 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
             errors.add(data, "transitions", "each transition must be a mapping with trigger, from and to")
             continue
         for key in item:
-            if key not in {"trigger", "from", "to", "back"}:
-                errors.add(item, key, "unknown transition field (known: trigger, from, to, back)")
+            if key not in {"trigger", "from", "to", "back", "effects"}:
+                errors.add(item, key, "unknown transition field (known: trigger, from, to, back, effects)")
         trigger = item.get("trigger")
         sources, dests = _names(item.get("from")), _names(item.get("to"))
         back = item.get("back", False)
@@ -257,6 +281,14 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
         if not isinstance(back, bool):
             errors.add(item, "back", "must be true or false")
             continue
+        named = _names(item.get("effects", []))
+        if named is None:
+            errors.add(item, "effects", "must be a list of effect names")
+            continue
+        unknown = [name for name in named if name not in effects.EFFECTS]
+        if unknown:
+            errors.add(item, "effects", f"unknown effect(s) {', '.join(unknown)} (known: {', '.join(sorted(effects.EFFECTS))})")
+            continue
         if len(dests) > 1 and not back:
             errors.add(item, "to", "several destinations need 'back: true' (return to the stage held from)")
             continue
@@ -266,14 +298,14 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
         for source in sources:
             if back:
                 for dest in dests:
-                    transitions.append(Transition(trigger, source, dest, back=True))
+                    transitions.append(Transition(trigger, source, dest, back=True, effects=tuple(named)))
                 continue
             if (trigger, source, dests[0]) in seen:
                 errors.add(item, "trigger", f"duplicate trigger '{trigger}' from '{source}' to '{dests[0]}' "
                            f"(also at line {seen[(trigger, source, dests[0])]})")
                 continue
             seen[(trigger, source, dests[0])] = item.lines.get("trigger", item.line)
-            transitions.append(Transition(trigger, source, dests[0]))
+            transitions.append(Transition(trigger, source, dests[0], effects=tuple(named)))
     return transitions
 
 
@@ -310,19 +342,51 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
     return result
 
 
-def _reviews(data: _Mapping, errors: _Errors) -> Reviews:
+def _reviews(data: _Mapping, stage_names: set[str], artefact_kinds: list[str], errors: _Errors) -> Reviews:
     raw = data.get("reviews", _Mapping())
     if not isinstance(raw, _Mapping):
         errors.add(data, "reviews", "must be a mapping")
         return Reviews()
-    values = {}
-    for key, value in raw.items():
-        if key not in Reviews.__dataclass_fields__:
-            errors.add(raw, key, f"unknown review setting (known: {', '.join(Reviews.__dataclass_fields__)})")
-        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            errors.add(raw, key, f"must be a whole number of days or months, not {value!r}")
-        else:
-            values[key] = value
+    values: dict[str, Any] = {}
+    pir = raw.get("pir", _Mapping())
+    if not isinstance(pir, _Mapping):
+        errors.add(raw, "pir", "must be a mapping with artefact and after_months")
+        pir = _Mapping()
+        pir.lines, pir.line = {}, raw.line
+    numbers = [(raw, key, key) for key in _REVIEW_NUMBERS] + [(pir, "after_months", "pir_after_months")]
+    for where, key, field_name in numbers:
+        if key in where:
+            value = where[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                errors.add(where, key, f"must be a whole number of days or months, not {value!r}")
+            else:
+                values[field_name] = value
+    for key in pir:
+        if key not in {"artefact", "after_months"}:
+            errors.add(pir, key, "unknown PIR setting (known: artefact, after_months)")
+    if "artefact" in pir:
+        if pir["artefact"] not in artefact_kinds:
+            errors.add(pir, "artefact", f"artefact kind '{pir['artefact']}' is not in artefact_kinds")
+        values["pir_artefact"] = str(pir["artefact"])
+    for key, choices, what in (("stages", stage_names, "stage"), ("escalate_to", set(ROLES), "role")):
+        if key not in raw:
+            continue
+        listed = _names(raw[key])
+        if listed is None:
+            errors.add(raw, key, f"must be a list of {what} names")
+            continue
+        for name in listed:
+            if name not in choices:
+                errors.add(raw, key, f"unknown {what} '{name}'")
+        values[key] = tuple(listed)
+    begin = raw.get("begin", values.get("stages", (None,))[0])
+    if begin is not None and begin not in values.get("stages", ()):
+        errors.add(raw, "begin", f"reviews begin at '{begin}', which is not one of the reviewed stages")
+    values["begin"] = begin
+    for key in raw:
+        if key not in {"stages", "begin", "pir", "escalate_to", *_REVIEW_NUMBERS}:
+            errors.add(raw, key, "unknown review setting (known: stages, begin, pir, escalate_to, "
+                       f"{', '.join(_REVIEW_NUMBERS[1:])})")
     return Reviews(**values)
 
 
@@ -339,12 +403,15 @@ def _check_reachable(data: _Mapping, initial: str, stage_names: list[str], trans
             errors.add(data, "stages", f"stage '{stage}' cannot be reached from '{initial}'")
 
 
-def load_file(path: Path) -> Definition:
+def read_file(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read definition: {error.strerror}") from None
-    return parse(text, str(path))
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: cannot read definition: {getattr(error, 'strerror', None) or error}") from None
+
+
+def load_file(path: Path) -> Definition:
+    return parse(read_file(path), str(path))
 
 
 def builtin_files() -> dict[str, Path]:

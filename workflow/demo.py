@@ -10,7 +10,7 @@ People are named by role; figures are illustrative.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from workflow.clock import LONDON, Clock
 from workflow.db import database_url, engine_for, schema_revision, upgrade
 from workflow.errors import BadInput, CollabError
-from workflow.reminders import demo_reminders
+from workflow.clock import parse_moment
+from workflow.reminders import Reminders
 from workflow.service import Collab
 
 KEY = "SA"
@@ -302,3 +303,23 @@ def run(db: str, say: Callable[[str], None]) -> None:
     say(f"  history verified: {verdict.ok}, {verdict.events} events, head {verdict.head[:16]}...")
     say("")
     say(f"Done. Explore it: collab --db {db} --as auditor show {KEY}")
+
+
+def demo_reminders(db: str, say: Callable[[str], None], moments: Iterable[datetime | str], *,
+                   actor: str = "admin") -> list[dict[str, Any]]:
+    """Run `collab remind` at each moment of a demo's timeline, printing what went out.
+
+    Messages go where the environment says (cli.md), by default to outbox/ beside the database.
+    """
+    reports = []
+    for moment in moments:
+        at = parse_moment(moment, "moment") if isinstance(moment, str) else moment
+        local = at.astimezone(LONDON)
+        say(f"{local.date()}  $ collab --as {actor} remind --at {local:%Y-%m-%dT%H:%M}")
+        report = Reminders.from_env(Collab.open(db, actor, Clock(at)).ctx, db).remind(at)
+        for sent in report["sent"]:
+            say(f"  {sent['kind']:<20} to {sent['to']}: {sent['subject']}")
+        if not report["sent"]:
+            say("  nothing due")
+        reports.append(report)
+    return reports

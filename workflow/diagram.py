@@ -21,16 +21,18 @@ def definition_json(definition: Definition) -> dict[str, Any]:
         "initial": definition.initial,
         "stages": [{"name": s.name, "description": s.description, "final": s.final} for s in definition.stages],
         "transitions": [
-            {"trigger": t.trigger, "from": t.source, "to": t.dest, "back": t.back} for t in definition.transitions
+            {"trigger": t.trigger, "from": t.source, "to": t.dest, "back": t.back, "effects": list(t.effects)}
+            for t in definition.transitions
         ],
         "gates": {stage: [{"requirement": n, "params": p} for n, p in reqs] for stage, reqs in definition.gates.items()},
         "artefact_kinds": list(definition.artefact_kinds),
         "reviews": vars(definition.reviews),
+        "digest": definition.digest,
     }
 
 
 def definition_text(definition: Definition) -> str:
-    lines = [f"{definition.name} v{definition.version}: {definition.title}", "", "stages:"]
+    lines = [f"{definition.name} v{definition.version}: {definition.title}", f"sha256 {definition.digest}", "", "stages:"]
     for stage in definition.stages:
         marks = " (start)" if stage.name == definition.initial else " (final)" if stage.final else ""
         lines.append(f"  {stage.name}{marks}: {stage.description}")
@@ -42,15 +44,18 @@ def definition_text(definition: Definition) -> str:
                 seen.add((t.trigger, t.source))
                 lines.append(f"  {t.trigger}: {t.source} -> the stage it was held from")
             continue
-        lines.append(f"  {t.trigger}: {t.source} -> {t.dest}")
+        effects = f" (then {', '.join(t.effects)})" if t.effects else ""
+        lines.append(f"  {t.trigger}: {t.source} -> {t.dest}{effects}")
     lines += ["", "gates (named after the stage they lead into):"]
     for stage, requirements in definition.gates.items():
         lines.append(f"  {stage}:")
         lines += [f"    - {_requirement_text(n, p)}" for n, p in requirements]
+    r = definition.reviews
     lines += ["", f"artefact kinds: {', '.join(definition.artefact_kinds)}",
-              f"reviews: PIR {definition.reviews.pir_after_months} months after closure; agenda "
-              f"{definition.reviews.agenda_days_before} days before a meeting; escalation after "
-              f"{definition.reviews.escalation_grace_days} days' grace"]
+              f"reviews: in {', '.join(r.stages) or 'no stage'}, from entering {r.begin or '-'}; PIR satisfied by "
+              f"{r.pir_artefact or '-'}, due {r.pir_after_months} months after schedule-pir; agenda "
+              f"{r.agenda_days_before} days before a meeting; escalation to {', '.join(r.escalate_to) or 'nobody'} "
+              f"after {r.escalation_grace_days} days' grace"]
     return "\n".join(lines)
 
 

@@ -13,9 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, get_type_hints
 
-from workflow.vocabulary import FINANCIAL, RISK_APPETITES
-
-ROLE_TITLES = {"chief-officer": "chief officer", "pcc": "PCC", "programme-manager": "programme manager"}
+from workflow.errors import Reason, reason
+from workflow.vocabulary import FINANCIAL, RISK_APPETITES, role_title
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class GateFacts:
     actor_partner: str | None = None
 
 
-Check = Callable[..., list[str]]
+Check = Callable[..., list[Reason]]
 REQUIREMENTS: dict[str, Check] = {}
 
 
@@ -72,7 +71,7 @@ def requirement(name: str) -> Callable[[Check], Check]:
     return register
 
 
-def parameter_errors(name: str, params: dict[str, object]) -> list[str]:
+def parameter_errors(name: str, params: dict[str, object]) -> list[Reason]:
     """Why `params` cannot parametrise requirement `name` ([] when they can)."""
     check = REQUIREMENTS.get(name)
     if check is None:
@@ -102,9 +101,9 @@ def parameter_errors(name: str, params: dict[str, object]) -> list[str]:
     return errors
 
 
-def unmet(gate: str, requirements: tuple[tuple[str, dict[str, object]], ...], facts: GateFacts) -> list[str]:
+def unmet(gate: str, requirements: tuple[tuple[str, dict[str, object]], ...], facts: GateFacts) -> list[Reason]:
     """Every reason the gate is unmet, in the order the definition lists its requirements."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     for name, params in requirements:
         call_params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         reasons.extend(REQUIREMENTS[name](facts, gate=gate, **call_params))
@@ -116,81 +115,82 @@ def _missing(text: str | None) -> bool:
 
 
 @requirement("objective-recorded")
-def objective_recorded(facts: GateFacts, *, gate: str) -> list[str]:
-    return [f"no objective recorded (collab update {facts.key} --objective TEXT)"] if _missing(facts.objective) else []
+def objective_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
+    return [reason("objective-missing", "no objective recorded", key=facts.key)] if _missing(facts.objective) else []
 
 
 @requirement("public-benefit-recorded")
-def public_benefit_recorded(facts: GateFacts, *, gate: str) -> list[str]:
+def public_benefit_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
     if _missing(facts.public_benefit):
-        return [f"no public-benefit statement recorded (collab update {facts.key} --public-benefit TEXT)"]
+        return [reason("public-benefit-missing", "no public-benefit statement recorded", key=facts.key)]
     return []
 
 
 @requirement("rationale-recorded")
-def rationale_recorded(facts: GateFacts, *, gate: str) -> list[str]:
+def rationale_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
     if _missing(facts.rationale):
-        return [
-            "no s.23HA rationale recorded: name the existing agreements considered and why this serves "
-            f"efficiency or effectiveness (collab update {facts.key} --rationale TEXT)"
-        ]
+        return [reason("rationale-missing", "no s.23HA rationale recorded: name the existing agreements considered "
+                       "and why this serves efficiency or effectiveness", key=facts.key)]
     return []
 
 
 @requirement("partners")
-def partners(facts: GateFacts, *, gate: str, at_least: int) -> list[str]:
+def partners(facts: GateFacts, *, gate: str, at_least: int) -> list[Reason]:
     if len(facts.partners) < at_least:
-        return [f"{len(facts.partners)} partner(s) recorded; at least {at_least} needed (collab partner add {facts.key} ORG)"]
+        return [reason("too-few-partners", f"{len(facts.partners)} partner(s) recorded; at least {at_least} needed",
+                       key=facts.key, count=len(facts.partners), at_least=at_least)]
     return []
 
 
 @requirement("risk-appetites-recorded")
-def risk_appetites_recorded(facts: GateFacts, *, gate: str) -> list[str]:
+def risk_appetites_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
     return [
-        f"{p.name} has no risk appetite recorded (collab partner add {facts.key} '{p.name}' --risk-appetite LEVEL)"
+        reason("risk-appetite-missing", f"{p.name} has no risk appetite recorded", key=facts.key, partner=p.name)
         for p in facts.partners
         if p.risk_appetite is None
     ]
 
 
 @requirement("risk-appetites-aligned")
-def risk_appetites_aligned(facts: GateFacts, *, gate: str, within: int) -> list[str]:
+def risk_appetites_aligned(facts: GateFacts, *, gate: str, within: int) -> list[Reason]:
     levels = [(RISK_APPETITES.index(p.risk_appetite), p) for p in facts.partners if p.risk_appetite]
     if len(levels) < 2:
         return []
     (low, lowest), (high, highest) = min(levels, key=lambda x: x[0]), max(levels, key=lambda x: x[0])
     if high - low > within:
-        return [
-            f"risk appetites differ by more than {within} level(s): {lowest.name} is {lowest.risk_appetite}, "
-            f"{highest.name} is {highest.risk_appetite}"
-        ]
+        return [reason(
+            "risk-appetites-apart", f"risk appetites differ by more than {within} level(s): {lowest.name} is "
+            f"{lowest.risk_appetite}, {highest.name} is {highest.risk_appetite}",
+            key=facts.key, within=within, lowest=lowest.name, highest=highest.name)]
     return []
 
 
 @requirement("benefits-identified")
-def benefits_identified(facts: GateFacts, *, gate: str, at_least: int, non_financial: int = 0) -> list[str]:
+def benefits_identified(facts: GateFacts, *, gate: str, at_least: int, non_financial: int = 0) -> list[Reason]:
     live = [b for b in facts.benefits if not b.retired]
     reasons = []
     if len(live) < at_least:
-        reasons.append(f"{len(live)} benefit(s) identified; at least {at_least} needed (collab benefit add)")
+        reasons.append(reason("too-few-benefits", f"{len(live)} benefit(s) identified; at least {at_least} needed",
+                              key=facts.key, count=len(live), at_least=at_least))
     effective = [b for b in live if b.category not in FINANCIAL]
     if len(effective) < non_financial:
-        reasons.append(
-            f"{len(effective)} non-financial benefit(s) identified; at least {non_financial} needed "
-            "(a benefit of category effectiveness)"
-        )
+        reasons.append(reason(
+            "too-few-non-financial-benefits", f"{len(effective)} non-financial benefit(s) identified; at least "
+            f"{non_financial} needed (a benefit of category effectiveness)", key=facts.key, count=len(effective)))
     return reasons
 
 
 @requirement("artefacts")
-def artefacts(facts: GateFacts, *, gate: str, kinds: tuple[str, ...]) -> list[str]:
-    return [f"artefact '{kind}' not recorded (collab artefact add {facts.key} {kind} --ref TEXT)" for kind in kinds if kind not in facts.artefacts]
+def artefacts(facts: GateFacts, *, gate: str, kinds: tuple[str, ...]) -> list[Reason]:
+    return [reason("artefact-missing", f"artefact '{kind}' not recorded", key=facts.key, kind=kind)
+            for kind in kinds if kind not in facts.artefacts]
 
 
 @requirement("approved")
-def approved(facts: GateFacts, *, gate: str, roles: tuple[str, ...], partner_kind: str = "police") -> list[str]:
+def approved(facts: GateFacts, *, gate: str, roles: tuple[str, ...], partner_kind: str = "police") -> list[Reason]:
     return [
-        f"{p.name} {ROLE_TITLES.get(role, role)} has not approved the {gate} gate"
+        reason("approval-missing", f"{p.name} {role_title(role)} has not approved the {gate} gate",
+               key=facts.key, gate=gate, partner=p.name, role=role)
         for p in facts.partners
         if p.kind == partner_kind
         for role in roles
@@ -199,15 +199,15 @@ def approved(facts: GateFacts, *, gate: str, roles: tuple[str, ...], partner_kin
 
 
 @requirement("cost-shares-complete")
-def cost_shares_complete(facts: GateFacts, *, gate: str) -> list[str]:
+def cost_shares_complete(facts: GateFacts, *, gate: str) -> list[Reason]:
     reasons = [
-        f"{p.name} has no cost share recorded (collab partner add {facts.key} '{p.name}' --cost-share PERCENT)"
+        reason("cost-share-missing", f"{p.name} has no cost share recorded", key=facts.key, partner=p.name)
         for p in facts.partners
         if p.cost_share is None
     ]
     total = sum((p.cost_share for p in facts.partners if p.cost_share is not None), Decimal(0))
     if not reasons and total != 100:
-        reasons.append(f"cost shares sum to {total}%, not 100%")
+        reasons.append(reason("cost-shares-not-100", f"cost shares sum to {total}%, not 100%", key=facts.key, total=str(total)))
     return reasons
 
 
@@ -215,61 +215,64 @@ PROFILE_FIELDS = ("category", "measure", "baseline", "target", "target_date", "o
 
 
 @requirement("benefit-profiles-complete")
-def benefit_profiles_complete(facts: GateFacts, *, gate: str) -> list[str]:
+def benefit_profiles_complete(facts: GateFacts, *, gate: str) -> list[Reason]:
     reasons = []
     for benefit in facts.benefits:
         if benefit.retired:
             continue
         missing = [name.replace("_", " ") for name in PROFILE_FIELDS if getattr(benefit, name) in (None, "")]
         if missing:
-            reasons.append(f"benefit {benefit.id} profile incomplete: no {', no '.join(missing)}")
+            reasons.append(reason("benefit-profile-incomplete", f"benefit {benefit.id} profile incomplete: no {', no '.join(missing)}",
+                                  key=facts.key, benefit=benefit.id, missing=missing))
     return reasons
 
 
 @requirement("handovers-proposed")
-def handovers_proposed(facts: GateFacts, *, gate: str) -> list[str]:
+def handovers_proposed(facts: GateFacts, *, gate: str) -> list[Reason]:
     return [
-        f"benefit {b.id} has no proposed handover to a business area (collab benefit handover {facts.key} {b.id})"
+        reason("handover-not-proposed", f"benefit {b.id} has no proposed handover to a business area", key=facts.key, benefit=b.id)
         for b in facts.benefits
         if not b.retired and b.handover in (None, "declined")
     ]
 
 
 @requirement("handovers-accepted")
-def handovers_accepted(facts: GateFacts, *, gate: str) -> list[str]:
+def handovers_accepted(facts: GateFacts, *, gate: str) -> list[Reason]:
     reasons = []
     for b in facts.benefits:
         if b.retired or b.handover == "accepted":
             continue
         if b.handover == "proposed":
-            reasons.append(f"benefit {b.id} handover not yet accepted by {b.handover_to}")
+            text = f"benefit {b.id} handover not yet accepted by {b.handover_to}"
         elif b.handover == "declined":
-            reasons.append(f"benefit {b.id} handover was declined by {b.handover_to}; propose it again")
+            text = f"benefit {b.id} handover was declined by {b.handover_to}; propose it again"
         else:
-            reasons.append(f"benefit {b.id} has no handover to a business area")
+            text = f"benefit {b.id} has no handover to a business area"
+        reasons.append(reason(f"handover-{b.handover or 'missing'}", text, key=facts.key, benefit=b.id, to=b.handover_to))
     return reasons
 
 
 @requirement("pir-scheduled")
-def pir_scheduled(facts: GateFacts, *, gate: str) -> list[str]:
-    return [] if facts.pir_due else ["the post-implementation review is not scheduled"]
+def pir_scheduled(facts: GateFacts, *, gate: str) -> list[Reason]:
+    return [] if facts.pir_due else [reason("pir-not-scheduled", "the post-implementation review is not scheduled", key=facts.key)]
 
 
 @requirement("lessons-recorded")
-def lessons_recorded(facts: GateFacts, *, gate: str, at_least: int) -> list[str]:
+def lessons_recorded(facts: GateFacts, *, gate: str, at_least: int) -> list[Reason]:
     if facts.lessons < at_least:
-        return [f"{facts.lessons} lesson(s) learned recorded; at least {at_least} needed (collab lesson add {facts.key} TEXT)"]
+        return [reason("too-few-lessons", f"{facts.lessons} lesson(s) learned recorded; at least {at_least} needed",
+                       key=facts.key, count=facts.lessons, at_least=at_least)]
     return []
 
 
 @requirement("reason-recorded")
-def reason_recorded(facts: GateFacts, *, gate: str) -> list[str]:
-    return ["no reason given (--reason TEXT)"] if _missing(facts.reason) else []
+def reason_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
+    return [reason("reason-missing", "no reason given")] if _missing(facts.reason) else []
 
 
 @requirement("actor-of-partner")
-def actor_of_partner(facts: GateFacts, *, gate: str, roles: tuple[str, ...]) -> list[str]:
+def actor_of_partner(facts: GateFacts, *, gate: str, roles: tuple[str, ...]) -> list[Reason]:
     if facts.actor_role in roles and facts.actor_partner in {p.name for p in facts.partners}:
         return []
-    titles = " or ".join(ROLE_TITLES.get(role, role) for role in roles)
-    return [f"only a {titles} of a partner may move this collaboration to {gate}"]
+    titles = " or ".join(role_title(role) for role in roles)
+    return [reason("not-a-partners-leader", f"only a {titles} of a partner may move this collaboration to {gate}", gate=gate)]

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from transitions import EventData, Machine, MachineError
 
-from workflow import gates
+from workflow import effects, gates
 from workflow.definition import Definition
-from workflow.errors import Refused
+from workflow.errors import Reason, Refused, reason
 
 
 @dataclass
@@ -30,7 +30,8 @@ class Subject:
     facts: gates.GateFacts | Callable[[], gates.GateFacts]
     held_from: str | None = None
     wanted: str | None = None
-    unmet: list[str] = field(default_factory=list)
+    effected: effects.Effected | None = None  # where the move's effects act; None for a check
+    unmet: list[Reason] = field(default_factory=list)
 
     def gate_facts(self) -> gates.GateFacts:
         if not isinstance(self.facts, gates.GateFacts):
@@ -53,7 +54,8 @@ class Lifecycle:
         for t in definition.transitions:
             # A return from a pause re-enters a stage whose gate was already passed.
             conditions = [self._returns_to_held, self._is_wanted] if t.back else [self._is_wanted, self._gate_clear]
-            self.machine.add_transition(t.trigger, t.source, t.dest, conditions=conditions)
+            after = [functools.partial(_run_effect, effects.EFFECTS[name]) for name in t.effects]
+            self.machine.add_transition(t.trigger, t.source, t.dest, conditions=conditions, after=after)
 
     @staticmethod
     def _is_wanted(event: EventData) -> bool:
@@ -74,7 +76,7 @@ class Lifecycle:
     def destinations(self, trigger: str, stage: str, held_from: str | None = None) -> list[str]:
         return [t.dest for t in self.definition.transitions_from(stage, held_from) if t.trigger == trigger]
 
-    def check(self, stage: str, dest: str, facts: gates.GateFacts) -> list[str]:
+    def check(self, stage: str, dest: str, facts: gates.GateFacts) -> list[Reason]:
         """What stands between `stage` and `dest` ([] = ready), without moving anything."""
         return gates.unmet(dest, self.definition.gate(dest), facts)
 
@@ -84,9 +86,11 @@ class Lifecycle:
         if not options:
             raise Refused(self._not_allowed(trigger, subject.state))
         if subject.wanted is None and len(options) > 1:
-            raise Refused(f"'{trigger}' from {subject.state} can go to {', '.join(options)}: choose one with --to")
+            raise Refused(reason("destination-ambiguous", f"'{trigger}' from {subject.state} can go to "
+                                 f"{', '.join(options)}: choose one", trigger=trigger, options=options))
         if subject.wanted is not None and subject.wanted not in options:
-            raise Refused(f"cannot {trigger} from {subject.state} to {subject.wanted}; possible: {', '.join(options)}")
+            raise Refused(reason("destination-not-open", f"cannot {trigger} from {subject.state} to {subject.wanted}; "
+                                 f"possible: {', '.join(options)}", trigger=trigger, options=options))
         try:
             moved = self.machine.events[trigger].trigger(subject)
         except MachineError:
@@ -95,12 +99,18 @@ class Lifecycle:
             raise Refused(*subject.unmet)
         return subject.state
 
-    def _not_allowed(self, trigger: str, stage: str) -> str:
+    def _not_allowed(self, trigger: str, stage: str) -> Reason:
         open_moves = sorted({t.trigger for t in self.definition.transitions_from(stage)})
-        final = any(s.final for s in self.definition.stages if s.name == stage)
-        if final:
-            return f"'{trigger}' is not allowed: {stage} is a final stage"
-        return f"'{trigger}' is not allowed from {stage} (possible here: {', '.join(open_moves) or 'nothing'})"
+        if self.definition.is_final(stage):
+            return reason("final-stage", f"'{trigger}' is not allowed: {stage} is a final stage", trigger=trigger, stage=stage)
+        return reason("move-not-allowed", f"'{trigger}' is not allowed from {stage} "
+                      f"(possible here: {', '.join(open_moves) or 'nothing'})", trigger=trigger, stage=stage)
+
+
+def _run_effect(run: effects.Effect, event: EventData) -> None:
+    subject: Subject = event.model
+    if subject.effected is not None:
+        run(subject.effected)
 
 
 @functools.lru_cache(maxsize=64)

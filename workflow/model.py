@@ -212,7 +212,7 @@ class Delivery(Base):
 
     `key` is the occurrence's idempotency key (kind, collaboration, benefit or meeting, date,
     recipient); its unique constraint is what makes each occurrence go out once.
-    See notifications/dispatch.py for the claim protocol.
+    See workflow/delivery.py for the claim protocol.
     """
 
     __tablename__ = "deliveries"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.errors import Refused
+from workflow.errors import Refused, reason
 from workflow.vocabulary import ROLES
 
 EVERYONE_BUT_AUDITORS = frozenset(ROLES) - {"auditor"}
@@ -10,6 +10,8 @@ EVERYONE_BUT_AUDITORS = frozenset(ROLES) - {"auditor"}
 MAY: dict[str, frozenset[str]] = {
     "register users": frozenset({"admin"}),
     "register boards": frozenset({"admin"}),
+    "store definitions": frozenset({"admin"}),
+    "migrate a collaboration": frozenset({"programme-manager", "admin"}),
     "register a collaboration": frozenset({"programme-manager"}),
     "change a collaboration": frozenset({"programme-manager"}),
     "advance a collaboration": frozenset({"programme-manager"}),
@@ -25,7 +27,8 @@ def require(actor_name: str, role: str, doing: str) -> None:
     allowed = MAY[doing]
     if role not in allowed:
         needed = " or ".join(sorted(allowed))
-        raise Refused(f"{actor_name} is {_article(role)} {role}; to {doing} needs the role {needed}")
+        raise Refused(reason("role-may-not", f"{actor_name} is {_article(role)} {role}; to {doing} needs the role {needed}",
+                             actor=actor_name, role=role, doing=doing))
 
 
 def _article(role: str) -> str:

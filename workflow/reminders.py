@@ -16,7 +16,7 @@ Escalations are still sent up to LOOKBACK_DAYS after they fell due, and agendas 
 the meeting, so a worker that was down catches up on its next run; older ones are left alone, since
 news of a review missed months ago helps no one and a newer escalation will have been sent.
 
-The delivery log (notifications/dispatch.py) makes each occurrence go out once. Reminders are
+The delivery log (workflow/delivery.py) makes each occurrence go out once. Reminders are
 operational and live only there. An escalation is a governance fact (the collaboration's leaders were
 told that a review was missed), so each one delivered also appends an ``escalated`` event to the
 collaboration's hash-chained history, in the transaction that marks the delivery sent: exactly once,
@@ -26,7 +26,7 @@ and only once it really went out.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,14 +35,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifications.channels import Channel, Message, channel_from_env, meeting_ics
-from notifications.dispatch import DeliveryLog, Entry, Outgoing, deliver
 from notifications.render import TemplateError, Templates, load_templates
-from workflow import reviews
-from workflow.clock import LONDON, Clock, parse_moment
+from workflow import definition as definitions, reviews
+from workflow.clock import LONDON
+from workflow.context import Actor, Context
 from workflow.db import database_url
-from workflow.errors import BadInput
+from workflow.delivery import DeliveryLog, Entry, Outgoing, deliver
+from workflow.errors import BadInput, reason
+from workflow.formatting import FILTERS
+from workflow.lookups import find_board, find_collaboration
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
-from workflow.service import Actor, Collab, find_board, find_collaboration
+from workflow.vocabulary import MANAGER
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
@@ -66,46 +69,46 @@ class Unreachable:
 
 
 class Reminders:
-    """The reminder use cases (`collab reviews`, `collab remind`) over one Collab engine."""
+    """The reminder use cases (reviews owed, reminders sent) in one context."""
 
-    def __init__(self, app: Collab, *, channel: Channel | None = None, templates: Templates | None = None,
+    def __init__(self, ctx: Context, *, channel: Channel | None = None, templates: Templates | None = None,
                  log: DeliveryLog | None = None) -> None:
-        self.app = app
+        self.ctx = ctx
         self.channel = channel
         self.templates = templates
-        self.log = log or DeliveryLog(app.uow)
+        self.log = log or DeliveryLog(ctx.uow)
 
     @classmethod
-    def from_env(cls, app: Collab, db: str, environ: Mapping[str, str] = os.environ) -> Reminders:
+    def from_env(cls, ctx: Context, db: str, environ: Mapping[str, str] = os.environ) -> Reminders:
         """Channel and templates as the environment configures them (cli.md); a bad template fails here, at load."""
         try:
             channel = channel_from_env(environ, outbox_beside(db))
         except ValueError as error:
             raise BadInput(str(error)) from None
         folder = environ.get("COLLAB_TEMPLATES", "").strip()
-        return cls(app, channel=channel, templates=_templates(Path(folder) if folder else None))
+        return cls(ctx, channel=channel, templates=_templates(Path(folder) if folder else None))
 
     def authorise(self) -> None:
         """Refuse (exit 1) a user who may not send reminders, before a worker starts waiting."""
-        with self.app.uow.read() as session:
-            self.app._acting(session, "send reminders")
+        with self.ctx.uow.read() as session:
+            self.ctx.acting(session, "send reminders")
 
     def reviews(self, at: date | None = None, within: int = DEFAULT_WITHIN, board: str | None = None) -> list[dict[str, Any]]:
         """Reviews upcoming within `within` days, due (reminder window open) and overdue on `at`, unsatisfied."""
         if within < 0:
-            raise BadInput(f"--within {within}: a number of days, 0 or more")
-        day = at or self.app.clock.today()
-        with self.app._reading() as session:
+            raise BadInput(reason("bad-window", f"a window of {within} days: give 0 or more", within=within))
+        day = at or self.ctx.clock.today()
+        with self.ctx.reading() as session:
             board_id = find_board(session, board).id if board else None
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
         return [r.as_dict() for r in reviews.statuses(snap, day, within)]
 
     def remind(self, at: datetime | None = None, *, dry_run: bool = False) -> dict[str, Any]:
         """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent."""
-        moment = at or self.app.clock.now()
+        moment = at or self.ctx.clock.now()
         today = moment.astimezone(LONDON).date()
-        with self.app.uow.read() as session:
-            actor = self.app._acting(session, None if dry_run else "send reminders")
+        with self.ctx.uow.read() as session:
+            actor = self.ctx.acting(session, None if dry_run else "send reminders")
             occurrences, unreachable = _occurrences(session, today)
         backlog = self.log.backlog([o.entry for o in occurrences])
         pending = {e.key for e in backlog.pending}
@@ -119,7 +122,7 @@ class Reminders:
         if dry_run:
             return {"sent": [_sent(o) for o in outgoing], **report}
         if self.channel is None:
-            raise BadInput("no delivery channel configured")
+            raise BadInput(reason("no-channel", "no delivery channel configured"))
         outcome = deliver(self.log, self.channel, outgoing)
         report["in_progress"] += outcome.taken
         report["failed"] = [{**_sent(o), "error": error} for o, error in outcome.failed]
@@ -130,7 +133,7 @@ class Reminders:
         try:
             rendered = templates.render(occurrence.template, occurrence.context)
         except TemplateError as error:
-            raise BadInput(f"notification templates: {error}") from None
+            raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
         attachments = ()
         if occurrence.meeting is not None:
             meeting = occurrence.meeting
@@ -146,17 +149,17 @@ class Reminders:
     def _recorder(self, actor: Actor, occurrence: Occurrence, moment: datetime) -> Callable[[Session], None]:
         def record(session: Session) -> None:
             collaboration = find_collaboration(session, occurrence.entry.collaboration or "")
-            self.app._record(session, actor, "escalated", on=moment.astimezone(LONDON).date(),
-                             collaboration=collaboration, **(occurrence.fact or {}))
+            self.ctx.record(session, actor, "escalated", on=moment.astimezone(LONDON).date(),
+                            collaboration=collaboration, **(occurrence.fact or {}))
         return record
 
 
 def _templates(folder: Path | None) -> Templates:
     """Loaded and checked before anything is sent: an unknown variable is refused here, not mid-run."""
     try:
-        return load_templates(folder)
+        return load_templates(folder, FILTERS)
     except TemplateError as error:
-        raise BadInput(f"notification templates: {error}") from None
+        raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
 
 
 def meeting_uid(meeting: Meeting) -> str:
@@ -193,7 +196,7 @@ class _Draft:
     template: str
     context: dict[str, Any]  # all but the recipient
     audience: tuple[Person | None, ...]
-    leaders_of: int | None = None  # also to the chief officers of this collaboration's partners
+    leaders_of: int | None = None  # also to this collaboration's escalation audience
     meeting: Meeting | None = None
     fact: dict[str, Any] | None = None  # an escalation's event payload, but for "to"
 
@@ -215,8 +218,8 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
             drafts.append(_pir(pir, overdue=False))
         elif pir.escalates <= today <= pir.escalates + timedelta(days=LOOKBACK_DAYS):
             drafts.append(_pir(pir, overdue=True))
-    chiefs = reviews.chief_officers(session) if any(d.leaders_of is not None for d in drafts) else {}
-    found, unreachable = _address(drafts, chiefs)
+    leaders = reviews.escalation_audience(session, snap.settings) if any(d.leaders_of is not None for d in drafts) else {}
+    found, unreachable = _address(drafts, leaders)
     return sorted(found, key=lambda o: (o.entry.due_on, o.entry.kind, o.entry.key)), unreachable
 
 
@@ -244,25 +247,31 @@ def _escalation(slot: Slot, today: date) -> _Draft:
     return _Draft("escalation", b.collaboration, b.code, meeting.day, slot.escalates, "escalation",
                   {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
                    "benefit": _benefit_ctx(b), "days_overdue": (today - meeting.day).days},
-                  (b.manager,), leaders_of=b.collaboration_id,
+                  _managers(b.settings, b.manager), leaders_of=b.collaboration_id,
                   fact={"kind": "escalation", "benefit": b.code, "board": meeting.board.name, "meeting": meeting.day})
 
 
 def _pir(pir: PirDue, *, overdue: bool) -> _Draft:
-    """The reminder goes to the programme manager; the escalation to the partners' chief officers as well."""
+    """The reminder goes to the programme manager; the escalation to the definition's escalation audience."""
     kind = "pir-escalation" if overdue else "pir-reminder"
     return _Draft(kind, pir.collaboration, "pir", pir.pir_due, pir.escalates if overdue else pir.opens, "pir-reminder",
                   {"collaboration": {"key": pir.collaboration, "title": pir.title}, "closed_on": pir.closed_on,
                    "pir_due": pir.pir_due, "overdue": overdue},
-                  (pir.manager,), leaders_of=pir.collaboration_id if overdue else None,
+                  _managers(pir.settings, pir.manager) if overdue else (pir.manager,),
+                  leaders_of=pir.collaboration_id if overdue else None,
                   fact={"kind": kind, "pir_due": pir.pir_due} if overdue else None)
 
 
-def _address(drafts: list[_Draft], chiefs: dict[int, list[Person]]) -> tuple[list[Occurrence], list[Unreachable]]:
+def _managers(settings: definitions.Reviews, manager: Person) -> tuple[Person, ...]:
+    """The programme manager, where the definition tells them of missed reviews."""
+    return (manager,) if MANAGER in settings.escalate_to else ()
+
+
+def _address(drafts: list[_Draft], leaders: dict[int, list[Person]]) -> tuple[list[Occurrence], list[Unreachable]]:
     """One occurrence per draft and recipient; someone without an email address is reported, not skipped silently."""
     found, unreachable = [], []
     for d in drafts:
-        audience = [*d.audience, *(chiefs.get(d.leaders_of, []) if d.leaders_of is not None else [])]
+        audience = [*d.audience, *(leaders.get(d.leaders_of, []) if d.leaders_of is not None else [])]
         seen: set[str] = set()
         for person in audience:
             name = person.name if person else "(nobody)"
@@ -315,26 +324,3 @@ def _agenda_line(slot: Slot) -> dict[str, Any]:
     return {"benefit_id": b.code, "title": b.title, "category": b.category, "owner": b.owner.name if b.owner else "nobody",
             "status": "figure received" if slot.satisfied else "awaiting figure", "last_measured_on": b.latest_on,
             "latest": b.latest, "unit": b.unit, "target": b.target}
-
-
-# -- the demo ---------------------------------------------------------------------------------------
-
-
-def demo_reminders(db: str, say: Callable[[str], None], moments: Iterable[datetime | str], *,
-                   actor: str = "admin") -> list[dict[str, Any]]:
-    """Run `collab remind` at each moment of a demo's timeline, printing what went out.
-
-    Messages go where the environment says (cli.md), by default to outbox/ beside the database.
-    """
-    reports = []
-    for moment in moments:
-        at = parse_moment(moment, "moment") if isinstance(moment, str) else moment
-        local = at.astimezone(LONDON)
-        say(f"{local.date()}  $ collab --as {actor} remind --at {local:%Y-%m-%dT%H:%M}")
-        report = Reminders.from_env(Collab.open(db, actor, Clock(at)), db).remind(at)
-        for sent in report["sent"]:
-            say(f"  {sent['kind']:<20} to {sent['to']}: {sent['subject']}")
-        if not report["sent"]:
-            say("  nothing due")
-        reports.append(report)
-    return reports

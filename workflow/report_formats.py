@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from notifications.render import format_number, format_quantity
+from workflow.formatting import format_number, format_quantity
 from workflow import charts
 from workflow.audit import EXPORT_FIELDS
 

@@ -1,9 +1,8 @@
 """The facts of a collaboration's report and of the portfolio report, read as one consistent snapshot.
 
 A report quotes the head hash of the history chain it verified, so everything in it must come from
-the same moment. Every read here shares one read transaction: the `Collab` facade's own reads
-(show, benefits, history, check, verify) run on a unit of work bound to that transaction, which is
-REPEATABLE READ on PostgreSQL (a SQLite read transaction is a snapshot already).
+the same moment: the read views it composes all run in one read transaction, REPEATABLE READ on
+PostgreSQL (a SQLite read transaction is a snapshot already).
 
 The facts are plain JSON-ready dicts; `workflow.report_formats` turns them into HTML, JSON or CSV.
 """
@@ -19,60 +18,50 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import __version__
-from workflow.db import UnitOfWork
+from workflow import __version__, audit, reviews, views
+from workflow.context import Context
+from workflow.lookups import find_collaboration
 from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
 from workflow.realisation import STATUSES, planned_value
-from workflow.reminders import Reminders
-from workflow.service import Collab
 
 COLLABORATION_FIELDS = ("key", "title", "stage", "since", "origin", "manager", "definition", "definition_version",
                         "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due")
 
 
-class _Snapshot(UnitOfWork):
-    """A unit of work whose every read is the one read transaction already open; a report never writes."""
-
-    def __init__(self, session: Session) -> None:
-        super().__init__(session.get_bind())
-        self.session = session
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        yield self.session
-
-
 @contextmanager
-def snapshot(app: Collab) -> Iterator[tuple[Collab, Session]]:
-    """The facade (same user, same clock) and the session of one consistent read transaction."""
-    with app.uow.read() as session:
+def snapshot(ctx: Context) -> Iterator[Session]:
+    """One consistent read transaction by the context's acting person."""
+    with ctx.uow.read() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        yield Collab(_Snapshot(session), app.actor_name, app.clock), session
+        ctx.acting(session, None)
+        yield session
 
 
-def open_reviews(app: Collab, key: str | None) -> list[dict[str, Any]]:
+def open_reviews(session: Session, today: date, key: str | None) -> list[dict[str, Any]]:
     """Reviews due or overdue for one collaboration's benefits (all collaborations when key is None), as
-    `collab reviews --json` lists them: {"collaboration", "benefit", "board", "due_on", "status"}."""
+    the reviews view lists them: {"collaboration", "benefit", "board", "due_on", "status"}."""
+    snap = reviews.snapshot(session, today, ahead=0, behind=None)
     return [
-        row for row in Reminders(app).reviews(within=0)
-        if row["status"] in ("due", "overdue") and (key is None or row["collaboration"] == key)
+        row.as_dict() for row in reviews.statuses(snap, today, 0)
+        if row.status in ("due", "overdue") and (key is None or row.collaboration == key)
     ]
 
 
-def collaboration_report(app: Collab, key: str) -> dict[str, Any]:
+def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
     """Purpose, partners, stage timeline, gates, benefits with their series, savings, reviews, history, verification."""
-    with snapshot(app) as (facade, session):
-        shown = facade.show(key)
-        register = facade.benefits(key)
-        events = facade.history(key)
-        gates = facade.check(key)["transitions"]
+    today = ctx.clock.today()
+    with snapshot(ctx) as session:
+        shown = views.show(session, key, today)
+        collaboration = find_collaboration(session, key)
+        register = views.benefit_rows(session, collaboration, today)
+        events = views.history(session, key)
+        gates = views.check(session, collaboration)["transitions"]
         series = _series(session, key)
-        reviews = open_reviews(facade, key)
-        verified = facade.verify()
-    today = app.clock.today()
+        owed = open_reviews(session, today, key)
+        verified = audit.verify(session)
     return {
-        "report": _about("collaboration", app),
+        "report": _about("collaboration", ctx),
         "collaboration": {**{name: shown[name] for name in COLLABORATION_FIELDS},
                           "days_in_stage": _days(shown["since"], today)},
         "partners": shown["partners"],
@@ -86,22 +75,22 @@ def collaboration_report(app: Collab, key: str) -> dict[str, Any]:
         "gates": gates,
         "benefits": [_beside_plan({**row, **series[row["id"]]}) for row in register],
         "realisation": shown["realisation"],
-        "reviews": reviews,
+        "reviews": owed,
         "history": events,
         "verification": verified.as_dict(),
     }
 
 
-def portfolio_report(app: Collab) -> dict[str, Any]:
+def portfolio_report(ctx: Context) -> dict[str, Any]:
     """Every collaboration's stage, time in stage, gate readiness, benefits by status and overdue reviews."""
-    with snapshot(app) as (facade, _):
-        listed = facade.list()
-        shown = [facade.show(c["key"]) for c in listed]
-        gates = [facade.check(c["key"])["transitions"] for c in listed]
-        reviews = open_reviews(facade, None)
-        verified = facade.verify()
-    today = app.clock.today()
-    overdue = Counter(r["collaboration"] for r in reviews if r["status"] == "overdue")
+    today = ctx.clock.today()
+    with snapshot(ctx) as session:
+        listed = views.collaborations(session)
+        shown = [views.show(session, c["key"], today) for c in listed]
+        gates = [views.check(session, find_collaboration(session, c["key"]))["transitions"] for c in listed]
+        owed = open_reviews(session, today, None)
+        verified = audit.verify(session)
+    overdue = Counter(r["collaboration"] for r in owed if r["status"] == "overdue")
     rows = [
         {**{name: s[name] for name in ("key", "title", "stage", "since", "origin", "manager", "objective")},
          "days_in_stage": _days(s["since"], today), "gates": moves,
@@ -110,7 +99,7 @@ def portfolio_report(app: Collab) -> dict[str, Any]:
         for s, moves in zip(shown, gates)
     ]
     return {
-        "report": _about("portfolio", app),
+        "report": _about("portfolio", ctx),
         "collaborations": rows,
         "totals": {
             "collaborations": len(rows),
@@ -119,14 +108,14 @@ def portfolio_report(app: Collab) -> dict[str, Any]:
             "benefits": {status: sum(r["benefits"][status] for r in rows) for status in STATUSES},
             "overdue_reviews": sum(overdue.values()),
         },
-        "reviews": reviews,
+        "reviews": owed,
         "verification": verified.as_dict(),
     }
 
 
-def _about(kind: str, app: Collab) -> dict[str, Any]:
-    return {"kind": kind, "generated_at": app.clock.now().isoformat(timespec="seconds"),
-            "as_of": app.clock.today().isoformat(), "generated_by": app.actor_name, "collab_version": __version__}
+def _about(kind: str, ctx: Context) -> dict[str, Any]:
+    return {"kind": kind, "generated_at": ctx.clock.now().isoformat(timespec="seconds"),
+            "as_of": ctx.clock.today().isoformat(), "generated_by": ctx.actor_name, "collab_version": __version__}
 
 
 def _days(since: str, today: date) -> int:

@@ -2,22 +2,24 @@
 
 The rules (domain.md, "Benefits" and "Reminders"):
 
-- A benefit is reviewed from the day its collaboration first entered ``delivery`` (the gate that
-  approves every benefit profile, board included), and no earlier than the benefit was identified:
+- The definition's ``reviews:`` block says where reviews happen. A benefit is reviewed from the day its
+  collaboration first entered the stage where reviews ``begin`` (in the default definition, the gate
+  that approves every benefit profile, board included), and no earlier than the benefit was identified:
   its first review is at the first meeting whose reminders go out on or after that day, so that the
-  board and the owner always get their full notice. Reviews go on through closure, pir and bau, and while the collaboration is on hold from one of
-  those stages; they stop when it is withdrawn, or the benefit is retired or realised (its latest
-  measurement has reached its target, whichever direction the target lies).
+  board and the owner always get their full notice. Reviews go on through every reviewed stage, and
+  while the collaboration is on hold from one; they stop when it leaves them (is withdrawn), or the
+  benefit is retired or realised (its latest measurement has reached its target, whichever direction
+  the target lies).
 - The benefit's own board reviews it; once its handover is accepted, the board named in the handover
   (its own if the handover names none) does, from the day of acceptance, and the figure is asked of
   the handover's receiving owner.
 - The review at a meeting is satisfied by a measurement dated after the board's previous meeting.
-- The PIR is due on ``pir_due`` (set at closure from the definition's ``pir_after_months``) and is
-  satisfied by a ``pir-report`` artefact.
+- The PIR is due on ``pir_due`` (set by the definition's ``schedule-pir`` effect) and is satisfied by
+  the artefact the definition names for it.
 
 The database is read in a fixed number of set-based statements (boards, definitions, benefits with
-their latest measurement, current handover and delivery date, PIRs, and the partners' chief
-officers), never one per benefit; meetings are expanded per board in Python by calendar.py.
+their latest measurement, current handover and the day reviews began, PIRs, and the people told of
+escalations), never one per benefit; meetings are expanded per board in Python by calendar.py.
 `--at` moves the calendar and the measurements counted, not the stages: a collaboration is reviewed
 as it stands now.
 """
@@ -29,17 +31,15 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import calendar, definition as definitions
 from workflow.model import Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement, Partner, User
+from workflow.vocabulary import MANAGER
 
-REVIEWED_STAGES = ("delivery", "closure", "pir", "bau")
-REVIEWS_FROM = "delivery"
-WITHDRAWN = "withdrawn"
-PIR_REPORT = "pir-report"
 STATUSES = ("upcoming", "due", "overdue")
+Settings = dict[tuple[str, int], definitions.Reviews]
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,7 @@ class PirDue:
 class Snapshot:
     slots: list[Slot]
     pirs: list[PirDue]
+    settings: Settings
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _settings(name: str, version: int, digest: str, source: str) -> definitions.
     return definitions.parse(source, f"{name} v{version} (stored)").reviews
 
 
-def settings_by_definition(session: Session) -> dict[tuple[str, int], definitions.Reviews]:
+def settings_by_definition(session: Session) -> Settings:
     """Each stored definition version's review settings (lead days, grace days, PIR months)."""
     return {(d.name, d.version): _settings(d.name, d.version, d.digest, d.source)
             for d in session.scalars(select(DefinitionVersion))}
@@ -195,13 +196,21 @@ def board_meetings(board: BoardInfo, start: date, end: date) -> list[Meeting]:
     return result
 
 
-def _in_review() -> Any:
+def _per_definition(settings: Settings, condition: Any) -> ColumnElement[bool]:
+    """`condition(reviews)` for each stored definition version, applied to the collaborations on it."""
+    return or_(false(), *(
+        and_(Collaboration.definition_name == name, Collaboration.definition_version == version, condition(reviews))
+        for (name, version), reviews in settings.items()
+    ))
+
+
+def _in_review(settings: Settings) -> ColumnElement[bool]:
     """A collaboration whose benefits are reviewed: in a reviewed stage, or on hold from one."""
-    return func.coalesce(Collaboration.held_from, Collaboration.stage).in_(REVIEWED_STAGES)
+    stage = func.coalesce(Collaboration.held_from, Collaboration.stage)
+    return _per_definition(settings, lambda reviews: stage.in_(reviews.stages))
 
 
-def reviewed_benefits(session: Session, at: date, board_ids: list[int],
-                      settings: dict[tuple[str, int], definitions.Reviews]) -> list[ReviewedBenefit]:
+def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings: Settings) -> list[ReviewedBenefit]:
     """Every benefit under review by one of `board_ids` on `at`, in one statement."""
     ranked = select(
         Measurement.benefit_id, Measurement.on, Measurement.value,
@@ -214,8 +223,12 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int],
     # every benefit (quadratic: over a minute for 100,000 benefits).
     accepted, newer = aliased(Handover), aliased(Handover)
     is_current = ~exists().where(newer.benefit_id == accepted.benefit_id, newer.id > accepted.id)
-    entered = select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on")).where(
-        Event.to_stage == REVIEWS_FROM).group_by(Event.collaboration).subquery()
+    entered = (
+        select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on"))
+        .join(Collaboration, Collaboration.key == Event.collaboration)
+        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin))
+        .group_by(Event.collaboration).subquery()
+    )
     owner, manager = aliased(User), aliased(User)
     board_id = func.coalesce(accepted.board_id, Benefit.board_id)
     realised = or_(
@@ -236,13 +249,13 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int],
         .outerjoin(accepted, and_(accepted.benefit_id == Benefit.id, accepted.status == "accepted", is_current))
         .outerjoin(latest, latest.c.benefit_id == Benefit.id)
         .outerjoin(owner, owner.id == func.coalesce(accepted.to_user_id, Benefit.owner_id))
-        .where(_in_review(), Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False))
+        .where(_in_review(settings), Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False))
         .order_by(Collaboration.key, Benefit.code)
     )
     return [_benefit(row, settings) for row in session.execute(query)] if board_ids else []
 
 
-def _benefit(row: Row[Any], settings: dict[tuple[str, int], definitions.Reviews]) -> ReviewedBenefit:
+def _benefit(row: Row[Any], settings: Settings) -> ReviewedBenefit:
     (cid, key, ctitle, dname, dversion, mname, memail, code, title, category, measure, unit, baseline, target,
      board_id, oname, oemail, latest, latest_on, start_on, entered_on, accepted_on, own_board_id) = row
     moved_on = accepted_on if board_id != own_board_id else None  # the new board owes reviews from then on
@@ -255,35 +268,39 @@ def _benefit(row: Row[Any], settings: dict[tuple[str, int], definitions.Reviews]
     )
 
 
-def pirs_due(session: Session, at: date, settings: dict[tuple[str, int], definitions.Reviews]) -> list[PirDue]:
-    """Closed collaborations, not withdrawn, with no PIR report recorded by `at`."""
+def pirs_due(session: Session, at: date, settings: Settings) -> list[PirDue]:
+    """Collaborations with a PIR scheduled, still in review, with no PIR artefact recorded by `at`."""
     manager = aliased(User)
-    reported = exists().where(Artefact.collaboration_id == Collaboration.id, Artefact.kind == PIR_REPORT,
-                              Artefact.recorded_on <= at)
+    reported = _per_definition(settings, lambda reviews: exists().where(
+        Artefact.collaboration_id == Collaboration.id, Artefact.kind == reviews.pir_artefact, Artefact.recorded_on <= at))
     query = (
         select(Collaboration.id, Collaboration.key, Collaboration.title, manager.name, manager.email,
                Collaboration.closed_on, Collaboration.pir_due, Collaboration.definition_name,
                Collaboration.definition_version)
         .join(manager, manager.id == Collaboration.manager_id)
-        .where(Collaboration.pir_due.is_not(None), Collaboration.stage != WITHDRAWN, ~reported)
+        .where(Collaboration.pir_due.is_not(None), _in_review(settings), ~reported)
         .order_by(Collaboration.key)
     )
     return [PirDue(cid, key, title, Person(name, email), closed_on, pir_due, settings[(dname, dversion)])
             for cid, key, title, name, email, closed_on, pir_due, dname, dversion in session.execute(query)]
 
 
-def chief_officers(session: Session) -> dict[int, list[Person]]:
-    """Collaboration id -> the chief officers of its partners, for every collaboration under review."""
+def escalation_audience(session: Session, settings: Settings) -> dict[int, list[Person]]:
+    """Collaboration id -> the people of its partners whose roles its definition tells of a missed review
+    (the programme manager, if named, is each collaboration's own and is added by the caller)."""
+    roles = {role for reviews in settings.values() for role in reviews.escalate_to if role != MANAGER}
     query = (
-        select(Partner.collaboration_id, User.name, User.email)
-        .join(User, and_(User.partner == Partner.name, User.role == "chief-officer"))
+        select(Partner.collaboration_id, Collaboration.definition_name, Collaboration.definition_version,
+               User.role, User.name, User.email)
+        .join(User, and_(User.partner == Partner.name, User.role.in_(roles)))
         .join(Collaboration, Collaboration.id == Partner.collaboration_id)
-        .where(_in_review())
+        .where(_in_review(settings))
         .order_by(Partner.collaboration_id, User.name)
     )
     found: dict[int, list[Person]] = {}
-    for cid, name, email in session.execute(query):
-        found.setdefault(cid, []).append(Person(name, email))
+    for cid, dname, dversion, role, name, email in session.execute(query):
+        if role in settings[(dname, dversion)].escalate_to:
+            found.setdefault(cid, []).append(Person(name, email))
     return found
 
 
@@ -306,7 +323,7 @@ def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, boar
     benefits = reviewed_benefits(session, at, [b for b, found in meetings.items() if found], settings)
     slots = [slot for b in benefits for slot in (Slot(b, m) for m in meetings[b.board_id]) if slot.opens >= b.since]
     pirs = pirs_due(session, at, settings) if board_id is None else []
-    return Snapshot(slots, pirs)
+    return Snapshot(slots, pirs, settings)
 
 
 # -- statuses ---------------------------------------------------------------------------------------

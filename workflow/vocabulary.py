@@ -9,3 +9,12 @@ PARTNER_KINDS = ("police", "fire", "ambulance", "local-authority", "other")
 RISK_APPETITES = ("averse", "minimal", "cautious", "open", "eager")  # lowest first
 CATEGORIES = ("economic", "efficiency", "effectiveness")
 FINANCIAL = frozenset({"economic", "efficiency"})
+MANAGER = "programme-manager"  # as an audience, the collaboration's own programme manager(s)
+
+_ROLE_TITLES = {"chief-officer": "chief officer", "pcc": "PCC", "programme-manager": "programme manager"}
+
+
+def role_title(role: str) -> str:
+    """A role as a sentence names it ("PCC", "chief officer")."""
+    return _ROLE_TITLES.get(role, role.replace("-", " "))
+PARTNER_ROLES = ("chief-officer", "pcc")  # roles that act for one force, and sign its gates

@@ -45,7 +45,7 @@ def run(reminders: Reminders, every: float, say: Callable[[str], None]) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    say(f"worker: remind every {every:g}s as {reminders.app.actor_name} (SIGTERM or Ctrl-C stops)")
+    say(f"worker: remind every {every:g}s as {reminders.ctx.actor_name} (SIGTERM or Ctrl-C stops)")
     scheduler.start()
     say("worker: stopped")
 
@@ -55,7 +55,7 @@ def remind_once(reminders: Reminders, say: Callable[[str], None]) -> None:
     try:
         report = reminders.remind()
     except CollabError as error:
-        print("worker: remind failed: " + "; ".join(error.reasons), file=sys.stderr, flush=True)
+        print("worker: remind failed: " + "; ".join(r.text for r in error.reasons), file=sys.stderr, flush=True)
         return
     except Exception as error:  # noqa: BLE001 - e.g. the database is unreachable for a while
         print(f"worker: remind failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)

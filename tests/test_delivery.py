@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from notifications.channels import Message
-from notifications.dispatch import Backlog, DeliveryLog, Entry
+from workflow.delivery import Backlog, DeliveryLog, Entry
+from builders import open_as
 from scripted import in_delivery
 from workflow.clock import LONDON
 from workflow.db import UnitOfWork, engine_for
 from workflow.model import Delivery
 from workflow.reminders import Reminders
-from workflow.service import Collab
 
 ENTRY = Entry("agenda:*:board-1:2026-10-06:sec", "agenda", None, "sec", "sec@example.org", date(2026, 9, 29))
 
@@ -112,17 +112,17 @@ OCT_20 = datetime(2026, 10, 20, 9, 0, tzinfo=LONDON)  # 6 Oct + 14: both reviews
 
 def test_a_crash_between_send_and_record_resends_that_one_message(db: str) -> None:
     in_delivery(db, date(2026, 9, 2))
-    app = Collab.open(db, "root")
+    app = open_as(db, "root")
     crashing = FakeChannel(die_after=1)  # the agenda goes first, and the worker dies before recording it
     with pytest.raises(Crash):
-        Reminders(app, channel=crashing).remind(SEP_29)
+        Reminders(app.ctx, channel=crashing).remind(SEP_29)
     steady = FakeChannel()
-    within_lease = Reminders(app, channel=steady).remind(SEP_29)
+    within_lease = Reminders(app.ctx, channel=steady).remind(SEP_29)
     assert [s["kind"] for s in within_lease["sent"]] == ["measurement-request", "measurement-request"]
     assert within_lease["in_progress"] == 1  # the dead worker's claim, left alone while its lease runs
-    after_lease = Reminders(app, channel=steady, log=delivery_log(db, hours_later=1)).remind(SEP_29)
+    after_lease = Reminders(app.ctx, channel=steady, log=delivery_log(db, hours_later=1)).remind(SEP_29)
     assert [s["kind"] for s in after_lease["sent"]] == ["agenda"]
-    assert Reminders(app, channel=steady).remind(SEP_29)["already_sent"] == 3
+    assert Reminders(app.ctx, channel=steady).remind(SEP_29)["already_sent"] == 3
 
     delivered = Counter(m.idempotency_key for m in crashing.messages + steady.messages)
     assert delivered == {"agenda:*:board-1:2026-10-06:sec": 2, "measurement-request:SA:B1:2026-10-06:owner": 1,
@@ -134,12 +134,12 @@ def test_a_crash_between_send_and_record_resends_that_one_message(db: str) -> No
 
 def test_an_escalation_is_recorded_in_the_history_once_per_delivery_despite_a_crash(db: str) -> None:
     in_delivery(db, date(2026, 9, 2))
-    app = Collab.open(db, "root")
+    app = open_as(db, "root")
     with pytest.raises(Crash):
-        Reminders(app, channel=FakeChannel(die_after=2)).remind(OCT_20)  # B1 to cc.dc recorded, B1 to cc.do not
+        Reminders(app.ctx, channel=FakeChannel(die_after=2)).remind(OCT_20)  # B1 to cc.dc recorded, B1 to cc.do not
     assert len(app.history("SA", action="escalated")) == 1
-    Reminders(app, channel=FakeChannel(), log=delivery_log(db, hours_later=1)).remind(OCT_20)
-    Reminders(app, channel=FakeChannel()).remind(OCT_20)
+    Reminders(app.ctx, channel=FakeChannel(), log=delivery_log(db, hours_later=1)).remind(OCT_20)
+    Reminders(app.ctx, channel=FakeChannel()).remind(OCT_20)
     events = app.history("SA", action="escalated")
     assert sorted((e["payload"]["benefit"], e["payload"]["to"]) for e in events) == [
         ("B1", "cc.dc"), ("B1", "cc.do"), ("B1", "pm"), ("B2", "cc.dc"), ("B2", "cc.do"), ("B2", "pm")]
@@ -151,13 +151,13 @@ def test_an_escalation_is_recorded_in_the_history_once_per_delivery_despite_a_cr
 
 def test_a_refused_message_is_reported_and_retried_while_the_rest_go_out(db: str) -> None:
     in_delivery(db, date(2026, 9, 2))
-    app = Collab.open(db, "root")
+    app = open_as(db, "root")
     flaky = FakeChannel(refuse="owner2@example.org")
-    report = Reminders(app, channel=flaky).remind(SEP_29)
+    report = Reminders(app.ctx, channel=flaky).remind(SEP_29)
     assert [(f["to"], f["error"]) for f in report["failed"]] == [
         ("owner2@example.org", "ConnectionRefusedError: owner2@example.org: connection refused")]
     assert len(report["sent"]) == 2
-    retry = Reminders(app, channel=FakeChannel()).remind(SEP_29)
+    retry = Reminders(app.ctx, channel=FakeChannel()).remind(SEP_29)
     assert [(s["kind"], s["to"]) for s in retry["sent"]] == [("measurement-request", "owner2@example.org")]
     assert retry["already_sent"] == 2
     assert row(db, "measurement-request:SA:B2:2026-10-06:owner2").attempts == 2

@@ -1,0 +1,181 @@
+"""Use cases of the benefits register: profiles, plans, measurements, handover, acceptance and retirement."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete
+
+from workflow import stored, validate
+from workflow.context import Context
+from workflow.errors import BadInput, Refused, reason
+from workflow.lookups import current_handovers, find_benefit, find_board, find_user, live_benefit
+from workflow.model import Benefit, Board, Handover, Measurement, PlanPoint, User
+from workflow.vocabulary import CATEGORIES
+
+PROFILE = ("title", "measure", "unit", "baseline", "target", "by", "owner", "board")
+
+
+class BenefitCases:
+    ctx: Context
+
+    def add_benefit(self, key: str, code: str, *, title: str, category: str, measure: str | None = None,
+                    baseline: float | None = None, target: float | None = None, by: date | None = None,
+                    owner: str | None = None, board: str | None = None, unit: str = "", dis_benefit: bool = False,
+                    on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
+        validate.key(code, "the benefit ID")
+        validate.text(title, "the title")
+        if category not in CATEGORIES:
+            raise BadInput(reason("unknown-category", f"unknown category '{category}' (categories: {', '.join(CATEGORIES)})"))
+        _require_change(code, baseline, target)
+        with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            if any(b.code == code for b in collaboration.benefits):
+                raise BadInput(reason("benefit-exists", f"benefit {code} already exists in {key}", benefit=code))
+            benefit = Benefit(
+                collaboration=collaboration, code=code, title=title, category=category, dis_benefit=dis_benefit,
+                measure=measure, unit=unit, baseline=baseline, target=target, target_date=by,
+                owner=find_user(session, owner) if owner else None, board=find_board(session, board) if board else None,
+                start_on=self.ctx.effective(on),
+            )
+            session.add(benefit)
+            self.ctx.record(session, actor, "benefit-added", on=benefit.start_on, collaboration=collaboration, benefit=code,
+                            title=title, category=category, dis_benefit=dis_benefit, measure=measure, unit=unit,
+                            baseline=baseline, target=target, target_date=by, owner=owner, board=board)
+            return {"key": key, "id": code, "title": title, "category": category}
+
+    def update_benefit(self, key: str, code: str, *, expected_version: int | None = None, **fields: Any) -> dict[str, Any]:
+        """Complete or correct a benefit's profile (title, measure, unit, baseline, target, by, owner, board)."""
+        wanted = {name: value for name, value in fields.items() if value is not None}
+        if not wanted or set(wanted) - set(PROFILE):
+            raise BadInput(reason("nothing-to-update", f"give at least one of: {', '.join(PROFILE)}", fields=PROFILE))
+        with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            benefit = find_benefit(collaboration, code)
+            if "owner" in wanted:
+                wanted["owner"] = find_user(session, wanted["owner"])
+            if "board" in wanted:
+                wanted["board"] = find_board(session, wanted["board"])
+            if "by" in wanted:
+                wanted["target_date"] = wanted.pop("by")
+            _require_change(code, wanted.get("baseline", benefit.baseline), wanted.get("target", benefit.target))
+            changes = {}
+            for name, value in wanted.items():
+                before = getattr(benefit, name)
+                if before != value:
+                    changes[name] = {"from": _named(before), "to": _named(value)}
+                    setattr(benefit, name, value)
+            if changes:
+                self.ctx.record(session, actor, "benefit-updated", collaboration=collaboration, benefit=code, changes=changes)
+            return {"key": key, "id": code, "changed": sorted(changes)}
+
+    def plan(self, key: str, code: str, points: list[tuple[date, float]], *,
+             expected_version: int | None = None) -> dict[str, Any]:
+        """Replace a benefit's realisation plan (expected value by date)."""
+        days = [day for day, _ in points]
+        if not points:
+            raise BadInput(reason("empty-plan", "give at least one plan point (a date and the value expected then)"))
+        if len(set(days)) != len(days):
+            raise BadInput(reason("plan-date-twice", "two plan points for one date"))
+        for _, value in points:
+            validate.number(value, "a plan point's value")
+        with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            benefit = find_benefit(collaboration, code)
+            session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
+            session.add_all(PlanPoint(benefit_id=benefit.id, on=day, value=value) for day, value in sorted(points))
+            self.ctx.record(session, actor, "benefit-planned", collaboration=collaboration, benefit=code,
+                            points={day.isoformat(): value for day, value in sorted(points)})
+            return {"key": key, "id": code, "points": len(points)}
+
+    def measure(self, key: str, code: str, value: str | float, *, on: date | None = None, note: str | None = None,
+                expected_version: int | None = None) -> dict[str, Any]:
+        """Record a benefit's measured value; by its owner or the secretary of its reviewing board."""
+        number = validate.number(value, "the value")
+        today = self.ctx.clock.today()
+        day = on or today
+        if day > today:
+            raise BadInput(reason("date-in-future", f"a measurement cannot be dated in the future ({day}; today is {today})"))
+        with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
+            benefit = find_benefit(collaboration, code)
+            secretary = benefit.board.secretary.name if benefit.board else None
+            owner = benefit.owner.name if benefit.owner else None
+            if actor.name not in (owner, secretary):
+                raise Refused(reason("may-not-measure", f"{actor.name} may not measure benefit {code}: only its owner "
+                                     f"({owner or 'none named'}) or the secretary of its board ({secretary or 'no board named'})",
+                                     benefit=code, owner=owner, secretary=secretary))
+            chosen = stored.definition_of(session, collaboration)
+            ended = chosen.is_final(collaboration.stage) and not chosen.reviewed(collaboration.stage)
+            if ended or benefit.retired_on is not None:
+                why = "retired" if benefit.retired_on is not None else f"its collaboration is {collaboration.stage}"
+                raise Refused(reason("benefit-not-tracked", f"benefit {code} is no longer tracked ({why})", benefit=code))
+            session.add(Measurement(benefit_id=benefit.id, on=day, value=number, note=note,
+                                    recorded_by_id=find_user(session, actor.name).id))
+            self.ctx.record(session, actor, "measured", on=day, collaboration=collaboration, benefit=code, value=number,
+                            note=note, stage=collaboration.stage)
+            return {"key": key, "id": code, "value": number, "on": day.isoformat()}
+
+    def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
+                 expected_version: int | None = None) -> dict[str, Any]:
+        """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal."""
+        validate.text(business_area, "the business area")
+        with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            benefit = live_benefit(collaboration, code)
+            current = current_handovers(session, [benefit.id]).get(benefit.id)
+            if current is not None and current.status == "accepted":
+                raise Refused(reason("handover-already-accepted", f"benefit {code} was already accepted by "
+                                     f"{current.to_user.name} on {current.decided_on}", benefit=code))
+            receiver = find_user(session, to)
+            reviewing = find_board(session, board) if board else None
+            session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
+                                 status="proposed", proposed_on=self.ctx.clock.today()))
+            self.ctx.record(session, actor, "handover-proposed", collaboration=collaboration, benefit=code,
+                            business_area=business_area, to=to, board=board)
+            return {"key": key, "id": code, "business_area": business_area, "to": to, "board": board}
+
+    def accept(self, key: str, code: str, *, expected_version: int | None = None) -> dict[str, Any]:
+        return self._decide(key, code, "accepted", None, expected_version)
+
+    def decline(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
+        validate.text(reason, "the reason")
+        return self._decide(key, code, "declined", reason, expected_version)
+
+    def _decide(self, key: str, code: str, status: str, why: str | None, expected_version: int | None) -> dict[str, Any]:
+        """The named receiver, and nobody else, accepts or declines a proposed handover."""
+        with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
+            benefit = live_benefit(collaboration, code)
+            current = current_handovers(session, [benefit.id]).get(benefit.id)
+            if current is None or current.status != "proposed":
+                state = "no handover proposed" if current is None else f"its handover is already {current.status}"
+                raise Refused(reason("no-handover-pending", f"benefit {code}: {state}", benefit=code))
+            if current.to_user.name != actor.name:
+                raise Refused(reason("not-the-receiver", f"only {current.to_user.name}, the named receiver, may accept "
+                                     f"or decline benefit {code}", benefit=code, receiver=current.to_user.name))
+            current.status, current.reason, current.decided_on = status, why, self.ctx.clock.today()
+            self.ctx.record(session, actor, f"handover-{status}", collaboration=collaboration, benefit=code, reason=why,
+                            business_area=current.business_area)
+            return {"key": key, "id": code, "status": status}
+
+    def retire(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
+        """Stop tracking a benefit; its history stays. A chief officer of a partner approves it."""
+        from workflow.errors import reason as because
+
+        validate.text(reason, "the reason")
+        with self.ctx.changing(key, "retire a benefit", expected_version) as (session, actor, collaboration):
+            if actor.partner not in {p.name for p in collaboration.partners}:
+                raise Refused(because("not-a-partner", f"{actor.name} acts for {actor.partner}, which is not a partner "
+                                      f"of {key}", actor=actor.name, partner=actor.partner))
+            benefit = live_benefit(collaboration, code)
+            benefit.retired_on, benefit.retired_reason = self.ctx.clock.today(), reason
+            benefit.retired_by_id = find_user(session, actor.name).id
+            self.ctx.record(session, actor, "benefit-retired", collaboration=collaboration, benefit=code, reason=reason)
+            return {"key": key, "id": code, "retired_on": benefit.retired_on.isoformat()}
+
+
+def _require_change(code: str, baseline: float | None, target: float | None) -> None:
+    if baseline is not None and baseline == target:
+        raise BadInput(reason("target-equals-baseline", f"benefit {code}: target equals baseline ({target}); a benefit "
+                              "must change something", benefit=code))
+
+
+def _named(value: Any) -> Any:
+    """A user or board by its name, anything else as it is (for history payloads)."""
+    return value.name if isinstance(value, (User, Board)) else value

@@ -1,0 +1,105 @@
+"""The context every use case runs in: a unit of work, the acting person and a clock.
+
+It is public on purpose: the use-case modules, reminders and reports share it, and a second front
+end (a web app, a notebook) builds one per request. It knows nothing of any front end: the clock is
+given to it, never read from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from workflow import audit
+from workflow.clock import Clock
+from workflow.db import UnitOfWork, engine_for
+from workflow.errors import BadInput, Conflict, reason
+from workflow.lookups import find_collaboration
+from workflow.model import Collaboration, Event, User
+from workflow.permissions import require
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+    partner: str | None
+
+
+_USER_BY_NAME = select(User).where(User.name == bindparam("name"))
+_USERS = select(func.count()).select_from(User)
+
+
+@dataclass
+class Context:
+    uow: UnitOfWork
+    actor_name: str | None
+    clock: Clock = field(default_factory=Clock)
+
+    @classmethod
+    def open(cls, db: str, actor: str | None = None, clock: Clock | None = None) -> Context:
+        return cls(UnitOfWork(engine_for(db)), actor, clock or Clock())
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read transaction by a registered user (anyone, while nobody is registered yet)."""
+        with self.uow.read() as session:
+            self.acting(session, None)
+            yield session
+
+    def acting(self, session: Session, doing: str | None) -> Actor:
+        """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user."""
+        if self.actor_name is None:
+            if doing is None and session.scalar(_USERS) == 0:
+                return Actor("anonymous", "admin", None)
+            raise BadInput(reason("actor-missing", "name the acting user"))
+        user = session.scalar(_USER_BY_NAME, {"name": self.actor_name})
+        if user is None:
+            raise BadInput(reason("unknown-user", f"unknown user '{self.actor_name}'", name=self.actor_name))
+        if doing is not None:
+            require(user.name, user.role, doing)
+        return Actor(user.name, user.role, user.partner)
+
+    @contextmanager
+    def changing(self, key: str, doing: str | None,
+                 expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
+        """A write transaction on one collaboration, refused (Conflict) if it changed since `expected_version`."""
+        with self.uow.write() as session:
+            actor = self.acting(session, doing)
+            collaboration = find_collaboration(session, key)
+            if expected_version is not None and collaboration.version != expected_version:
+                raise Conflict(reason(
+                    "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "
+                    f"{collaboration.version}); nothing was changed, try again", key=key))
+            yield session, actor, collaboration
+
+    def record(self, session: Session, actor: Actor, action: str, *, on: date | None = None,
+               collaboration: Collaboration | None = None, from_stage: str | None = None,
+               to_stage: str | None = None, reason: str | None = None, **payload: Any) -> Event:
+        """Append the history event of a change; a change to a collaboration also bumps its version."""
+        if collaboration is not None and collaboration.id is not None:
+            collaboration.version += 1
+        return audit.append(
+            session, actor=actor.name, action=action, recorded_at=self.clock.now(),
+            effective_on=on or self.clock.today(), collaboration=collaboration.key if collaboration else None,
+            from_stage=from_stage, to_stage=to_stage, reason=reason, payload=payload,
+        )
+
+    def effective(self, on: date | None, collaboration: Collaboration | None = None) -> date:
+        """The day a decision takes effect: never in the future, never before the collaboration's current stage."""
+        today = self.clock.today()
+        day = on or today
+        if day > today:
+            raise BadInput(reason("date-in-future", f"the effective date {day} is in the future (today is {today})",
+                                  on=day.isoformat()))
+        if collaboration is not None and day < collaboration.stage_since:
+            raise BadInput(reason(
+                "date-before-stage", f"the effective date {day} is before {collaboration.key} entered "
+                f"{collaboration.stage} on {collaboration.stage_since}", on=day.isoformat()))
+        return day

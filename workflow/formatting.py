@@ -1,0 +1,72 @@
+"""How numbers, quantities, dates and times read, in mail, reports and on screen alike (locale-independent)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+DISPLAY_ZONE = ZoneInfo("Europe/London")
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+def _local(value: date) -> date:
+    """An aware datetime shown in UK time; a naive one or a date as given."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(DISPLAY_ZONE)
+    return value
+
+
+def format_date(value: date) -> str:
+    """``date(2027, 1, 5)`` -> ``'Tue 5 January 2027'`` (independent of the process locale)."""
+    if not isinstance(value, date):
+        raise TypeError(f"date filter expects a date or datetime, got {type(value).__name__}")
+    value = _local(value)
+    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def format_time(value: datetime) -> str:
+    """``datetime(2027, 1, 5, 14, 0)`` -> ``'14:00'`` (aware datetimes in UK time)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"time filter expects a datetime, got {type(value).__name__}")
+    return f"{_local(value):%H:%M}"
+
+
+def format_number(value: int | float | Decimal, places: int = 2) -> str:
+    """Thousands separators, at most ``places`` decimals, no trailing zeros.
+
+    ``1234567`` -> ``'1,234,567'``, ``1234.0`` -> ``'1,234'``, ``0.125`` -> ``'0.13'``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise TypeError(f"number filter expects a number, got {type(value).__name__}")
+    if isinstance(value, int):
+        return f"{value:,}"
+    text = f"{value:,.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_quantity(value: int | float | Decimal, unit: str = "", places: int = 2) -> str:
+    """A number with its unit: ``'82%'``, ``'£12,500'``, ``'1,250 hours'``."""
+    number = format_number(value, places)
+    unit = (unit or "").strip()
+    if not unit:
+        return number
+    if unit == "%":
+        return f"{number}%"
+    if unit in {"£", "GBP"}:
+        return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
+    return f"{number} {unit}"
+
+
+#: The template filters of notifications/ and reports.
+FILTERS: dict[str, Callable[..., str]] = {
+    "date": format_date, "time": format_time, "number": format_number, "quantity": format_quantity,
+}

@@ -1,0 +1,122 @@
+"""Use cases that move a collaboration through its definition: advance, hold, resume, withdraw, migrate."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workflow import facts as gate_facts, stored
+from workflow.context import Context
+from workflow.definition import Definition
+from workflow.effects import Effected
+from workflow.errors import BadInput, Reason, Refused, reason
+from workflow.machine import Subject, lifecycle
+from workflow.model import Approval, Event
+
+
+class LifecycleCases:
+    ctx: Context
+
+    def advance(self, key: str, *, to: str | None = None, on: date | None = None, reason: str | None = None,
+                expected_version: int | None = None) -> dict[str, Any]:
+        return self._move(key, "advance", "advance a collaboration", to=to, on=on, reason=reason,
+                          expected_version=expected_version)
+
+    def hold(self, key: str, *, reason: str, on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
+        return self._move(key, "hold", "advance a collaboration", on=on, reason=reason, expected_version=expected_version)
+
+    def resume(self, key: str, *, on: date | None = None, reason: str | None = None,
+               expected_version: int | None = None) -> dict[str, Any]:
+        return self._move(key, "resume", "advance a collaboration", on=on, reason=reason, expected_version=expected_version)
+
+    def withdraw(self, key: str, *, reason: str, on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
+        return self._move(key, "withdraw", "withdraw a collaboration", on=on, reason=reason, expected_version=expected_version)
+
+    def _move(self, key: str, trigger: str, doing: str, *, to: str | None = None, on: date | None = None,
+              reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
+        with self.ctx.changing(key, doing, expected_version) as (session, actor, collaboration):
+            chosen = stored.definition_of(session, collaboration)
+            if to is not None and to not in chosen.stage_names:
+                raise BadInput(_unknown_stage(to, chosen))
+            day = self.ctx.effective(on, collaboration)
+            effected = Effected(session, collaboration, chosen, day)
+            subject = Subject(
+                state=collaboration.stage, held_from=collaboration.held_from, wanted=to, effected=effected,
+                facts=functools.partial(gate_facts.gate_facts, session, collaboration, reason=reason,
+                                        actor_role=actor.role, actor_partner=actor.partner),
+            )
+            before = collaboration.stage
+            after = lifecycle(chosen).fire(trigger, subject)
+            pauses = any(t.back for t in chosen.transitions_from(after, before))
+            collaboration.held_from = before if pauses else None
+            collaboration.stage, collaboration.stage_since = after, day
+            self.ctx.record(session, actor, trigger, on=day, collaboration=collaboration, from_stage=before,
+                            to_stage=after, reason=reason, **effected.payload)
+            return {"key": key, "from": before, "to": after, "on": day.isoformat()}
+
+    def migrate(self, key: str, to: str, *, stage_map: dict[str, str] | None = None, dry_run: bool = False,
+                expected_version: int | None = None) -> dict[str, Any]:
+        """Move an in-flight collaboration to another stored definition version (Camunda's instance migration).
+
+        Its stage (and the stage it is held from) must exist in the new version, or be mapped to one. Gates
+        already passed are not re-applied, but the result and the `migrated` event list those the new
+        version would refuse today.
+        """
+        mapping = dict(stage_map or {})
+        with self.ctx.changing(key, "migrate a collaboration", expected_version) as (session, actor, collaboration):
+            old = stored.definition_of(session, collaboration)
+            new = stored.resolve(session, to)
+            if (new.name, new.version) == (old.name, old.version):
+                raise BadInput(reason("same-definition", f"{key} already runs on {new.label}", key=key))
+            unknown = [f"{a}={b}" for a, b in mapping.items() if a not in old.stage_names or b not in new.stage_names]
+            if unknown:
+                raise BadInput(reason("bad-stage-map", f"stage map {', '.join(unknown)}: map a stage of {old.label} to "
+                                      f"one of {new.label} ({', '.join(new.stage_names)})", map=unknown))
+            stage = _counterpart(collaboration.stage, mapping, old, new)
+            held_from = _counterpart(collaboration.held_from, mapping, old, new) if collaboration.held_from else None
+            passed = _passed_gates(session, collaboration.key)
+            facts = gate_facts.gate_facts(session, collaboration)
+            refusing = {}
+            for gate in passed:
+                target = mapping.get(gate, gate)
+                if target in new.stage_names:
+                    unmet = lifecycle(new).check(stage, target, facts)
+                    if unmet:
+                        refusing[target] = [r.text for r in unmet]
+            result = {"key": key, "from": old.label, "to": new.label, "stage": {"from": collaboration.stage, "to": stage},
+                      "held_from": held_from, "map": mapping, "would_refuse": refusing, "dry_run": dry_run}
+            if dry_run:
+                return result
+            renamed = {a: b for a, b in mapping.items() if a != b}
+            for was, now in renamed.items():
+                session.execute(update(Approval).where(Approval.collaboration_id == collaboration.id, Approval.gate == was)
+                                .values(gate=now))
+            collaboration.definition_name, collaboration.definition_version = new.name, new.version
+            from_stage = collaboration.stage
+            collaboration.stage, collaboration.held_from = stage, held_from
+            self.ctx.record(session, actor, "migrated", collaboration=collaboration, from_stage=from_stage, to_stage=stage,
+                            definition={"from": old.label, "to": new.label}, digest=new.digest, map=mapping,
+                            held_from=held_from, would_refuse=refusing)
+            return result
+
+
+def _unknown_stage(stage: str, chosen: Definition) -> Reason:
+    return reason("unknown-stage", f"unknown stage '{stage}' (stages: {', '.join(chosen.stage_names)})", stage=stage)
+
+
+def _counterpart(stage: str, mapping: dict[str, str], old: Definition, new: Definition) -> str:
+    found = mapping.get(stage, stage)
+    if found not in new.stage_names:
+        raise Refused(reason("no-counterpart", f"stage '{stage}' of {old.label} has no counterpart in {new.label}: "
+                             f"map it to one of {', '.join(new.stage_names)}", stage=stage, options=new.stage_names))
+    return found
+
+
+def _passed_gates(session: Session, key: str) -> list[str]:
+    """The stages the collaboration entered by a gated move, in order: the gates it has passed."""
+    entered = select(Event.to_stage).where(Event.collaboration == key, Event.action == "advance").order_by(Event.seq)
+    return list(dict.fromkeys(stage for stage in session.scalars(entered) if stage))
