@@ -24,10 +24,12 @@ own PostgreSQL schema or database (synchronous_commit=on):
 - SpiffWorkflow 3, BPMN, state serialised with its JSON serializer (benchmarks/peers/spiff.py);
 - `transitions` alone and python-statemachine alone with hand-written SQL (benchmarks/peers/naive.py).
 
-Rounds interleave every engine (their order rotates each round) so background load falls on all
-alike; rates are the medians of the rounds. Statements per move are counted on SQLite in a
-separate untimed pass with sqlite3's trace callback (BEGIN and COMMIT included); they are not
-counted on PostgreSQL. collab holds and resumes one collaboration, as its throughput benchmark
+Sizes: a pool of 500 records held and resumed (1,000 moves) and 500 records advanced per round,
+5 rounds (--quick: 50 and 100, 3 rounds). Rounds interleave every engine (their order rotates
+each round) so background load falls on all alike; rates, and this process's CPU time per move,
+are the medians of the rounds. Statements per move are counted on SQLite in a separate untimed
+pass with sqlite3's trace callback (BEGIN and COMMIT included); they are not counted on
+PostgreSQL. collab holds and resumes one collaboration, as its throughput benchmark
 does; the peers hold and resume each record of a pool once a round (a BPMN loop grows
 SpiffWorkflow's state with every pass, see spiff.py). The 1-minute load average is printed at the
 start and end of each backend's phase.
@@ -263,7 +265,8 @@ def report(backend: str, rows: list[Row]) -> None:
         if not row.hold_resume.rates:
             emit(f"peers.{backend}.{row.name}", row.note or "not measured")
             continue
-        kinds = [("hold_resume", row.hold_resume), ("advance", row.advance)] if row.advance.rates else [("", row.hold_resume)]
+        kinds = [("hold_resume", row.hold_resume), ("advance", row.advance)] if row.advance.rates \
+            else [("", row.hold_resume)]  # a ceiling: commits
         for move, figure in kinds:
             rate = median(figure.rates)
             note = (row.title + "; " if not move else "") + (f"{rate / raw:.2f} of raw; " if row is not rows[0] else "")
@@ -274,9 +277,10 @@ def report(backend: str, rows: list[Row]) -> None:
         if row.note:
             emit(f"peers.{backend}.{row.name}.note", row.note)
 
-    print(f"\n{backend}: medians of the rounds. /s: moves (or commits) per second; share: of the raw rate in the same run; "
-          f"CPU: this process's ms per move{' (the server is another process)' if not counted else ''}; "
-          f"stmts: SQL statements per move, {'counted with sqlite3 trace (BEGIN, COMMIT included)' if counted else 'not counted on PostgreSQL'}\n")
+    server = "" if counted else " (the server is another process)"
+    how = "counted with sqlite3's trace callback, BEGIN and COMMIT included" if counted else "not counted on PostgreSQL"
+    print(f"\n{backend}: medians of the rounds. /s: moves (or commits) per second; share: of the raw rate in the "
+          f"same run; CPU: this process's ms per move{server}; stmts: SQL statements per move, {how}\n")
     print("| engine | hold/resume /s | share | CPU ms | stmts | advance through the gate /s | share | CPU ms | stmts |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
@@ -309,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if absent:
         print(f"# not installed: {', '.join(absent)}; those peers are not run ({INSTALL})", flush=True)
-    pool_size, advances, rounds = (50, 100, 3) if args.quick else (1000, 1000, 5)
+    pool_size, advances, rounds = (50, 100, 3) if args.quick else (500, 500, 5)
     emit("peers.load", f"{os.getloadavg()[0]:.2f}", "", "1-minute load average at the start")
     results: list[tuple[str, list[Row]]] = []
     with ExitStack() as stack:
