@@ -315,7 +315,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# not installed: {', '.join(absent)}; those peers are not run ({INSTALL})", flush=True)
     pool_size, advances, rounds = (50, 100, 3) if args.quick else (500, 500, 5)
     emit("peers.load", f"{os.getloadavg()[0]:.2f}", "", "1-minute load average at the start")
-    results: list[tuple[str, list[Row]]] = []
     with ExitStack() as stack:
         folder = stack.enter_context(temp_dir("peers"))
         pg_url = None if args.no_postgres else stack.enter_context(peers_postgres())
@@ -323,13 +322,11 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.peers.django_peer import configure
 
             configure(str(folder / "sqlite-django.db"), pg_url)
-        results.append(("sqlite", run_backend("sqlite", folder, None, pool_size, advances, rounds)))
+        report("sqlite", run_backend("sqlite", folder, None, pool_size, advances, rounds))
         if pg_url is not None:
             rows = run_backend("postgresql", folder, pg_url, pool_size, advances, rounds)
             if rows:
-                results.append(("postgresql", rows))
-    for backend, rows in results:
-        report(backend, rows)
+                report("postgresql", rows)
     emit("peers.load_end", f"{os.getloadavg()[0]:.2f}", "", "1-minute load average at the end")
     return 0
 
