@@ -2,7 +2,8 @@
 
 Each benchmark runs in a process of its own (fresh imports, caches and memory) and prints its
 figures as `name: value unit (target or peer)`. This prints the machine first and the wall
-time last. PostgreSQL figures use a throw-away database created through
+time last. `peers` (the same moves on other engines) runs only when named, after
+`pip install -e '.[peers]'`. PostgreSQL figures use a throw-away database created through
 COLLAB_BENCH_PG_URL (or COLLAB_TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/test)
 and are skipped, with a note, if it cannot be reached.
 """
@@ -26,7 +27,10 @@ SUITES = {
     "startup": "item 5: collab --version / --help against python -c pass; collab show on 10,000 collaborations",
     "reminders": "item 3 (and 6): collab reviews / remind --dry-run on 10,000 and 100,000 collaborations (SQLite, PostgreSQL)",
     "report": "the HTML report of a collaboration with 200 events and 20 benefits (benchmarks/report.py)",
+    "peers": "issue 14 part 7: the same audited moves on Django + django-fsm, SpiffWorkflow, transitions and "
+             "python-statemachine, as shares of the raw rate (needs the extra: pip install -e '.[peers]')",
 }
+OPTIONAL = {"peers"}  # run only when named with --only: it needs the optional extra and takes several minutes
 
 
 def cpu_model() -> str:
@@ -57,20 +61,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run of a minute or two)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL figures")
-    parser.add_argument("--only", nargs="+", choices=sorted(SUITES), help="run only these benchmarks")
+    parser.add_argument("--only", nargs="+", choices=sorted(SUITES),
+                        help=f"run only these benchmarks (default: all but {', '.join(sorted(OPTIONAL))})")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     machine(not args.no_postgres)
     failed = []
-    for name in args.only or SUITES:
+    for name in args.only or [name for name in SUITES if name not in OPTIONAL]:
         print(f"# {name}: {SUITES[name]}", flush=True)
         if name == "report":  # a plain script with one size; its first argument would be a database
             command = [sys.executable, str(ROOT / "benchmarks" / "report.py")]
         else:
             command = [sys.executable, "-m", f"benchmarks.{name}"]
             command += ["--quick"] if args.quick else []
-            command += ["--no-postgres"] if args.no_postgres and name in ("throughput", "reminders") else []
+            command += ["--no-postgres"] if args.no_postgres and name in ("throughput", "reminders", "peers") else []
         if subprocess.run(command, cwd=ROOT).returncode != 0:
             failed.append(name)
     emit("machine.load_end", f"{os.getloadavg()[0]:.2f}", "", "1-minute load average at the end")
