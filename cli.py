@@ -390,6 +390,19 @@ def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_a
     click.echo(f"{key}: {p['name']} ({p['kind']}), risk appetite {p['risk_appetite'] or '-'}, cost share {p['cost_share'] if p['cost_share'] is not None else '-'}%")
 
 
+@partner.command("shares")
+@click.argument("key")
+@click.argument("shares", nargs=-1, required=True, metavar="ORG=PERCENT...")
+@pass_settings
+def partner_shares(settings: Settings, key: str, shares: tuple[str, ...]) -> None:
+    """Change several partners' cost shares at once (an agreed total of 100% must hold throughout)."""
+    pairs = dict(pair.rpartition("=")[::2] for pair in shares)
+    if "" in pairs:
+        raise click.BadParameter("give each share as ORG=PERCENT", param_hint="SHARES")
+    done = settings.app().set_cost_shares(key, pairs, **observed(settings, key))
+    click.echo(f"{key}: " + ", ".join(f"{p['name']} {p['cost_share']:g}%" for p in done["partners"] if p["cost_share"] is not None))
+
+
 @cli.command("list")
 @click.option("--stage")
 @listing("key", "stage", "since", "origin", "manager", "title")
@@ -424,6 +437,9 @@ def check(settings: Settings, key: str, as_json: bool) -> None:
         emit_json(result)
         return
     click.echo(f"{key} is at {result['stage']}")
+    for variation in result["variations"]:
+        click.echo(f"  variation of the {variation['gate']} gate: {'; '.join(variation['changed'])}")
+        click.echo(f"     awaiting re-approval by {', '.join(variation['awaiting'])}")
     for move in result["transitions"]:
         click.echo(f"  -> {move['to']}: {'ready' if move['ready'] else 'not ready'}")
         for reason in move["unmet"]:

@@ -31,6 +31,7 @@ def as_of(moment: str) -> Iterator[Clock]:
         _NOW.reset(token)
 
 DC, DORSET = "Devon & Cornwall Police", "Dorset Police"
+EVIDENCE = date(2019, 12, 2)  # when ready_for_delivery's artefacts and approvals are dated
 
 
 def people(db: str) -> None:
@@ -68,11 +69,11 @@ def ready_for_delivery(db: str, key: str = "SA") -> Collab:
         pm.update_benefit(key, code, measure="measure", baseline=baseline, target=target,
                           by=date(2030, 3, 31), owner="owner", board="RCB")
     for kind in ("pid", "benefits-management-strategy", "benefits-logic-map", "collaboration-agreement"):
-        pm.add_artefact(key, kind, f"ref/{kind}")
+        pm.add_artefact(key, kind, f"ref/{kind}", on=EVIDENCE)
     pm.add_partner(key, DC, cost_share="70")
     pm.add_partner(key, DORSET, cost_share="30")
     for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
-        open_as(db, approver).approve(key, "delivery")
+        open_as(db, approver).approve(key, "delivery", on=EVIDENCE)
     return pm
 
 

@@ -41,7 +41,7 @@ def test_a_programme_manager_walks_the_pid_gate(db: str) -> None:
 
     check = collab(db, "check", "SA", "--json", actor="pm", check=0).json()
     assert check == {"key": "SA", "stage": "scoping", "version": check["version"],
-                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}]}
+                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}], "variations": []}
     moved = collab(db, "advance", "SA", "--on", "2020-02-03", "--reason", "scoping complete", actor="pm", check=0)
     assert "scoping -> pid" in moved.out
     last = collab(db, "history", "SA", "--json", actor="pm", check=0).json()[-1]

@@ -27,7 +27,8 @@ def test_the_default_definition_encodes_domain_md() -> None:
     assert (d.name, d.version, d.initial) == ("police-collaboration", 2, "scoping")
     assert [t.dest for t in d.transitions if t.trigger == "advance"] == ["pid", "delivery", "closure", "pir", "bau"]
     assert {t.source for t in d.transitions if t.trigger == "withdraw"} == {"scoping", "pid", "delivery", "closure", "pir", "on-hold"}
-    assert [name for name, _ in d.gate("delivery")] == ["artefacts", "approved", "cost-shares-complete", "benefit-profiles-complete"]
+    assert [name for name, _ in d.gate("delivery")] == ["artefacts", "approved", "cost-shares-complete", "benefit-profiles-complete",
+                                                     "no-open-variations"]
     assert d.reviews.pir_after_months == 6
     assert d.reviews.stages == ("delivery", "closure", "pir", "bau") and d.reviews.begin == "delivery"
     assert (d.reviews.pir_artefact, d.reviews.escalate_to) == ("pir-report", ("programme-manager", "chief-officer"))
@@ -90,5 +91,5 @@ def test_show_as_mermaid_draws_every_transition(tmp_path: Path) -> None:
     collab(str(tmp_path / "x.db"), "init", check=0)
     out = collab(str(tmp_path / "x.db"), "definition", "show", "police-collaboration", "--format", "mermaid", check=0).out
     assert out.startswith("stateDiagram-v2")
-    assert "scoping --> pid: advance [7 checks]" in out
+    assert "scoping --> pid: advance [8 checks]" in out
     assert "on_hold --> delivery: resume (back)" in out

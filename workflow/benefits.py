@@ -36,7 +36,7 @@ class BenefitCases:
                 collaboration=collaboration, code=code, title=title, category=category, dis_benefit=dis_benefit,
                 measure=measure, unit=unit, baseline=baseline, target=target, target_date=by,
                 owner=find_user(session, owner) if owner else None, board=find_board(session, board) if board else None,
-                start_on=self.ctx.effective(on),
+                start_on=self.ctx.effective(on, collaboration, in_stage=False),
             )
             session.add(benefit)
             self.ctx.record(session, actor, "benefit-added", on=benefit.start_on, collaboration=collaboration, benefit=code,

@@ -91,14 +91,20 @@ class Context:
             from_stage=from_stage, to_stage=to_stage, reason=reason, payload=payload,
         )
 
-    def effective(self, on: date | None, collaboration: Collaboration | None = None) -> date:
-        """The day a decision takes effect: never in the future, never before the collaboration's current stage."""
+    def effective(self, on: date | None, collaboration: Collaboration | None = None, *, in_stage: bool = True) -> date:
+        """The day a decision takes effect: never in the future, never before the collaboration was registered
+        and, for a decision of its current stage (`in_stage`), never before it entered that stage."""
         today = self.clock.today()
         day = on or today
         if day > today:
             raise BadInput(reason("date-in-future", f"the effective date {day} is in the future (today is {today})",
                                   on=day.isoformat()))
-        if collaboration is not None and day < collaboration.stage_since:
+        if collaboration is None:
+            return day
+        if day < collaboration.created_on:
+            raise BadInput(reason("date-before-registration", f"the effective date {day} is before {collaboration.key} "
+                                  f"was registered on {collaboration.created_on}", on=day.isoformat()))
+        if in_stage and day < collaboration.stage_since:
             raise BadInput(reason(
                 "date-before-stage", f"the effective date {day} is before {collaboration.key} entered "
                 f"{collaboration.stage} on {collaboration.stage_since}", on=day.isoformat()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from workflow import gates
+from workflow import approvals, gates
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Partner, User
 
 _CID = bindparam("cid")
@@ -56,4 +56,5 @@ def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | 
         reason=reason,
         actor_role=actor_role,
         actor_partner=actor_partner,
+        variations=tuple(v.text for v in approvals.variations(session, collaboration)),
     )

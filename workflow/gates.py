@@ -57,6 +57,7 @@ class GateFacts:
     reason: str | None = None
     actor_role: str | None = None
     actor_partner: str | None = None
+    variations: tuple[str, ...] = ()  # each passed gate whose approvals the facts no longer match
 
 
 Check = Callable[..., list[Reason]]
@@ -276,3 +277,9 @@ def actor_of_partner(facts: GateFacts, *, gate: str, roles: tuple[str, ...]) -> 
         return []
     titles = " or ".join(role_title(role) for role in roles)
     return [reason("not-a-partners-leader", f"only a {titles} of a partner may move this collaboration to {gate}", gate=gate)]
+
+
+@requirement("no-open-variations")
+def no_open_variations(facts: GateFacts, *, gate: str) -> list[Reason]:
+    """A variation of a passed gate's agreement shuts the next gate until its signatories re-approve."""
+    return [reason("open-variation", text, key=facts.key) for text in facts.variations]

@@ -14,8 +14,9 @@ from workflow.context import Context
 from workflow.definition import Definition
 from workflow.effects import Effected
 from workflow.errors import BadInput, Reason, Refused, reason
+from workflow.lookups import passed_gates
 from workflow.machine import Subject, lifecycle
-from workflow.model import Approval, Event
+from workflow.model import Approval, Artefact, Collaboration
 
 
 class LifecycleCases:
@@ -51,6 +52,7 @@ class LifecycleCases:
             )
             before = collaboration.stage
             after = lifecycle(chosen).fire(trigger, subject)
+            _not_before_evidence(session, collaboration, chosen, after, day)
             pauses = any(t.back for t in chosen.transitions_from(after, before))
             collaboration.held_from = before if pauses else None
             collaboration.stage, collaboration.stage_since = after, day
@@ -78,7 +80,7 @@ class LifecycleCases:
                                       f"one of {new.label} ({', '.join(new.stage_names)})", map=unknown))
             stage = _counterpart(collaboration.stage, mapping, old, new)
             held_from = _counterpart(collaboration.held_from, mapping, old, new) if collaboration.held_from else None
-            passed = _passed_gates(session, collaboration.key)
+            passed = passed_gates(session, collaboration.key)
             facts = gate_facts.gate_facts(session, collaboration)
             refusing = {}
             for gate in passed:
@@ -104,6 +106,19 @@ class LifecycleCases:
             return result
 
 
+def _not_before_evidence(session: Session, collaboration: Collaboration, chosen: Definition, gate: str, day: date) -> None:
+    """A gate never passes on a day before the approvals and artefacts it rests on."""
+    kinds = {kind for name, params in chosen.gate(gate) if name == "artefacts" for kind in params["kinds"]}
+    dates = [*session.scalars(select(Approval.approved_on).where(Approval.collaboration_id == collaboration.id,
+                                                                 Approval.gate == gate)),
+             *session.scalars(select(Artefact.recorded_on).where(Artefact.collaboration_id == collaboration.id,
+                                                                 Artefact.kind.in_(kinds)))]
+    newest = max(dates, default=None)
+    if newest is not None and day < newest:
+        raise BadInput(reason("date-before-evidence", f"the {gate} gate cannot pass on {day}: its evidence is dated "
+                              f"up to {newest}", gate=gate, on=day.isoformat()))
+
+
 def _unknown_stage(stage: str, chosen: Definition) -> Reason:
     return reason("unknown-stage", f"unknown stage '{stage}' (stages: {', '.join(chosen.stage_names)})", stage=stage)
 
@@ -114,9 +129,3 @@ def _counterpart(stage: str, mapping: dict[str, str], old: Definition, new: Defi
         raise Refused(reason("no-counterpart", f"stage '{stage}' of {old.label} has no counterpart in {new.label}: "
                              f"map it to one of {', '.join(new.stage_names)}", stage=stage, options=new.stage_names))
     return found
-
-
-def _passed_gates(session: Session, key: str) -> list[str]:
-    """The stages the collaboration entered by a gated move, in order: the gates it has passed."""
-    entered = select(Event.to_stage).where(Event.collaboration == key, Event.action == "advance").order_by(Event.seq)
-    return list(dict.fromkeys(stage for stage in session.scalars(entered) if stage))

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import BadInput, Refused, reason
-from workflow.model import Benefit, Board, Collaboration, Handover, User
+from workflow.model import Benefit, Board, Collaboration, Event, Handover, User
 
 _USER_BY_NAME = select(User).where(User.name == bindparam("name"))
 _COLLABORATION_BY_KEY = select(Collaboration).where(Collaboration.key == bindparam("key"))
@@ -61,3 +61,9 @@ def current_handovers(session: Session, benefit_ids: list[int]) -> dict[int, Han
         return {}
     newest = select(func.max(Handover.id)).where(Handover.benefit_id.in_(benefit_ids)).group_by(Handover.benefit_id)
     return {h.benefit_id: h for h in session.scalars(select(Handover).where(Handover.id.in_(newest)))}
+
+
+def passed_gates(session: Session, key: str) -> list[str]:
+    """The stages the collaboration entered by a gated move, in order: the gates it has passed."""
+    entered = select(Event.to_stage).where(Event.collaboration == key, Event.action == "advance").order_by(Event.seq)
+    return list(dict.fromkeys(stage for stage in session.scalars(entered) if stage))

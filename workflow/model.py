@@ -104,6 +104,8 @@ class Approval(Base):
     role: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approved_on: Mapped[date] = mapped_column(Date)
+    digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of `facts`, the facts approved
+    facts: Mapped[str | None] = mapped_column(Text)  # canonical JSON of what the gate checked then
 
 
 class Benefit(Base):

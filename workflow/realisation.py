@@ -106,12 +106,15 @@ def assess(
     measurements: Sequence[tuple[date, float]],
     today: date,
     retired: bool = False,
+    dis_benefit: bool = False,
 ) -> Realisation:
     """A benefit's latest value, progress, planned value and status as at `today`.
 
     Status: 'retired' if retired (other fields still computed, for the record); 'no-data' if no measurement on
     or before today; 'realised' if progress(latest) >= 1; else 'on-track' if progress(latest) >=
     progress(planned), else 'behind' (comparisons with a 1e-9 tolerance, on unrounded values).
+    A dis-benefit's target is the harm expected, so it reads the other way round: 'on-track' while the harm is
+    no worse than planned, 'behind' once it is worse; it is never 'realised'.
     Latest = the measurement with the latest date on or before today (measurements dated later are ignored, so
     a report can be re-run as at a past day); for equal dates the last in the sequence wins, as the correction.
     """
@@ -130,6 +133,8 @@ def assess(
         status = "retired"
     elif prog_raw is None:
         status = "no-data"
+    elif dis_benefit:
+        status = "behind" if prog_raw > planned_prog_raw + _TOLERANCE else "on-track"
     elif prog_raw >= 1 - _TOLERANCE:
         status = "realised"
     elif prog_raw >= planned_prog_raw - _TOLERANCE:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from workflow import stored, validate
+from workflow import approvals, gates, stored, validate
+from workflow.audit import canonical_json
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
-from workflow.lookups import find_user
+from workflow.facts import gate_facts
+from workflow.lookups import find_user, passed_gates
 from workflow.model import Approval, Artefact, Collaboration, Lesson, Partner
 from workflow.vocabulary import ORIGINS, PARTNER_KINDS, RISK_APPETITES
 
@@ -87,9 +91,30 @@ class RegisterCases:
                 partner.risk_appetite = risk_appetite
             if share is not None:
                 partner.cost_share = share
+            _keep_the_agreement(session, collaboration)
             self.ctx.record(session, actor, action, collaboration=collaboration, partner=org, kind=partner.kind,
                             risk_appetite=partner.risk_appetite, cost_share=partner.cost_share)
             return partner_dict(partner)
+
+    def set_cost_shares(self, key: str, shares: dict[str, str], *, expected_version: int | None = None) -> dict[str, Any]:
+        """Change several partners' cost shares at once, so that an agreed total of 100% holds throughout."""
+        if not shares:
+            raise BadInput(reason("no-shares", "name at least one partner and its cost share"))
+        parsed = {org: validate.percent(value) for org, value in shares.items()}
+        with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            partners = {p.name: p for p in collaboration.partners}
+            unknown = sorted(set(parsed) - set(partners))
+            if unknown:
+                raise BadInput(reason("unknown-partner", f"{', '.join(unknown)}: not a partner of {key} "
+                                      f"(partners: {', '.join(partners) or 'none'})", key=key))
+            changed = {org: {"from": partners[org].cost_share, "to": value} for org, value in parsed.items()
+                       if partners[org].cost_share != value}
+            for org, value in parsed.items():
+                partners[org].cost_share = value
+            _keep_the_agreement(session, collaboration)
+            if changed:
+                self.ctx.record(session, actor, "cost-shares-set", collaboration=collaboration, changes=changed)
+            return {"key": key, "partners": [partner_dict(p) for p in collaboration.partners], "changed": sorted(changed)}
 
     def add_artefact(self, key: str, kind: str, ref: str, *, on: date | None = None,
                      expected_version: int | None = None) -> dict[str, Any]:
@@ -99,14 +124,18 @@ class RegisterCases:
             if kind not in known:
                 raise BadInput(reason("unknown-artefact-kind", f"unknown artefact kind '{kind}' (kinds: {', '.join(known)})",
                                       kind=kind))
-            day = self.ctx.effective(on)
+            day = self.ctx.effective(on, collaboration, in_stage=False)
             session.add(Artefact(collaboration_id=collaboration.id, kind=kind, ref=ref, recorded_on=day,
                                  recorded_by_id=find_user(session, actor.name).id))
             self.ctx.record(session, actor, "artefact-added", on=day, collaboration=collaboration, kind=kind, ref=ref)
             return {"key": key, "kind": kind, "ref": ref, "on": day.isoformat()}
 
     def approve(self, key: str, gate: str, *, on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
-        """The acting chief officer's or PCC's approval of a gate, for their force."""
+        """The acting chief officer's or PCC's approval of a gate for their force, bound to the facts it checks now.
+
+        Only the next gate can be approved, or a passed gate whose approval by this person's force and role
+        is stale (a variation); an approval that still matches the facts is not given twice.
+        """
         with self.ctx.changing(key, "approve a gate", expected_version) as (session, actor, collaboration):
             chosen = stored.definition_of(session, collaboration)
             if gate not in chosen.stage_names:
@@ -119,19 +148,29 @@ class RegisterCases:
             if actor.partner not in {p.name for p in collaboration.partners}:
                 raise Refused(reason("not-a-partner", f"{actor.name} acts for {actor.partner}, which is not a partner of {key}",
                                      actor=actor.name, partner=actor.partner))
+            facts = approvals.approved_facts(session, collaboration)
             existing = session.scalar(select(Approval).where(
                 Approval.collaboration_id == collaboration.id, Approval.gate == gate,
                 Approval.partner == actor.partner, Approval.role == actor.role))
-            if existing is not None:
+            stale = existing is not None and approvals.is_stale(existing.facts, facts)
+            if existing is not None and not stale:
                 return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role,
-                        "on": existing.approved_on.isoformat(), "already": True}
-            day = self.ctx.effective(on)
-            session.add(Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner, role=actor.role,
-                                 user_id=find_user(session, actor.name).id, approved_on=day))
+                        "on": existing.approved_on.isoformat(), "already": True, "digest": existing.digest}
+            nexts = {t.dest for t in chosen.transitions_from(collaboration.stage, collaboration.held_from) if not t.back}
+            if gate not in nexts and not stale:
+                raise Refused(reason("approval-not-open", f"the {gate} gate is neither the next gate of {key} (at "
+                                     f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
+            day = self.ctx.effective(on, collaboration)
+            text, digest = canonical_json(facts), approvals.digest(facts)
+            approval = existing or Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner,
+                                            role=actor.role)
+            approval.user_id, approval.approved_on = find_user(session, actor.name).id, day
+            approval.facts, approval.digest = text, digest
+            session.add(approval)
             self.ctx.record(session, actor, "approved", on=day, collaboration=collaboration, gate=gate,
-                            partner=actor.partner, role=actor.role)
+                            partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=stale)
             return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role, "on": day.isoformat(),
-                    "already": False}
+                    "already": False, "digest": digest, "variation": stale}
 
     def add_lesson(self, key: str, text: str, *, theme: str | None = None,
                    expected_version: int | None = None) -> dict[str, Any]:
@@ -141,6 +180,28 @@ class RegisterCases:
                                recorded_by_id=find_user(session, actor.name).id))
             self.ctx.record(session, actor, "lesson-recorded", collaboration=collaboration, text=text, theme=theme)
             return {"key": key, "text": text, "theme": theme}
+
+
+# Requirements of a passed gate that go on holding at every stage: what was agreed stays agreed.
+INVARIANTS = ("cost-shares-complete", "risk-appetites-aligned")
+
+
+def _keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
+    """Cost shares never exceed 100%; once a gate that checks them is passed, they total 100% and risk appetites
+    stay aligned. Refused (nothing is written) when a change would break that."""
+    session.flush()
+    shares = sum((p.cost_share for p in collaboration.partners if p.cost_share is not None), Decimal(0))
+    if shares > 100:
+        raise Refused(reason("cost-shares-over-100", f"cost shares would total {shares}%, more than 100%",
+                             key=collaboration.key, total=str(shares)))
+    chosen = stored.definition_of(session, collaboration)
+    agreed = tuple((name, params) for gate in passed_gates(session, collaboration.key)
+                   for name, params in chosen.gate(gate) if name in INVARIANTS)
+    broken = [r for r in gates.unmet("agreed", tuple(dict(agreed).items()), gate_facts(session, collaboration))
+              if r.code != "cost-share-missing"] if agreed else []  # a partner added later gets its share next
+    if broken:
+        raise Refused(*(reason(f"agreed-{r.code}", f"{r.text}, but what was agreed must go on holding", **r.params)
+                        for r in broken))
 
 
 def partner_dict(partner: Partner) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from workflow import audit, facts as gate_facts, stored
+from workflow import approvals, audit, facts as gate_facts, stored
 from workflow.context import Context
 from workflow.errors import Reason
 from workflow.machine import lifecycle
@@ -116,7 +116,8 @@ def check(session: Session, collaboration: Collaboration) -> dict[str, Any]:
         unmet: list[Reason] = [] if t.back else machine.check(collaboration.stage, t.dest, facts)
         moves.append({"to": t.dest, "trigger": t.trigger, "ready": not unmet, "unmet": [r.text for r in unmet],
                       "reasons": [r.as_dict() for r in unmet]})
-    return {"key": collaboration.key, "stage": collaboration.stage, "version": collaboration.version, "transitions": moves}
+    return {"key": collaboration.key, "stage": collaboration.stage, "version": collaboration.version, "transitions": moves,
+            "variations": [v.as_dict() for v in approvals.variations(session, collaboration)]}
 
 
 def history(session: Session, key: str | None = None, *, since: date | None = None, actor: str | None = None,
@@ -209,7 +210,7 @@ def _realisation(benefit: Benefit, plan: list[tuple[date, float]], measured: lis
         return None
     return assess(baseline=benefit.baseline, target=benefit.target, start=benefit.start_on,
                   target_date=benefit.target_date, plan=plan, measurements=measured, today=today,
-                  retired=benefit.retired_on is not None)
+                  retired=benefit.retired_on is not None, dis_benefit=benefit.dis_benefit)
 
 
 def _shares_complete(shares: dict[str, Decimal | None]) -> bool:

@@ -1,0 +1,128 @@
+"""Approvals bound to what they approve, and the variations a later change makes.
+
+An approval is consent to the facts its gate checks at that moment: the purpose, the partners with
+their kinds, cost shares and risk appetites, the benefit profiles and the artefacts. Those facts are
+stored with the approval (and in its history event) as canonical JSON with their SHA-256. A later
+change to any of them makes the approval stale; stale approvals of a gate already passed are a
+variation of the agreement, and the next gate stays shut until the same signatories re-approve.
+
+A benefit's owner and board moved to its business area by an accepted handover are the agreed
+process, not a variation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
+
+from workflow.audit import canonical_json
+from workflow.lookups import passed_gates
+from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Partner, User
+from workflow.vocabulary import role_title
+
+_CID = bindparam("cid")
+_PARTNERS = select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share).where(Partner.collaboration_id == _CID)
+_ARTEFACTS = select(Artefact.kind, Artefact.ref).where(Artefact.collaboration_id == _CID).order_by(Artefact.id)
+_owner, _current = aliased(User), aliased(Handover)
+_newest = select(Handover.id).where(Handover.benefit_id == Benefit.id).order_by(Handover.id.desc()).limit(1)
+_BENEFITS = (
+    select(Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target, Benefit.target_date,
+           _owner.name, Board.name, Benefit.retired_on.is_not(None), _current.status)
+    .outerjoin(_owner, _owner.id == Benefit.owner_id)
+    .outerjoin(Board, Board.id == Benefit.board_id)
+    .outerjoin(_current, _current.id == _newest.correlate(Benefit).scalar_subquery())
+    .where(Benefit.collaboration_id == _CID)
+)
+_APPROVALS = (select(Approval.gate, Approval.partner, Approval.role, Approval.facts)
+              .where(Approval.collaboration_id == _CID, Approval.facts.is_not(None)))
+
+
+def approved_facts(session: Session, collaboration: Collaboration) -> dict[str, Any]:
+    """What an approval of `collaboration` consents to, as plain JSON values."""
+    cid = {"cid": collaboration.id}
+    return {
+        "purpose": {"objective": collaboration.objective, "public_benefit": collaboration.public_benefit,
+                    "rationale": collaboration.rationale},
+        "partners": {name: {"kind": kind, "risk_appetite": appetite, "cost_share": None if share is None else str(share)}
+                     for name, kind, appetite, share in session.execute(_PARTNERS, cid)},
+        "benefits": {code: {"category": category, "measure": measure, "baseline": baseline, "target": target,
+                            "target_date": None if by is None else by.isoformat(), "owner": owner, "board": board,
+                            "retired": retired, "handed_over": status == "accepted"}
+                     for code, category, measure, baseline, target, by, owner, board, retired, status
+                     in session.execute(_BENEFITS, cid)},
+        "artefacts": dict(session.execute(_ARTEFACTS, cid).tuples().all()),  # the newest of each kind
+    }
+
+
+def digest(facts: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(facts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Variation:
+    gate: str
+    changed: list[str]
+    awaiting: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"gate": self.gate, "changed": self.changed, "awaiting": self.awaiting}
+
+    @property
+    def text(self) -> str:
+        return (f"variation of the {self.gate} gate ({'; '.join(self.changed)}): awaiting re-approval by "
+                f"{', '.join(self.awaiting)}")
+
+
+def variations(session: Session, collaboration: Collaboration, now: dict[str, Any] | None = None) -> list[Variation]:
+    """Each passed gate whose approvals no longer match the facts, with what changed and whose approval is stale."""
+    passed = set(passed_gates(session, collaboration.key))
+    current = now if now is not None else approved_facts(session, collaboration)
+    found: dict[str, Variation] = {}
+    for gate, partner, role, stored in session.execute(_APPROVALS, {"cid": collaboration.id}):
+        if gate not in passed:
+            continue
+        changed = changes(json.loads(stored), current)
+        if changed:
+            seen = found.setdefault(gate, Variation(gate, [], []))
+            seen.changed.extend(c for c in changed if c not in seen.changed)
+            seen.awaiting.append(f"{partner} {role_title(role)}")
+    return list(found.values())
+
+
+def is_stale(stored: str | None, current: dict[str, Any]) -> bool:
+    return stored is not None and bool(changes(json.loads(stored), current))
+
+
+# What varies an agreement (domain.md, "Approvals bind"): everything else an approval recorded is context.
+PURPOSE = ("objective", "public_benefit")
+PARTNER_TERMS = ("kind", "cost_share", "risk_appetite")
+BENEFIT_TERMS = ("baseline", "target", "target_date", "owner", "retired")
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The variations from the approved facts `old` to `new`, one plain sentence each (old -> new): a partner
+    added, removed or re-kinded, a share or appetite changed, the purpose changed, a benefit's baseline, target,
+    date or owner changed (unless by an accepted handover) or the benefit retired, an artefact replaced."""
+    said = [f"{name.replace('_', ' ')} changed" for name in PURPOSE if old["purpose"].get(name) != new["purpose"][name]]
+    said += [f"partner {name} added" for name in sorted(set(new["partners"]) - set(old["partners"]))]
+    said += [f"{what} {name} removed" for what in ("partner", "benefit")
+             for name in sorted(set(old[what + "s"]) - set(new[what + "s"]))]
+    said += _terms("partner", old["partners"], new["partners"], PARTNER_TERMS)
+    for code, facts in new["benefits"].items():
+        terms = tuple(t for t in BENEFIT_TERMS if not (facts["handed_over"] and t == "owner"))
+        said += _terms("benefit", {code: old["benefits"].get(code, facts)}, {code: facts}, terms)
+    for kind in sorted(old["artefacts"]):
+        before, after = old["artefacts"][kind], new["artefacts"].get(kind)
+        if before != after:
+            said.append(f"artefact {kind}: {before} -> {after or 'none'}")
+    return said
+
+
+def _terms(what: str, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], terms: tuple[str, ...]) -> list[str]:
+    return [f"{what} {name} {term.replace('_', ' ')}: {old[name].get(term)} -> {new[name][term]}"
+            for name in sorted(set(old) & set(new)) for term in terms if old[name].get(term) != new[name][term]]
