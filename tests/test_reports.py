@@ -80,7 +80,7 @@ def test_the_html_report_holds_the_collaborations_facts(db: str, tmp_path: Path)
         assert f"{stage} {entered} {left} {days} pm" in timeline
     for approver, force, role in (("cc.dc", DC, "chief-officer"), ("pcc.dc", DC, "pcc"), ("cc.do", DORSET, "chief-officer"),
                                   ("pcc.do", DORSET, "pcc")):
-        assert f"delivery {force} {role} {approver} 6 Jan 2020" in timeline
+        assert f"delivery {force} {role} {approver} 2 Dec 2019" in timeline
 
     benefits = page.section("benefits")
     assert "B1 · Savings behind" in benefits and "6.1 on 30 Jun 2021 (51% of the way)" in benefits

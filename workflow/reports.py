@@ -56,7 +56,7 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         collaboration = find_collaboration(session, key)
         register = views.benefit_rows(session, collaboration, today)
         events = views.history(session, key)
-        gates = views.check(session, collaboration)["transitions"]
+        checked = views.check(session, collaboration)
         series = _series(session, key)
         owed = open_reviews(session, today, key)
         verified = audit.verify(session)
@@ -69,10 +69,12 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         "stages": _stages(events, today),
         "approvals": [
             {"gate": e["payload"]["gate"], "partner": e["payload"]["partner"], "role": e["payload"]["role"],
-             "by": e["actor"], "on": e["effective_on"]}
+             "by": e["actor"], "on": e["effective_on"], "digest": e["payload"].get("digest"),
+             "variation": e["payload"].get("variation", False)}
             for e in events if e["action"] == "approved"
         ],
-        "gates": gates,
+        "gates": checked["transitions"],
+        "variations": checked["variations"],
         "benefits": [_beside_plan({**row, **series[row["id"]]}) for row in register],
         "realisation": shown["realisation"],
         "reviews": owed,
