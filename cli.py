@@ -159,6 +159,11 @@ def listing(*fields: str, text: Callable[..., None] | None = None) -> Callable[.
     return decorate
 
 
+def key_and_benefit(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The KEY and ID arguments of every command on one benefit."""
+    return click.argument("key")(click.argument("benefit_id", metavar="ID")(command))
+
+
 def observed(settings: Settings, key: str) -> dict[str, Any]:
     """The collaboration's version as this command first saw it, so a concurrent change is detected."""
     return {"expected_version": settings.app().version_of(key)}
@@ -507,8 +512,7 @@ def benefit() -> None:
 
 
 @benefit.command("add")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.option("--title", required=True)
 @click.option("--category", required=True, type=click.Choice(CATEGORIES))
 @click.option("--measure")
@@ -528,8 +532,7 @@ def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -
 
 
 @benefit.command("update")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.option("--title")
 @click.option("--measure")
 @click.option("--unit")
@@ -547,8 +550,7 @@ def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any)
 
 
 @benefit.command("plan")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.option("--point", "points", multiple=True, required=True, metavar="DATE=VALUE",
               help="An expected value on a date; repeat for each point. Replaces the plan.")
 @pass_settings
@@ -566,8 +568,7 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[st
 
 
 @benefit.command("measure")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.argument("value")
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
 @click.option("--note")
@@ -579,8 +580,7 @@ def benefit_measure(settings: Settings, key: str, benefit_id: str, value: str, o
 
 
 @benefit.command("handover")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.option("--business-area", required=True)
 @click.option("--to", "to", required=True, metavar="USER", help="The receiving owner, who must accept.")
 @click.option("--board", metavar="BOARD", help="The board that reviews it after closure.")
@@ -592,8 +592,7 @@ def benefit_handover(settings: Settings, key: str, benefit_id: str, business_are
 
 
 @benefit.command("accept")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @pass_settings
 def benefit_accept(settings: Settings, key: str, benefit_id: str) -> None:
     """Accept a benefit handed over to you."""
@@ -602,8 +601,7 @@ def benefit_accept(settings: Settings, key: str, benefit_id: str) -> None:
 
 
 @benefit.command("decline")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.option("--reason", required=True)
 @pass_settings
 def benefit_decline(settings: Settings, key: str, benefit_id: str, reason: str) -> None:
@@ -613,8 +611,7 @@ def benefit_decline(settings: Settings, key: str, benefit_id: str, reason: str) 
 
 
 @benefit.command("retire")
-@click.argument("key")
-@click.argument("benefit_id", metavar="ID")
+@key_and_benefit
 @click.option("--reason", required=True)
 @pass_settings
 def benefit_retire(settings: Settings, key: str, benefit_id: str, reason: str) -> None:
