@@ -15,9 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -77,7 +77,7 @@ def _digest(values: Sequence[Any]) -> str:
     return hashlib.sha256(event_json(values).encode()).hexdigest()
 
 
-_EVENTS, _HEAD = Event.__table__, ChainHead.__table__
+_EVENTS, _HEAD = cast(Table, Event.__table__), cast(Table, ChainHead.__table__)  # declared with __tablename__
 # The append writes through Core, statements built once: it runs in every use case, and the ORM's
 # unit of work costs more than the two statements themselves.
 _INSERT_EVENT = insert(_EVENTS)

@@ -10,11 +10,40 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr, weekday
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+    from typing import Literal
+
+    class _Rule(rrule):
+        """The normalised parts dateutil keeps on a parsed rrule: private, so not in its stubs, but
+        what the checks and the restart below read."""
+
+        _dtstart: datetime
+        _tzinfo: tzinfo | None
+        _freq: Literal[0, 1, 2, 3, 4, 5, 6]
+        _interval: int
+        _count: int | None
+        _until: datetime | None
+        _wkst: int
+        _bysetpos: tuple[int, ...] | None
+        _bymonth: tuple[int, ...] | None
+        _bymonthday: tuple[int, ...]
+        _bynmonthday: tuple[int, ...]
+        _byyearday: tuple[int, ...] | None
+        _byeaster: tuple[int, ...] | None
+        _byweekno: tuple[int, ...] | None
+        _byweekday: tuple[int, ...] | None
+        _bynweekday: tuple[tuple[int, int], ...] | None
+        _byhour: tuple[int, ...] | None
+        _byminute: tuple[int, ...] | None
+        _bysecond: tuple[int, ...] | None
 
 __all__ = [
     "DEFAULT_MEETING_TIME", "LONDON", "RecurrenceError", "is_working_day", "meetings",
@@ -55,7 +84,7 @@ class RecurrenceError(ValueError):
     """A board's recurrence rule cannot be used; the message names the rule so it can be fixed."""
 
 
-def parse_recurrence(rule: str, anchor: date) -> rrule:
+def parse_recurrence(rule: str, anchor: date) -> _Rule:
     """Parse RRULE text. Accept with or without a leading 'RRULE:' and also a full 'DTSTART:...\\nRRULE:...' text.
 
     Without DTSTART the rule is anchored at `anchor` at DEFAULT_MEETING_TIME (BYHOUR/BYMINUTE in
@@ -94,6 +123,7 @@ def parse_recurrence(rule: str, anchor: date) -> rrule:
         raise fail(str(exc) or type(exc).__name__) from exc
     if not isinstance(parsed, rrule):
         raise fail("only a single RRULE is supported (no RDATE, EXDATE, EXRULE or second RRULE)")
+    parsed = cast("_Rule", parsed)
     if (parsed._bymonth and parsed._bymonthday and not parsed._bynmonthday
             and min(parsed._bymonthday) > max(_LONGEST_MONTH[m - 1] for m in parsed._bymonth)):
         raise fail("never occurs: no month in BYMONTH has that BYMONTHDAY")
@@ -104,6 +134,7 @@ def parse_recurrence(rule: str, anchor: date) -> rrule:
 
 def _out_of_range(text: str, monthly: bool) -> str | None:
     """Catch values dateutil accepts but cannot honour, before they produce an empty or endless rule."""
+    high: int | None
     for name, raw in _PART_RE.findall(text):
         name = name.upper()
         for item in raw.split(","):
@@ -156,14 +187,14 @@ def _moved(day: date) -> date:
     return next_working_day(day) if _is_bank_holiday(day) else day
 
 
-def _in_rule_time(parsed: rrule, local: datetime) -> datetime:
+def _in_rule_time(parsed: _Rule, local: datetime) -> datetime:
     """Express a London wall-clock bound the way the rule's own datetimes are (naive or zoned)."""
     if parsed._tzinfo is None:
         return local
     return local.replace(tzinfo=LONDON).astimezone(parsed._tzinfo)
 
 
-def _rebased_start(parsed: rrule, target: datetime) -> datetime:
+def _rebased_start(parsed: _Rule, target: datetime) -> datetime:
     """A later DTSTART, on a period boundary in step with INTERVAL, that yields the same occurrences from `target` on.
 
     dateutil's between() walks every occurrence from DTSTART, so a rule anchored years ago
@@ -194,7 +225,7 @@ def _rebased_start(parsed: rrule, target: datetime) -> datetime:
     return rebased if rebased > start else start
 
 
-def _rebased(parsed: rrule, lo: datetime) -> rrule:
+def _rebased(parsed: _Rule, lo: datetime) -> rrule:
     """The same rule restarted just before `lo`, so a query costs the window, not the history.
 
     Built from dateutil's normalised parts because rrule.replace() would re-derive the day of
@@ -229,7 +260,7 @@ def _to_london(moment: datetime) -> datetime:
     return moment.astimezone(LONDON) if moment.tzinfo else moment.replace(tzinfo=LONDON)
 
 
-def _scan(parsed: rrule, start: date, end: date) -> tuple[list[datetime], bool]:
+def _scan(parsed: _Rule, start: date, end: date) -> tuple[list[datetime], bool]:
     """Meetings in [start, end], and whether the rule has occurrences after `end`.
 
     Walks the rule like rrule.between(inc=True) does, but by hand, because between() cannot

@@ -211,6 +211,7 @@ def parse(text: str, path: str = "<definition>") -> Definition:
         _check_reachable(data, initial, stage_names, transitions, errors)
     if errors.items:
         raise BadInput(*errors.items)
+    assert isinstance(name, str) and isinstance(version, int) and isinstance(initial, str)  # else an error was recorded
     return Definition(
         name=name,
         version=version,
@@ -324,6 +325,7 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
             continue
         parsed = []
         for requirement in requirements:
+            params: Any  # YAML: a mapping once checked below
             if isinstance(requirement, str):
                 name, params = requirement, {}
             elif isinstance(requirement, _Mapping) and len(requirement) == 1:

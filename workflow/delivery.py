@@ -161,9 +161,9 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     """INSERT with ON CONFLICT DO NOTHING ... RETURNING, in the dialect of the session's database."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Delivery)
+        return insert(Delivery)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(Delivery)
 
 
 def deliver(log: DeliveryLog, channel: Channel, outgoing: Iterable[Outgoing]) -> Outcome:

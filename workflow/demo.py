@@ -116,7 +116,7 @@ class Narrator:
         clock = Clock(datetime.combine(self.today, time(10, 0), LONDON))
         app = Collab.open(self.db, actor, clock)
         try:
-            result = call(app)
+            result = call(app)  # called here and now, so a step's lambda may read its loop's variables
         except CollabError as error:
             if not refused_ok:
                 raise
@@ -175,10 +175,10 @@ def run(db: str, say: Callable[[str], None]) -> None:
     for name, role, partner in USERS:
         argv = ["user", "add", name, "--role", role] + (["--partner", partner] if partner else [])
         n.run(None if name == "admin" else "admin", argv,
-              lambda app, name=name, role=role, partner=partner: app.add_user(name, role, email=f"{name}@alliance.example", partner=partner))
+              lambda app: app.add_user(name, role, email=f"{name}@alliance.example", partner=partner))
     for name, partner, meets, secretary in BOARDS:
         n.run("admin", ["board", "add", name, "--partner", partner, "--meets", meets, "--secretary", secretary],
-              lambda app, a=(name, partner, meets, secretary): app.add_board(*a))
+              lambda app: app.add_board(name, partner, meets, secretary))
 
     pm = "pm.alliance"
     n.on("2014-02-03")
@@ -199,11 +199,11 @@ def run(db: str, say: Callable[[str], None]) -> None:
           lambda app: app.update(KEY, objective=objective, public_benefit=public_benefit, rationale=rationale))
     for org, appetite in ((DC, "cautious"), (DORSET, "open")):
         n.run(pm, ["partner", "add", KEY, org, "--kind", "police", "--risk-appetite", appetite],
-              lambda app, org=org, appetite=appetite: app.add_partner(KEY, org, kind="police", risk_appetite=appetite))
+              lambda app: app.add_partner(KEY, org, kind="police", risk_appetite=appetite))
     n.on("2014-04-01")
     for code, title, category, *_ in BENEFITS:
         n.run(pm, ["benefit", "add", KEY, code, "--title", title, "--category", category],
-              lambda app, c=code, t=title, k=category: app.add_benefit(KEY, c, title=t, category=k))
+              lambda app: app.add_benefit(KEY, code, title=title, category=category))
     n.on("2014-06-02")
     n.run(pm, ["advance", KEY], lambda app: app.advance(KEY))
 
@@ -214,18 +214,19 @@ def run(db: str, say: Callable[[str], None]) -> None:
     for code, _, _, measure, unit, baseline, target, by, owner, board in BENEFITS:
         argv = ["benefit", "update", KEY, code, "--measure", measure, "--unit", unit, "--baseline", f"{baseline:g}",
                 "--target", f"{target:g}", "--by", by.isoformat(), "--owner", owner, "--board", board]
-        n.run(pm, argv, lambda app, c=code, m=measure, u=unit, b=baseline, t=target, y=by, o=owner, d=board:
-              app.update_benefit(KEY, c, measure=m, unit=u, baseline=b, target=t, by=y, owner=o, board=d))
+        n.run(pm, argv, lambda app:
+              app.update_benefit(KEY, code, measure=measure, unit=unit, baseline=baseline, target=target, by=by,
+                                 owner=owner, board=board))
     for kind, ref, on in (("pid", "ABC/PID/v1.3", "2014-07-15"),
                           ("benefits-management-strategy", "Alliance Benefits Management Strategy", "2014-10-20"),
                           ("benefits-logic-map", "ABC/BLM/v2", "2014-10-20"),
                           ("collaboration-agreement", "s.22A Strategic Alliance agreement", "2014-12-15")):
         n.on(on)
         n.run(pm, ["artefact", "add", KEY, kind, "--ref", ref],
-              lambda app, k=kind, r=ref: app.add_artefact(KEY, k, r))
+              lambda app: app.add_artefact(KEY, kind, ref))
     for org, share in ((DC, "70"), (DORSET, "30")):
         n.run(pm, ["partner", "add", KEY, org, "--cost-share", share],
-              lambda app, o=org, s=share: app.add_partner(KEY, o, cost_share=s))
+              lambda app: app.add_partner(KEY, org, cost_share=share))
     n.on("2014-12-18")
     for approver in ("cc.devon-cornwall", "pcc.devon-cornwall", "cc.dorset", "pcc.dorset"):
         n.run(approver, ["approve", KEY, "--gate", "delivery"],
@@ -247,7 +248,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
         n.on(day)
         for code, value in values.items():
             n.run(owners[code], ["benefit", "measure", KEY, code, f"{value:g}"],
-                  lambda app, c=code, v=value: app.measure(KEY, c, v))
+                  lambda app: app.measure(KEY, code, value))
     _register(n, "auditor")
 
     n.heading("Closure: every benefit needs a business area to take it on")
@@ -256,7 +257,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
     for code, (area, receiver, board) in HANDOVERS.items():
         first = "ba.contact" if code == "B6" else receiver  # B6 goes first to the wrong area, which declines
         n.run(pm, ["benefit", "handover", KEY, code, "--business-area", area, "--to", first, "--board", board],
-              lambda app, c=code, a=area, r=first, b=board: app.handover(KEY, c, business_area=a, to=r, board=b))
+              lambda app: app.handover(KEY, code, business_area=area, to=first, board=board))
     n.on("2017-03-31")
     n.run(pm, ["advance", KEY, "--reason", "programme closed"], lambda app: app.advance(KEY, reason="programme closed"))
     n.run(pm, ["artefact", "add", KEY, "closure-report", "--ref", "ABC/Closure/2017"],
@@ -268,7 +269,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
           lambda app: app.decline(KEY, "B6", reason="victim satisfaction sits with Operations"))
     for code, (_, receiver, _) in HANDOVERS.items():
         if code != "B6":
-            n.run(receiver, ["benefit", "accept", KEY, code], lambda app, c=code: app.accept(KEY, c))
+            n.run(receiver, ["benefit", "accept", KEY, code], lambda app: app.accept(KEY, code))
     n.run(pm, ["advance", KEY], lambda app: app.advance(KEY), refused_ok=True)
     area, receiver, board = HANDOVERS["B6"]
     n.run(pm, ["benefit", "handover", KEY, "B6", "--business-area", area, "--to", receiver, "--board", board],
@@ -283,7 +284,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
         n.on(day)
         for code, value in values.items():
             n.run(HANDOVERS[code][1], ["benefit", "measure", KEY, code, f"{value:g}"],
-                  lambda app, c=code, v=value: app.measure(KEY, c, v))
+                  lambda app: app.measure(KEY, code, value))
     n.on("2017-07-03")
     lesson = "Agree benefit owners in the business areas at PID, not at closure"
     n.run(pm, ["lesson", "add", KEY, lesson, "--theme", "benefits"],

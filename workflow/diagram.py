@@ -47,8 +47,8 @@ def definition_text(definition: Definition) -> str:
         effects = f" (then {', '.join(t.effects)})" if t.effects else ""
         lines.append(f"  {t.trigger}: {t.source} -> {t.dest}{effects}")
     lines += ["", "gates (named after the stage they lead into):"]
-    for stage, requirements in definition.gates.items():
-        lines.append(f"  {stage}:")
+    for gate, requirements in definition.gates.items():
+        lines.append(f"  {gate}:")
         lines += [f"    - {_requirement_text(n, p)}" for n, p in requirements]
     r = definition.reviews
     lines += ["", f"artefact kinds: {', '.join(definition.artefact_kinds)}",

@@ -6,13 +6,13 @@ and loading entities cost more than the queries themselves.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import approvals, gates
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Partner, User
 
-_CID = bindparam("cid")
+_CID: BindParameter[int] = bindparam("cid")
 _PARTNER_FACTS = (
     select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
     .where(Partner.collaboration_id == _CID).order_by(Partner.id)

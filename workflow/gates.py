@@ -72,7 +72,7 @@ def requirement(name: str) -> Callable[[Check], Check]:
     return register
 
 
-def parameter_errors(name: str, params: dict[str, object]) -> list[Reason]:
+def parameter_errors(name: str, params: dict[str, object]) -> list[str]:
     """Why `params` cannot parametrise requirement `name` ([] when they can)."""
     check = REQUIREMENTS.get(name)
     if check is None:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from transitions import EventData, Machine, MachineError
 
 from workflow import effects, gates
 from workflow.definition import Definition
 from workflow.errors import Reason, Refused, reason
+
+if TYPE_CHECKING:
+    from transitions.core import Callback
 
 
 @dataclass
@@ -53,21 +57,24 @@ class Lifecycle:
         )
         for t in definition.transitions:
             # A return from a pause re-enters a stage whose gate was already passed.
-            conditions = [self._returns_to_held, self._is_wanted] if t.back else [self._is_wanted, self._gate_clear]
-            after = [functools.partial(_run_effect, effects.EFFECTS[name]) for name in t.effects]
+            conditions: list[Callback] = [self._returns_to_held, self._is_wanted] if t.back else [self._is_wanted, self._gate_clear]
+            after: list[Callback] = [functools.partial(_run_effect, effects.EFFECTS[name]) for name in t.effects]
             self.machine.add_transition(t.trigger, t.source, t.dest, conditions=conditions, after=after)
 
     @staticmethod
     def _is_wanted(event: EventData) -> bool:
-        subject: Subject = event.model
+        subject = cast(Subject, event.model)
+        assert event.transition is not None  # set before a transition's conditions and callbacks run
         return subject.wanted is None or subject.wanted == event.transition.dest
 
     @staticmethod
     def _returns_to_held(event: EventData) -> bool:
-        return event.model.held_from == event.transition.dest
+        assert event.transition is not None
+        return cast(Subject, event.model).held_from == event.transition.dest
 
     def _gate_clear(self, event: EventData) -> bool:
-        subject: Subject = event.model
+        subject = cast(Subject, event.model)
+        assert event.transition is not None and event.transition.dest is not None  # every defined move has a destination
         dest = event.transition.dest
         requirements = self.definition.gate(dest)
         subject.unmet = gates.unmet(dest, requirements, subject.gate_facts()) if requirements else []
@@ -108,7 +115,7 @@ class Lifecycle:
 
 
 def _run_effect(run: effects.Effect, event: EventData) -> None:
-    subject: Subject = event.model
+    subject = cast(Subject, event.model)
     if subject.effected is not None:
         run(subject.effected)
 

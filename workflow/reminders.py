@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from notifications.channels import Channel, Message, channel_from_env, meeting_ics
+from notifications.channels import Attachment, Channel, Message, channel_from_env, meeting_ics
 from notifications.render import TemplateError, Templates, load_templates
 from workflow import definition as definitions, reviews
 from workflow.clock import LONDON
@@ -134,7 +134,7 @@ class Reminders:
             rendered = templates.render(occurrence.template, occurrence.context)
         except TemplateError as error:
             raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
-        attachments = ()
+        attachments: tuple[Attachment, ...] = ()
         if occurrence.meeting is not None:
             meeting = occurrence.meeting
             attachments = (meeting_ics(

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Unpack, cast
 
 from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -122,7 +122,7 @@ class PirDue:
     collaboration: str
     title: str
     manager: Person
-    closed_on: date
+    closed_on: date | None  # None if the definition schedules the PIR on a move that does not close the programme
     pir_due: date
     settings: definitions.Reviews
 
@@ -255,7 +255,7 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
     return [_benefit(row, settings) for row in session.execute(query)] if board_ids else []
 
 
-def _benefit(row: Row[Any], settings: Settings) -> ReviewedBenefit:
+def _benefit(row: Row[Unpack[tuple[Any, ...]]], settings: Settings) -> ReviewedBenefit:
     (cid, key, ctitle, dname, dversion, mname, memail, code, title, category, measure, unit, baseline, target,
      board_id, oname, oemail, latest, latest_on, start_on, entered_on, accepted_on, own_board_id) = row
     moved_on = accepted_on if board_id != own_board_id else None  # the new board owes reviews from then on
@@ -281,7 +281,7 @@ def pirs_due(session: Session, at: date, settings: Settings) -> list[PirDue]:
         .where(Collaboration.pir_due.is_not(None), _in_review(settings), ~reported)
         .order_by(Collaboration.key)
     )
-    return [PirDue(cid, key, title, Person(name, email), closed_on, pir_due, settings[(dname, dversion)])
+    return [PirDue(cid, key, title, Person(name, email), closed_on, cast(date, pir_due), settings[(dname, dversion)])
             for cid, key, title, name, email, closed_on, pir_due, dname, dversion in session.execute(query)]
 
 

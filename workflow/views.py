@@ -6,6 +6,7 @@ Each view is a function over an open session, so a report can compose several in
 
 from __future__ import annotations
 
+import builtins
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,13 +43,13 @@ class ViewCases:
         with self.ctx.reading() as session:
             return show(session, key, self.ctx.clock.today())
 
-    def benefits(self, key: str) -> list[dict[str, Any]]:
+    def benefits(self, key: str) -> builtins.list[dict[str, Any]]:
         """The register with realisation as at today (latest, progress, planned value, status)."""
         with self.ctx.reading() as session:
             return benefit_rows(session, find_collaboration(session, key), self.ctx.clock.today())
 
     def history(self, key: str | None = None, *, since: date | None = None, actor: str | None = None,
-                action: str | None = None) -> list[dict[str, Any]]:
+                action: str | None = None) -> builtins.list[dict[str, Any]]:
         with self.ctx.reading() as session:
             return history(session, key, since=since, actor=actor, action=action)
 
@@ -61,7 +62,7 @@ class ViewCases:
         with self.ctx.reading() as session:
             return audit.verify(session)
 
-    def lessons(self, search: str | None = None) -> list[dict[str, Any]]:
+    def lessons(self, search: str | None = None) -> builtins.list[dict[str, Any]]:
         """Lessons across every collaboration; `search` matches text, theme, key or title, any case."""
         with self.ctx.reading() as session:
             return lessons(session, search)
@@ -214,7 +215,7 @@ def _realisation(benefit: Benefit, plan: list[tuple[date, float]], measured: lis
 
 
 def _shares_complete(shares: dict[str, Decimal | None]) -> bool:
-    return bool(shares) and all(s is not None for s in shares.values()) and sum(shares.values()) == 100  # type: ignore[misc]
+    return bool(shares) and all(s is not None for s in shares.values()) and sum(s for s in shares.values() if s is not None) == 100
 
 
 def _iso(day: date | None) -> str | None:

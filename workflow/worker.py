@@ -22,10 +22,11 @@ from workflow.reminders import Reminders
 
 def run(reminders: Reminders, every: float, say: Callable[[str], None]) -> None:
     """Block until SIGTERM or SIGINT, then let the run in progress finish and return."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
+    # APScheduler 3 ships neither type hints nor stubs.
+    from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+    from apscheduler.jobstores.memory import MemoryJobStore  # type: ignore[import-untyped]
+    from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
+    from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
     scheduler = BlockingScheduler(
         jobstores={"default": MemoryJobStore()},
