@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.audit import canonical_json
@@ -25,7 +25,7 @@ from workflow.lookups import passed_gates
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Partner, User
 from workflow.vocabulary import role_title
 
-_CID = bindparam("cid")
+_CID: BindParameter[int] = bindparam("cid")
 _PARTNERS = select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share).where(Partner.collaboration_id == _CID)
 _ARTEFACTS = select(Artefact.kind, Artefact.ref).where(Artefact.collaboration_id == _CID).order_by(Artefact.id)
 _owner, _current = aliased(User), aliased(Handover)
@@ -84,7 +84,7 @@ def variations(session: Session, collaboration: Collaboration, now: dict[str, An
     current = now if now is not None else approved_facts(session, collaboration)
     found: dict[str, Variation] = {}
     for gate, partner, role, stored in session.execute(_APPROVALS, {"cid": collaboration.id}):
-        if gate not in passed:
+        if gate not in passed or stored is None:
             continue
         changed = changes(json.loads(stored), current)
         if changed:
