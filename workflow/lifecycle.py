@@ -57,7 +57,7 @@ class LifecycleCases:
             collaboration.held_from = before if pauses else None
             collaboration.stage, collaboration.stage_since = after, day
             self.ctx.record(session, actor, trigger, on=day, collaboration=collaboration, from_stage=before,
-                            to_stage=after, reason=reason, **effected.payload)
+                            to_stage=after, reason=reason, held_from=collaboration.held_from, **effected.payload)
             return {"key": key, "from": before, "to": after, "on": day.isoformat()}
 
     def migrate(self, key: str, to: str, *, stage_map: dict[str, str] | None = None, dry_run: bool = False,

@@ -1,0 +1,253 @@
+"""Replay the history into the state it implies, and compare that with the tables.
+
+Every change to state is written with an event that describes it completely, so the events alone
+rebuild every collaboration, partner, benefit, measurement, handover, approval, artefact, lesson,
+user and board. A row edited, added or removed behind the engine's back (straight in the database)
+shows as the first field where the tables and the history disagree. The events are streamed once;
+the state kept is one entry per thing, not per event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from workflow.model import (
+    Approval, Artefact, Benefit, Board, Collaboration, Event, Handover, Lesson, Measurement, Partner, PlanPoint, User,
+)
+
+STREAM_BATCH = 5000
+MOVES = ("advance", "hold", "resume", "withdraw")
+_EVENTS = (select(Event.collaboration, Event.effective_on, Event.actor, Event.action, Event.from_stage, Event.to_stage,
+                  Event.reason, Event.payload).order_by(Event.seq).execution_options(yield_per=STREAM_BATCH))
+
+Row = dict[str, Any]
+
+
+@dataclass
+class State:
+    """What the history says the tables hold, keyed by the names people use."""
+
+    users: dict[str, Row] = field(default_factory=dict)
+    boards: dict[str, Row] = field(default_factory=dict)
+    collaborations: dict[str, Row] = field(default_factory=dict)
+    partners: dict[tuple[str, str], Row] = field(default_factory=dict)
+    approvals: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)
+    benefits: dict[tuple[str, str], Row] = field(default_factory=dict)
+    plans: dict[tuple[str, str], list[tuple[str, float]]] = field(default_factory=dict)
+    measurements: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)
+    handovers: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
+    artefacts: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+
+def replay(events: Iterable[tuple[Any, ...]]) -> State:
+    state = State()
+    for key, on, actor, action, from_stage, to_stage, reason, payload in events:
+        apply(state, key, on, actor, action, from_stage, to_stage, {"reason": reason, **json.loads(payload)})
+    return state
+
+
+def apply(state: State, key: str | None, on: str, actor: str, action: str, from_stage: str | None,
+          to_stage: str | None, p: dict[str, Any]) -> None:
+    """One event's change of state (events that change no table, such as escalations, change nothing).
+    `p` is the payload with the event's reason under "reason"."""
+    c = state.collaborations.get(key) if key else None
+    if c is not None:
+        c["version"] += 1
+    if action == "user-added":
+        state.users[p["user"]] = {"role": p["role"], "email": p["email"], "partner": p["partner"], "created_on": on}
+    elif action == "board-added":
+        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"]}
+    elif action == "registered" and key:
+        name, version = _definition(p["definition"])
+        state.collaborations[key] = {
+            "title": p["title"], "objective": p["objective"], "public_benefit": p["public_benefit"], "rationale": None,
+            "origin": p["origin"], "manager": p["manager"], "definition_name": name, "definition_version": version,
+            "stage": to_stage, "held_from": None, "stage_since": on, "created_on": on, "closed_on": None,
+            "pir_due": None, "version": 1}
+        state.artefacts[key], state.lessons[key] = [], []
+    elif c is None or key is None:
+        return
+    elif action == "updated":
+        c.update({name: change["to"] for name, change in p["changes"].items()})
+    elif action in ("partner-added", "partner-changed"):
+        state.partners[(key, p["partner"])] = {"kind": p["kind"], "risk_appetite": p["risk_appetite"],
+                                               "cost_share": _decimal(p["cost_share"])}
+    elif action == "cost-shares-set":
+        for org, change in p["changes"].items():
+            state.partners[(key, org)]["cost_share"] = _decimal(change["to"])
+    elif action == "artefact-added":
+        state.artefacts[key].append((p["kind"], p["ref"], on, actor))
+    elif action == "approved":
+        state.approvals[(key, p["gate"], p["partner"], p["role"])] = {"user": actor, "approved_on": on,
+                                                                      "digest": p.get("digest")}
+    elif action in MOVES:
+        c.update(stage=to_stage, stage_since=on,
+                 held_from=p["held_from"] if "held_from" in p else from_stage if action == "hold" else None)
+        if "closed_on" in p or "pir_due" in p:
+            c["closed_on"] = p.get("closed_on", on)
+        if "pir_due" in p:
+            c["pir_due"] = p["pir_due"]
+        for code, moved in p.get("handed_over", {}).items():
+            state.benefits[(key, code)].update(owner=moved["owner"], board=moved["board"])
+    elif action == "migrated":
+        c["definition_name"], c["definition_version"] = _definition(p["definition"]["to"])
+        c.update(stage=to_stage, held_from=p["held_from"])
+        for (ckey, gate, partner, role) in [k for k in state.approvals if k[0] == key and k[1] in p["map"]]:
+            state.approvals[(ckey, p["map"][gate], partner, role)] = state.approvals.pop((ckey, gate, partner, role))
+    else:
+        _benefit_event(state, key, on, actor, action, p)
+
+
+def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: dict[str, Any]) -> None:
+    if action == "lesson-recorded":
+        state.lessons[key].append((p["text"], p["theme"], on, actor))
+        return
+    code = p.get("benefit")
+    if code is None:
+        return
+    b = (key, code)
+    if action == "benefit-added":
+        state.benefits[b] = {name: p[name] for name in ("title", "category", "dis_benefit", "measure", "unit", "baseline",
+                                                         "target", "target_date", "owner", "board")}
+        state.benefits[b].update(start_on=on, retired_on=None, retired_reason=None, retired_by=None)
+        state.plans[b], state.measurements[b], state.handovers[b] = [], [], []
+    elif action == "benefit-updated":
+        state.benefits[b].update({name: change["to"] for name, change in p["changes"].items()})
+    elif action == "benefit-planned":
+        state.plans[b] = sorted((day, float(value)) for day, value in p["points"].items())
+    elif action == "measured":
+        state.measurements[b].append((on, float(p["value"]), p["note"], actor))
+    elif action == "handover-proposed":
+        state.handovers[b].append({"business_area": p["business_area"], "to": p["to"], "board": p["board"],
+                                   "status": "proposed", "reason": None, "proposed_on": on, "decided_on": None})
+    elif action in ("handover-accepted", "handover-declined"):
+        state.handovers[b][-1].update(status=action.removeprefix("handover-"), reason=p.get("reason"), decided_on=on)
+    elif action == "benefit-retired":
+        state.benefits[b].update(retired_on=on, retired_reason=p["reason"], retired_by=actor)
+
+
+def _definition(label: str) -> tuple[str, int]:
+    """NAME@VERSION (and the older "NAME vVERSION")."""
+    name, _, version = label.replace(" v", "@").rpartition("@")
+    return name, int(version)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+# -- the tables as the same shape ------------------------------------------------------------------
+
+
+def tables(session: Session) -> State:
+    """What the tables hold, in the shape of `replay`'s state."""
+    found = State()
+    manager, owner, by, secretary, to = (aliased(User) for _ in range(5))
+    for u in session.scalars(select(User)):
+        found.users[u.name] = {"role": u.role, "email": u.email, "partner": u.partner, "created_on": _day(u.created_on)}
+    for b, name in session.execute(select(Board, secretary.name).join(secretary, secretary.id == Board.secretary_id)):
+        found.boards[b.name] = {"partner": b.partner, "meets": b.meets, "anchor": _day(b.anchor), "secretary": name}
+    keys = {}
+    for c, name in session.execute(select(Collaboration, manager.name).join(manager, manager.id == Collaboration.manager_id)):
+        keys[c.id] = c.key
+        found.collaborations[c.key] = {
+            "title": c.title, "objective": c.objective, "public_benefit": c.public_benefit, "rationale": c.rationale,
+            "origin": c.origin, "manager": name, "definition_name": c.definition_name,
+            "definition_version": c.definition_version, "stage": c.stage, "held_from": c.held_from,
+            "stage_since": _day(c.stage_since), "created_on": _day(c.created_on), "closed_on": _day(c.closed_on),
+            "pir_due": _day(c.pir_due), "version": c.version}
+        found.artefacts[c.key], found.lessons[c.key] = [], []
+    for p in session.scalars(select(Partner)):
+        found.partners[(keys[p.collaboration_id], p.name)] = {"kind": p.kind, "risk_appetite": p.risk_appetite,
+                                                              "cost_share": _decimal(p.cost_share)}
+    for a, name in session.execute(select(Artefact, by.name).join(by, by.id == Artefact.recorded_by_id).order_by(Artefact.id)):
+        found.artefacts[keys[a.collaboration_id]].append((a.kind, a.ref, _day(a.recorded_on), name))
+    for a, name in session.execute(select(Approval, by.name).join(by, by.id == Approval.user_id)):
+        found.approvals[(keys[a.collaboration_id], a.gate, a.partner, a.role)] = {
+            "user": name, "approved_on": _day(a.approved_on), "digest": a.digest}
+    codes = {}
+    for b, owner_name, board_name, retired_by in session.execute(
+            select(Benefit, owner.name, Board.name, by.name).outerjoin(owner, owner.id == Benefit.owner_id)
+            .outerjoin(Board, Board.id == Benefit.board_id).outerjoin(by, by.id == Benefit.retired_by_id)):
+        key = codes[b.id] = (keys[b.collaboration_id], b.code)
+        found.benefits[key] = {
+            "title": b.title, "category": b.category, "dis_benefit": b.dis_benefit, "measure": b.measure, "unit": b.unit,
+            "baseline": b.baseline, "target": b.target, "target_date": _day(b.target_date), "owner": owner_name,
+            "board": board_name, "start_on": _day(b.start_on), "retired_on": _day(b.retired_on),
+            "retired_reason": b.retired_reason, "retired_by": retired_by}
+        found.plans[key], found.measurements[key], found.handovers[key] = [], [], []
+    for point in session.scalars(select(PlanPoint).order_by(PlanPoint.on)):
+        found.plans[codes[point.benefit_id]].append((_day(point.on), float(point.value)))
+    for m, name in session.execute(select(Measurement, by.name).join(by, by.id == Measurement.recorded_by_id)
+                                   .order_by(Measurement.id)):
+        found.measurements[codes[m.benefit_id]].append((_day(m.on), float(m.value), m.note, name))
+    for h, name, board_name in session.execute(select(Handover, to.name, Board.name).join(to, to.id == Handover.to_user_id)
+                                               .outerjoin(Board, Board.id == Handover.board_id).order_by(Handover.id)):
+        found.handovers[codes[h.benefit_id]].append({
+            "business_area": h.business_area, "to": name, "board": board_name, "status": h.status, "reason": h.reason,
+            "proposed_on": _day(h.proposed_on), "decided_on": _day(h.decided_on)})
+    for lesson, name in session.execute(select(Lesson, by.name).join(by, by.id == Lesson.recorded_by_id).order_by(Lesson.id)):
+        found.lessons[keys[lesson.collaboration_id]].append((lesson.text, lesson.theme, _day(lesson.recorded_on), name))
+    return found
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def events(session: Session) -> Iterator[tuple[Any, ...]]:
+    yield from session.connection().execute(_EVENTS)
+
+
+def divergence(session: Session) -> str | None:
+    """The first place where the tables differ from the state the history implies, or None."""
+    implied, held = replay(events(session)), tables(session)
+    for table in State.__dataclass_fields__:
+        expected, actual = getattr(implied, table), getattr(held, table)
+        for row in sorted(set(expected) | set(actual), key=str):
+            if row not in actual:
+                return f"table {table}, row {_name(row)}: in the history but missing from the table"
+            if row not in expected:
+                return f"table {table}, row {_name(row)}: in the table but not in the history"
+            said = _differs(expected[row], actual[row])
+            if said:
+                return f"table {table}, row {_name(row)}, {said}"
+    return None
+
+
+def _differs(expected: Any, actual: Any) -> str | None:
+    if isinstance(expected, dict):
+        for name in expected:
+            if not _same(expected[name], actual.get(name)):
+                return f"field {name}: the history says {expected[name]!r}, the table holds {actual.get(name)!r}"
+        return None
+    if len(expected) != len(actual):
+        return f"{len(expected)} entries in the history, {len(actual)} in the table"
+    for n, (want, have) in enumerate(zip(expected, actual), 1):
+        said = _differs(want, have) if isinstance(want, dict) else None if _same(want, have) else \
+            f"the history says {want!r}, the table holds {have!r}"
+        if said:
+            return f"entry {n}: {said}"
+    return None
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, (tuple, list)) and isinstance(actual, (tuple, list)):
+        return len(expected) == len(actual) and all(map(_same, expected, actual))
+    if isinstance(expected, (int, float, Decimal)) and isinstance(actual, (int, float, Decimal)) \
+            and not isinstance(expected, bool) and not isinstance(actual, bool):
+        return Decimal(str(expected)) == Decimal(str(actual))
+    return bool(expected == actual)
+
+
+def _name(row: Any) -> str:
+    return "/".join(map(str, row)) if isinstance(row, tuple) else str(row)
