@@ -19,6 +19,7 @@ import click
 
 from workflow import __version__
 from workflow.errors import CollabError
+from workflow.inert import csv_cell, terminal
 from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)
+                         for k, v in row.items()})
 
 
 def emit_rows(rows: Sequence[dict[str, Any]], fields: Sequence[str], as_json: bool) -> None:
@@ -94,7 +96,7 @@ def emit_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
     if not rows:
         click.echo("(none)")
         return
-    cells = [[("" if row.get(f) is None else str(row.get(f))) for f in fields] for row in rows]
+    cells = [[("" if row.get(f) is None else terminal(row.get(f))) for f in fields] for row in rows]
     widths = [max(len(f), *(len(c[i]) for c in cells)) for i, f in enumerate(fields)]
     click.echo("  ".join(f.upper().ljust(w) for f, w in zip(fields, widths)).rstrip())
     for c in cells:
@@ -646,9 +648,9 @@ def history(settings: Settings, key: str | None, every: bool, since: date | None
         emit_csv(rows, HISTORY_FIELDS)
     else:
         for r in rows:
-            move = f" {r['from_stage'] or ''}->{r['to_stage']}" if r["to_stage"] else ""
-            why = f" ({r['reason']})" if r["reason"] else ""
-            click.echo(f"{r['seq']:>6}  {r['effective_on']}  {r['actor']:<16} {r['action']}{move}{why}")
+            move = f" {terminal(r['from_stage'] or '')}->{terminal(r['to_stage'])}" if r["to_stage"] else ""
+            why = f" ({terminal(r['reason'])})" if r["reason"] else ""
+            click.echo(f"{r['seq']:>6}  {r['effective_on']}  {terminal(r['actor']):<16} {terminal(r['action'])}{move}{why}")
 
 
 @cli.group()
