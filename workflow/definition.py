@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -77,39 +78,127 @@ class _Mapping(dict):
     line: int
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Mapping:
-    loader.flatten_mapping(node)
+MAX_ALIASES = 16  # a definition needs no alias at all; a few are tolerated, a "billion laughs" is not
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> _Mapping:
+    """A dict that knows the line of each key. Duplicate and non-text keys are left out and noted in
+    `loader.problems`, so that parse() reports them with the rest."""
     mapping = _Mapping()
     mapping.lines = {}
     mapping.line = node.start_mark.line + 1
+    duplicates: set[int] = set()
+    first_line: dict[str, int] = {}
+    for key_node, _ in node.value:  # the mapping's own keys: one overriding a merged (<<) key is no duplicate
+        if key_node.id == "scalar" and key_node.tag != _MERGE_TAG:
+            line = key_node.start_mark.line + 1
+            if key_node.value in first_line:
+                loader.problems.append((line, f"{key_node.value}: duplicate key (also at line {first_line[key_node.value]})"))
+                duplicates.add(id(key_node))
+            else:
+                first_line[key_node.value] = line
+    loader.flatten_mapping(node)
     for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.id != "scalar":
+            loader.problems.append((line, "a key must be text, not a list or a mapping"))
+            continue
+        if id(key_node) in duplicates:
+            continue  # the first one stands
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            loader.problems.append((line, f"key {key_node.value!r} must be text: quote it ('{key_node.value}')"))
+            continue
         mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = key_node.start_mark.line + 1
+        mapping.lines[key] = line
     return mapping
 
 
-class _Text(str):
-    line: int
+class _List(list):
+    lines: list[int]  # the line of each item
 
 
-def _construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _Text:
-    text = _Text(loader.construct_scalar(node))
-    text.line = node.start_mark.line + 1
-    return text
+def _construct_list(loader: Any, node: yaml.SequenceNode) -> Iterator[_List]:
+    """A list that knows the line of each item (a gate's requirement named by a bare string).
+
+    Lines are kept per list item rather than on every string: a str subclass with a line costs
+    three times as much to build, which on a large file is most of the loading time.
+    """
+    items = _List()
+    items.lines = [child.start_mark.line + 1 for child in node.value]
+    yield items  # as PyYAML's own list constructor does, so that a list may contain itself
+    items.extend(loader.construct_sequence(node))
 
 
 @functools.cache
-def _loader() -> type[yaml.SafeLoader]:
-    """A safe loader that keeps the line of every mapping key so that errors can point at it."""
+def _loader() -> type:
+    """A safe loader (on libyaml's parser where PyYAML has it: five times faster on a large file) that
+    keeps the line of every mapping key so that errors can point at it."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        pass
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.problems: list[tuple[int, str]] = []
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, _construct_text)
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
     return Loader
+
+
+def _alias_overuse(root: yaml.Node) -> int | None:
+    """The line of the collection holding the alias use past MAX_ALIASES, or None.
+
+    An alias makes the composed graph share a node; counting shared visits (iteratively, each node
+    expanded once) costs the document's size, not the size of what the aliases would expand to.
+    """
+    import yaml
+
+    seen: set[int] = set()
+    uses = 0
+    stack: list[tuple[yaml.Node, yaml.Node]] = [(root, root)]
+    while stack:
+        node, parent = stack.pop()
+        if id(node) in seen:
+            uses += 1
+            if uses > MAX_ALIASES:
+                return parent.start_mark.line + 1
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, node) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((child, node) for pair in node.value for child in pair)
+    return None
+
+
+def _load(text: str, path: str) -> tuple[Any, list[tuple[int, str]]]:
+    """The document's data and the key problems found while building it; BadInput for what cannot be read."""
+    import yaml
+
+    loader = _loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        line = _alias_overuse(node) if "*" in text else None  # no '*', no alias
+        if line is not None:
+            raise BadInput(f"{path}:{line}: more than {MAX_ALIASES} aliases (*name): a definition needs none, "
+                           "write the values out")
+        return loader.construct_document(node), loader.problems
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise BadInput(f"{path}:{line}: malformed YAML: {error.problem or error}") from None
+    except yaml.YAMLError as error:
+        raise BadInput(f"{path}: malformed YAML: {error}") from None
+    except RecursionError:
+        raise BadInput(f"{path}:1: malformed YAML: nested too deeply for a definition") from None
+    finally:
+        loader.dispose()
 
 
 class _Errors:
@@ -117,12 +206,12 @@ class _Errors:
         self.path = path
         self.items: list[str] = []
 
-    def add(self, where: Any, key: str | None, message: str) -> None:
-        """Record `message` at the line of `key` in mapping `where` (or of `where` itself)."""
-        if isinstance(where, _Mapping) and key is not None:
+    def add(self, where: Any, key: str | None, message: str, line: int | None = None) -> None:
+        """Record `message` at the line of `key` in mapping `where` (or of `where` itself, or `line`)."""
+        if line is None and isinstance(where, _Mapping) and key is not None:
             line = where.lines.get(key, where.line)
-        else:
-            line = getattr(key, "line", getattr(where, "line", 1))
+        elif line is None:
+            line = getattr(where, "line", 1)
         self.items.append(f"{self.path}:{line}: {key + ': ' if key else ''}{message}")
 
 
@@ -141,19 +230,11 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     Cached: a Definition is immutable, and a report that checks the gates of every collaboration
     would otherwise parse the same stored version once per collaboration.
     """
-    import yaml
-
-    try:
-        data = yaml.load(text, Loader=_loader())
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        raise BadInput(f"{path}:{line}: malformed YAML: {error.problem or error}") from None
-    except yaml.YAMLError as error:
-        raise BadInput(f"{path}: malformed YAML: {error}") from None
+    data, key_problems = _load(text, path)
     errors = _Errors(path)
+    errors.items += [f"{path}:{line}: {problem}" for line, problem in sorted(key_problems)]
     if not isinstance(data, _Mapping):
-        raise BadInput(f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
+        raise BadInput(*errors.items, f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
 
     known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews"}
     for key in data:
@@ -176,11 +257,12 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     if _names(artefact_kinds) is None:
         errors.add(data, "artefact_kinds", "must be a list of names")
         artefact_kinds = []
+    known_kinds = set(artefact_kinds)
     for stage, requirements in gate_map.items():
         for requirement, params in requirements:
             if requirement == "artefacts":
                 for kind in params.get("kinds", []):
-                    if kind not in artefact_kinds:
+                    if kind not in known_kinds:
                         errors.add(data["gates"], stage, f"artefact kind '{kind}' is not in artefact_kinds")
     reviews = _reviews(data, errors)
     if stage_names and initial in stage_names:
@@ -208,6 +290,7 @@ def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
         errors.add(data, "stages" if "stages" in data else None, "a definition needs a list of stages")
         return []
     stages: list[Stage] = []
+    names: set[str] = set()
     for item in raw:
         if isinstance(item, str):
             item_map: Any = _Mapping(name=item)
@@ -221,9 +304,10 @@ def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
                 errors.add(item, key, "unknown stage field (known: name, description, final)")
         if not isinstance(item.get("final", False), bool):
             errors.add(item, "final", "must be true or false")
-        if item["name"] in {s.name for s in stages}:
+        if item["name"] in names:
             errors.add(item, "name", f"duplicate stage '{item['name']}'")
             continue
+        names.add(item["name"])
         stages.append(Stage(item["name"], str(item.get("description", "")), bool(item.get("final", False))))
     return stages
 
@@ -291,7 +375,8 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
             errors.add(raw, stage, "must be a list of requirements")
             continue
         parsed = []
-        for requirement in requirements:
+        for index, requirement in enumerate(requirements):
+            line = requirements.lines[index] if isinstance(requirements, _List) else None
             if isinstance(requirement, str):
                 name, params = requirement, {}
             elif isinstance(requirement, _Mapping) and len(requirement) == 1:
@@ -304,7 +389,7 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
                 errors.add(raw, stage, f"a requirement is a name or a one-key mapping of name to parameters, not {requirement!r}")
                 continue
             for problem in gates.parameter_errors(name, dict(params)):
-                errors.add(requirement, name, problem)
+                errors.add(requirement, name, problem, line=None if isinstance(requirement, _Mapping) else line)
             parsed.append((name, dict(params)))
         result[stage] = tuple(parsed)
     return result
@@ -327,13 +412,15 @@ def _reviews(data: _Mapping, errors: _Errors) -> Reviews:
 
 
 def _check_reachable(data: _Mapping, initial: str, stage_names: list[str], transitions: list[Transition], errors: _Errors) -> None:
+    following: dict[str, list[str]] = {}
+    for t in transitions:
+        following.setdefault(t.source, []).append(t.dest)
     reached, frontier = {initial}, [initial]
     while frontier:
-        stage = frontier.pop()
-        for t in transitions:
-            if t.source == stage and t.dest not in reached:
-                reached.add(t.dest)
-                frontier.append(t.dest)
+        for dest in following.get(frontier.pop(), ()):
+            if dest not in reached:
+                reached.add(dest)
+                frontier.append(dest)
     for stage in stage_names:
         if stage not in reached:
             errors.add(data, "stages", f"stage '{stage}' cannot be reached from '{initial}'")
