@@ -123,10 +123,10 @@ def cli(ctx: click.Context, db: str, actor: str | None) -> None:
 @pass_settings
 def init(settings: Settings) -> None:
     """Create or upgrade the database (idempotent)."""
-    from workflow.db import engine_for, upgrade
+    from workflow.db import engine_for, shown, upgrade
 
     revision = upgrade(engine_for(settings.db))
-    click.echo(f"database {settings.db} is at schema revision {revision}")
+    click.echo(f"database {shown(settings.db)} is at schema revision {revision}")
 
 
 @cli.command()
