@@ -774,6 +774,21 @@ def worker(settings: Settings, every: float) -> None:
     run(reminders, every, click.echo)
 
 
+# -- robustness: backup (workflow.backup) -------------------------------------------------------------
+
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_settings
+def backup_(settings: Settings, file: str) -> None:
+    """Copy the SQLite database to FILE (a new file) while others may write, then verify the copy's history."""
+    from workflow.backup import backup
+    from workflow.db import shown
+
+    done = backup(settings.db, file)
+    click.echo(f"backed up {shown(settings.db)} to {done.path}: history verified, {done.events} events, head {done.head}")
+
+
 def main() -> None:
     try:
         cli(prog_name="collab")
