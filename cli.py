@@ -45,6 +45,18 @@ DATE = IsoDate()
 class CollabGroup(click.Group):
     """Turns the engine's expected failures into their exit codes, with no traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 reach Python as lone surrogates, which no database or terminal takes.
+        for where, value in [*(("an argument", a) for a in args),
+                             *((f"${k}", v) for k, v in os.environ.items() if k.startswith("COLLAB_"))]:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = repr(value.encode("utf-8", "surrogateescape"))[1:]
+                click.echo(f"{where} is not valid UTF-8 text: {shown} (check the encoding of the terminal or script)", err=True)
+                ctx.exit(2)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
