@@ -153,3 +153,17 @@ def empty_schema() -> Iterator[str]:
 def test_concurrent_inits_of_a_new_postgresql_schema_all_succeed(empty_schema: str) -> None:
     assert _concurrent_inits(empty_schema) == [(0, "")] * 4
     collab(empty_schema, "user", "add", "root", "--role", "admin", check=0)
+
+
+def test_a_value_postgresql_cannot_hold_is_bad_input(db: str) -> None:
+    """The backstop behind workflow.validate: PostgreSQL's DataError is exit 2, not a traceback.
+    (SQLite stores any length; there the use cases' validate.text(max_length=...) is the check.)"""
+    if db.endswith(".db"):
+        pytest.skip("SQLite does not enforce column lengths")
+    from builders import people
+
+    people(db)
+    result = collab(db, "new", "LONG", "--title", "x" * 301, actor="pm", check=2)
+    assert result.err.strip() == ("a value does not fit the database (value too long for type character varying(300)): "
+                                  "shorten or correct it; nothing was changed")
+    assert collab(db, "list", "--json", actor="pm", check=0).json() == []

@@ -270,7 +270,13 @@ class UnitOfWork:
                 raise database_error(self.engine, error) from None
             raise
         except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) in {"40001", "40P01"}:
+            sqlstate = getattr(error.orig, "sqlstate", None) or ""
+            if sqlstate in {"40001", "40P01"}:
                 raise Conflict("the change clashed with another one; nothing was changed, try again") from None
+            if sqlstate.startswith("22"):  # PostgreSQL's data exceptions: a value its column cannot hold
+                # The use cases check values first (workflow.validate); this is the backstop for one they miss.
+                diagnosis = getattr(getattr(error.orig, "diag", None), "message_primary", None) or sqlstate
+                raise BadInput(f"a value does not fit the database ({diagnosis}): shorten or correct it; "
+                               "nothing was changed") from None
             raise
         _checkpoint_later(self.engine)
