@@ -7,6 +7,7 @@ import pytest
 from conftest import collab
 from workflow import definition
 from workflow.errors import BadInput
+from workflow.yaml_lines import LineMap
 
 BUILTIN = Path(definition.builtin_files()["police-collaboration"])
 TEXT = BUILTIN.read_text()
@@ -174,7 +175,7 @@ def test_validation_is_linear_in_the_number_of_stages() -> None:
     import time
 
     n = 80_000
-    data = definition._Mapping(stages=[f"s{i}" for i in range(n)])
+    data = LineMap(stages=[f"s{i}" for i in range(n)])
     data.lines, data.line = {"stages": 3}, 1
     errors = definition._Errors("big.yaml")
     started = time.perf_counter()

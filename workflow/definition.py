@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workflow import gates
 from workflow.errors import BadInput
-
-if TYPE_CHECKING:  # yaml is imported by the first parse: commands that only read never pay for it
-    import yaml
+from workflow.yaml_lines import LineList, LineMap, load
 
 BUILTIN_PACKAGE = "definitions"
 
@@ -73,134 +70,6 @@ class Definition:
         return self.gates.get(stage, ())
 
 
-class _Mapping(dict):
-    lines: dict[str, int]
-    line: int
-
-
-MAX_ALIASES = 16  # a definition needs no alias at all; a few are tolerated, a "billion laughs" is not
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _construct_mapping(loader: Any, node: yaml.MappingNode) -> _Mapping:
-    """A dict that knows the line of each key. Duplicate and non-text keys are left out and noted in
-    `loader.problems`, so that parse() reports them with the rest."""
-    mapping = _Mapping()
-    mapping.lines = {}
-    mapping.line = node.start_mark.line + 1
-    duplicates: set[int] = set()
-    first_line: dict[str, int] = {}
-    for key_node, _ in node.value:  # the mapping's own keys: one overriding a merged (<<) key is no duplicate
-        if key_node.id == "scalar" and key_node.tag != _MERGE_TAG:
-            line = key_node.start_mark.line + 1
-            if key_node.value in first_line:
-                loader.problems.append((line, f"{key_node.value}: duplicate key (also at line {first_line[key_node.value]})"))
-                duplicates.add(id(key_node))
-            else:
-                first_line[key_node.value] = line
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        line = key_node.start_mark.line + 1
-        if key_node.id != "scalar":
-            loader.problems.append((line, "a key must be text, not a list or a mapping"))
-            continue
-        if id(key_node) in duplicates:
-            continue  # the first one stands
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            loader.problems.append((line, f"key {key_node.value!r} must be text: quote it ('{key_node.value}')"))
-            continue
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = line
-    return mapping
-
-
-class _List(list):
-    lines: list[int]  # the line of each item
-
-
-def _construct_list(loader: Any, node: yaml.SequenceNode) -> Iterator[_List]:
-    """A list that knows the line of each item (a gate's requirement named by a bare string).
-
-    Lines are kept per list item rather than on every string: a str subclass with a line costs
-    three times as much to build, which on a large file is most of the loading time.
-    """
-    items = _List()
-    items.lines = [child.start_mark.line + 1 for child in node.value]
-    yield items  # as PyYAML's own list constructor does, so that a list may contain itself
-    items.extend(loader.construct_sequence(node))
-
-
-@functools.cache
-def _loader() -> type:
-    """A safe loader (on libyaml's parser where PyYAML has it: five times faster on a large file) that
-    keeps the line of every mapping key so that errors can point at it."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # type: ignore[misc, valid-type]
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self.problems: list[tuple[int, str]] = []
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
-    return Loader
-
-
-def _alias_overuse(root: yaml.Node) -> int | None:
-    """The line of the collection holding the alias use past MAX_ALIASES, or None.
-
-    An alias makes the composed graph share a node; counting shared visits (iteratively, each node
-    expanded once) costs the document's size, not the size of what the aliases would expand to.
-    """
-    import yaml
-
-    seen: set[int] = set()
-    uses = 0
-    stack: list[tuple[yaml.Node, yaml.Node]] = [(root, root)]
-    while stack:
-        node, parent = stack.pop()
-        if id(node) in seen:
-            uses += 1
-            if uses > MAX_ALIASES:
-                return parent.start_mark.line + 1
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend((child, node) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend((child, node) for pair in node.value for child in pair)
-    return None
-
-
-def _load(text: str, path: str) -> tuple[Any, list[tuple[int, str]]]:
-    """The document's data and the key problems found while building it; BadInput for what cannot be read."""
-    import yaml
-
-    loader = _loader()(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, []
-        line = _alias_overuse(node) if "*" in text else None  # no '*', no alias
-        if line is not None:
-            raise BadInput(f"{path}:{line}: more than {MAX_ALIASES} aliases (*name): a definition needs none, "
-                           "write the values out")
-        return loader.construct_document(node), loader.problems
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        raise BadInput(f"{path}:{line}: malformed YAML: {error.problem or error}") from None
-    except yaml.YAMLError as error:
-        raise BadInput(f"{path}: malformed YAML: {error}") from None
-    except RecursionError:
-        raise BadInput(f"{path}:1: malformed YAML: nested too deeply for a definition") from None
-    finally:
-        loader.dispose()
-
-
 class _Errors:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -208,7 +77,7 @@ class _Errors:
 
     def add(self, where: Any, key: str | None, message: str, line: int | None = None) -> None:
         """Record `message` at the line of `key` in mapping `where` (or of `where` itself, or `line`)."""
-        if line is None and isinstance(where, _Mapping) and key is not None:
+        if line is None and isinstance(where, LineMap) and key is not None:
             line = where.lines.get(key, where.line)
         elif line is None:
             line = getattr(where, "line", 1)
@@ -230,10 +99,10 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     Cached: a Definition is immutable, and a report that checks the gates of every collaboration
     would otherwise parse the same stored version once per collaboration.
     """
-    data, key_problems = _load(text, path)
+    data, key_problems = load(text, path)
     errors = _Errors(path)
     errors.items += [f"{path}:{line}: {problem}" for line, problem in sorted(key_problems)]
-    if not isinstance(data, _Mapping):
+    if not isinstance(data, LineMap):
         raise BadInput(*errors.items, f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
 
     known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews"}
@@ -284,7 +153,7 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     )
 
 
-def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
+def _stages(data: LineMap, errors: _Errors) -> list[Stage]:
     raw = data.get("stages")
     if not isinstance(raw, list) or not raw:
         errors.add(data, "stages" if "stages" in data else None, "a definition needs a list of stages")
@@ -293,10 +162,10 @@ def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
     names: set[str] = set()
     for item in raw:
         if isinstance(item, str):
-            item_map: Any = _Mapping(name=item)
+            item_map: Any = LineMap(name=item)
             item_map.lines, item_map.line = {}, data.lines["stages"]
             item = item_map
-        if not isinstance(item, _Mapping) or not isinstance(item.get("name"), str):
+        if not isinstance(item, LineMap) or not isinstance(item.get("name"), str):
             errors.add(data, "stages", "each stage needs a name")
             continue
         for key in item:
@@ -312,7 +181,7 @@ def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
     return stages
 
 
-def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list[Transition]:
+def _transitions(data: LineMap, stage_names: set[str], errors: _Errors) -> list[Transition]:
     raw = data.get("transitions")
     if not isinstance(raw, list):
         errors.add(data, "transitions" if "transitions" in data else None, "a definition needs a list of transitions")
@@ -320,7 +189,7 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
     transitions: list[Transition] = []
     seen: dict[tuple[str, str, str], int] = {}
     for item in raw:
-        if not isinstance(item, _Mapping):
+        if not isinstance(item, LineMap):
             errors.add(data, "transitions", "each transition must be a mapping with trigger, from and to")
             continue
         for key in item:
@@ -361,9 +230,9 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
     return transitions
 
 
-def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, tuple[tuple[str, dict[str, Any]], ...]]:
-    raw = data.get("gates", _Mapping())
-    if not isinstance(raw, _Mapping):
+def _gates(data: LineMap, stage_names: set[str], errors: _Errors) -> dict[str, tuple[tuple[str, dict[str, Any]], ...]]:
+    raw = data.get("gates", LineMap())
+    if not isinstance(raw, LineMap):
         errors.add(data, "gates", "must map a stage name to its list of requirements")
         return {}
     result: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
@@ -376,10 +245,10 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
             continue
         parsed = []
         for index, requirement in enumerate(requirements):
-            line = requirements.lines[index] if isinstance(requirements, _List) else None
+            line = requirements.lines[index] if isinstance(requirements, LineList) else None
             if isinstance(requirement, str):
                 name, params = requirement, {}
-            elif isinstance(requirement, _Mapping) and len(requirement) == 1:
+            elif isinstance(requirement, LineMap) and len(requirement) == 1:
                 name, params = next(iter(requirement.items()))
                 params = params if params is not None else {}
                 if not isinstance(params, dict):
@@ -389,15 +258,15 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
                 errors.add(raw, stage, f"a requirement is a name or a one-key mapping of name to parameters, not {requirement!r}")
                 continue
             for problem in gates.parameter_errors(name, dict(params)):
-                errors.add(requirement, name, problem, line=None if isinstance(requirement, _Mapping) else line)
+                errors.add(requirement, name, problem, line=None if isinstance(requirement, LineMap) else line)
             parsed.append((name, dict(params)))
         result[stage] = tuple(parsed)
     return result
 
 
-def _reviews(data: _Mapping, errors: _Errors) -> Reviews:
-    raw = data.get("reviews", _Mapping())
-    if not isinstance(raw, _Mapping):
+def _reviews(data: LineMap, errors: _Errors) -> Reviews:
+    raw = data.get("reviews", LineMap())
+    if not isinstance(raw, LineMap):
         errors.add(data, "reviews", "must be a mapping")
         return Reviews()
     values = {}
@@ -411,7 +280,7 @@ def _reviews(data: _Mapping, errors: _Errors) -> Reviews:
     return Reviews(**values)
 
 
-def _check_reachable(data: _Mapping, initial: str, stage_names: list[str], transitions: list[Transition], errors: _Errors) -> None:
+def _check_reachable(data: LineMap, initial: str, stage_names: list[str], transitions: list[Transition], errors: _Errors) -> None:
     following: dict[str, list[str]] = {}
     for t in transitions:
         following.setdefault(t.source, []).append(t.dest)
