@@ -60,7 +60,8 @@ def _copy(engine: Engine, target: Path) -> None:
     try:
         copy = sqlite3.connect(target)
         try:
-            raw.driver_connection.backup(copy)  # all pages in one step: one consistent snapshot
+            source: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+            source.backup(copy)  # all pages in one step: one consistent snapshot
         finally:
             copy.close()
     except sqlite3.Error as error:

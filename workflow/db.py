@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
@@ -120,7 +121,8 @@ def checkpoint(engine: Engine) -> None:
     """
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        sqlite: Any = raw.driver_connection
+        sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         raw.close()
 

@@ -9,6 +9,7 @@ pinned by tests/test_calendar.py, which compares the walk with dateutil's own it
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, _iterinfo, rrule
@@ -49,7 +50,7 @@ def first_occurrence(parsed: rrule, lo: datetime, hi: datetime) -> datetime | No
     This mirrors its per-period filter on the masks it builds (rrule._iter), for the one time a day
     parse_recurrence allows.
     """
-    info = _iterinfo(parsed)
+    info: Any = _iterinfo(parsed)  # private, untyped in the stubs: its masks are filled by rebuild()
     dayset = {YEARLY: info.ydayset, MONTHLY: info.mdayset, WEEKLY: info.wdayset, DAILY: info.ddayset}[parsed._freq]
     from_ = max(lo, parsed._dtstart)
     period = max(period_base(parsed, from_), parsed._dtstart.date())  # dateutil's first week starts at DTSTART
@@ -69,7 +70,7 @@ def first_occurrence(parsed: rrule, lo: datetime, hi: datetime) -> datetime | No
     return None
 
 
-def _kept(r: rrule, info: _iterinfo, i: int) -> bool:
+def _kept(r: Any, info: Any, i: int) -> bool:
     """Whether day `i` of the year passes the rule's BY* filters (dateutil's test, inverted)."""
     byyearday = r._byyearday
     return not (
