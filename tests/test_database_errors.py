@@ -35,7 +35,8 @@ def test_a_directory_is_not_a_collab_database(tmp_path: Path) -> None:
 def test_a_missing_file_is_not_created_by_a_command_other_than_init(tmp_path: Path) -> None:
     missing = tmp_path / "typo.db"
     result = collab(str(missing), "user", "list", check=2)
-    assert result.err.strip() == f"there is no database at {missing}: run `collab init` to create it, or check --db"
+    assert result.err.strip() == (f"database {missing} is not initialised: run `collab init` to create it "
+                                  "(there is no such file; or check --db)")
     assert list(tmp_path.iterdir()) == []
     collab(str(missing), "init", check=0)
     collab(str(missing), "user", "list", check=0)

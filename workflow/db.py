@@ -231,11 +231,12 @@ class UnitOfWork:
             return
         path = sqlite_path(self.engine)
         if path is not None and not path.exists():  # before SQLite would create an empty file
-            raise BadInput(f"there is no database at {path}: run `collab init` to create it, or check --db")
+            raise BadInput(f"database {path} is not initialised: run `collab init` to create it "
+                           "(there is no such file; or check --db)")
         revision = schema_revision(self.engine)
         where = path or shown(self.engine.url.render_as_string())
         if revision is None:
-            raise BadInput(f"the database {where} has no collab schema: run `collab init`")
+            raise BadInput(f"database {where} is not initialised: run `collab init`")
         _refuse_newer(self.engine, revision)
         if revision != SCHEMA_REVISION:
             raise BadInput(f"the database {where} is at schema revision {revision}, this collab needs "
