@@ -25,6 +25,7 @@ import click
 
 from workflow import __version__
 from workflow.errors import CollabError, Reason
+from workflow.inert import csv_cell, terminal
 from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ HINTS = {
     "no-counterpart": " with --map {stage}=NEW",
     "bad-recurrence": " (--meets RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU)",
     "not-initialised": ": run `collab init`",
+    "no-database-file": ": run `collab init` to create it (there is no such file; or check --db)",
+    "not-a-database": ": check --db",
+    "database-is-a-directory": ": give a file path with --db",
     "schema-behind": ": run `collab init`",
 }
 LISTING_FIELDS = {"history": ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage",
@@ -86,6 +90,18 @@ DATE = IsoDate()
 
 class CollabGroup(click.Group):
     """Turns the engine's expected failures into their exit codes, with no traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 reach Python as lone surrogates, which no database or terminal takes.
+        for where, value in [*(("an argument", a) for a in args),
+                             *((f"${k}", v) for k, v in os.environ.items() if k.startswith("COLLAB_"))]:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = repr(value.encode("utf-8", "surrogateescape"))[1:]
+                click.echo(f"{where} is not valid UTF-8 text: {shown} (check the encoding of the terminal or script)", err=True)
+                ctx.exit(2)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -123,14 +139,15 @@ def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)
+                         for k, v in row.items()})
 
 
 def emit_table(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
     if not rows:
         click.echo("(none)")
         return
-    cells = [[("" if row.get(f) is None else str(row.get(f))) for f in fields] for row in rows]
+    cells = [[("" if row.get(f) is None else terminal(row.get(f))) for f in fields] for row in rows]
     widths = [max(len(f), *(len(c[i]) for c in cells)) for i, f in enumerate(fields)]
     click.echo("  ".join(f.upper().ljust(w) for f, w in zip(fields, widths)).rstrip())
     for c in cells:
@@ -187,12 +204,12 @@ def cli(ctx: click.Context, db: str, actor: str | None) -> None:
 @pass_settings
 def init(settings: Settings) -> None:
     """Create or upgrade the database (idempotent) and store the packaged definitions."""
-    from workflow.db import UnitOfWork, engine_for, upgrade
+    from workflow.db import UnitOfWork, engine_for, shown, upgrade
     from workflow.stored import install_packaged
 
     engine = engine_for(settings.db)
     revision = upgrade(engine)
-    click.echo(f"database {settings.db} is at schema revision {revision}")
+    click.echo(f"database {shown(settings.db)} is at schema revision {revision}")
     for added in install_packaged(UnitOfWork(engine)):
         click.echo(f"stored definition {added.label}")
 
@@ -672,10 +689,11 @@ def lessons(settings: Settings, search: str | None) -> list[dict[str, Any]]:
 
 
 def _history_text(rows: list[dict[str, Any]], **_: Any) -> None:
+    """One line an event; stored text is escaped, so no field can colour the terminal or forge a line."""
     for r in rows:
-        move = f" {r['from_stage'] or ''}->{r['to_stage']}" if r["to_stage"] else ""
-        why = f" ({r['reason']})" if r["reason"] else ""
-        click.echo(f"{r['seq']:>6}  {r['effective_on']}  {r['actor']:<16} {r['action']}{move}{why}")
+        move = f" {terminal(r['from_stage'] or '')}->{terminal(r['to_stage'])}" if r["to_stage"] else ""
+        why = f" ({terminal(r['reason'])})" if r["reason"] else ""
+        click.echo(f"{r['seq']:>6}  {r['effective_on']}  {terminal(r['actor']):<16} {terminal(r['action'])}{move}{why}")
 
 
 @cli.command()
@@ -810,6 +828,21 @@ def worker(settings: Settings, every: float) -> None:
     reminders = Reminders.from_env(settings.app().ctx, settings.db)
     reminders.authorise()
     run(reminders, every, click.echo)
+
+
+# -- robustness: backup (workflow.backup) -------------------------------------------------------------
+
+
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_settings
+def backup_(settings: Settings, file: str) -> None:
+    """Copy the SQLite database to FILE (a new file) while others may write, then verify the copy's history."""
+    from workflow.backup import backup
+    from workflow.db import shown
+
+    done = backup(settings.db, file)
+    click.echo(f"backed up {shown(settings.db)} to {done.path}: history verified, {done.events} events, head {done.head}")
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Board meeting calendar: worked examples checked by hand against a printed 2026-2031 calendar.
 
 England and Wales bank holidays used below: Christmas Day Fri 2026-12-25, Boxing Day
-substitute Mon 2026-12-28, Good Friday 2027-03-26, Easter Monday 2027-03-29.
+substitute Mon 2026-12-28, Good Friday 2027-03-26, Easter Monday 2027-03-29; Christmas and
+Boxing Day 2027 (Sat, Sun) taken Mon 27 and Tue 28 Dec; New Year's Day 2028 (Sat) taken Mon 3 Jan.
 """
 
 from datetime import date, datetime, timedelta
@@ -12,6 +13,7 @@ from dateutil.rrule import rrule
 from workflow.calendar import (
     LONDON,
     RecurrenceError,
+    board_rule,
     is_working_day,
     meetings,
     next_meeting,
@@ -187,3 +189,99 @@ def test_bad_rules_are_refused_naming_the_rule(text, problem):
 def test_empty_rule_is_refused(text):
     with pytest.raises(RecurrenceError, match=r"^'.*': empty recurrence rule$"):
         meetings(text, ANCHOR, date(2027, 1, 1), date(2027, 1, 31))
+
+
+# -- bank holidays are the days off, not the dates the holidays fall on ---------------------------
+
+
+@pytest.mark.parametrize(("rule", "day"), [
+    ("FREQ=MONTHLY;BYMONTHDAY=26", date(2026, 12, 26)),  # Boxing Day on a Saturday: the day off is Mon 28th
+    ("FREQ=MONTHLY;BYMONTHDAY=25", date(2027, 12, 25)),  # Christmas on a Saturday: the day off is Mon 27th
+    ("FREQ=MONTHLY;BYMONTHDAY=26", date(2027, 12, 26)),  # Boxing Day on a Sunday: the day off is Tue 28th
+    ("FREQ=MONTHLY;BYMONTHDAY=1", date(2028, 1, 1)),  # New Year's Day on a Saturday: the day off is Mon 3rd
+])
+def test_a_weekend_meeting_on_a_holidays_date_stays(rule, day):
+    assert meetings(rule, ANCHOR, day, day) == [at_ten(day.year, day.month, day.day)]
+    assert is_working_day(day) is False  # a weekend all the same: a moved meeting never lands there
+
+
+@pytest.mark.parametrize(("rule", "day", "moved_to"), [
+    ("FREQ=MONTHLY;BYMONTHDAY=28", date(2026, 12, 28), date(2026, 12, 29)),  # Boxing Day substitute
+    ("FREQ=MONTHLY;BYMONTHDAY=27", date(2027, 12, 27), date(2027, 12, 29)),  # Christmas substitute, then Boxing Day's
+    ("FREQ=MONTHLY;BYMONTHDAY=3", date(2028, 1, 3), date(2028, 1, 4)),  # New Year's Day substitute
+])
+def test_a_meeting_on_a_substitute_day_moves(rule, day, moved_to):
+    assert meetings(rule, ANCHOR, day, moved_to) == [at_ten(moved_to.year, moved_to.month, moved_to.day)]
+
+
+# -- a board meets at most daily, and a new board's rule must meet within two years -----------------
+
+
+@pytest.mark.parametrize("text", [
+    "FREQ=DAILY;BYHOUR=9,14",
+    "FREQ=WEEKLY;BYDAY=MO;BYMINUTE=0,30",
+    "FREQ=MONTHLY;BYDAY=1TU;BYHOUR=10;BYSECOND=0,1",
+])
+def test_several_times_a_day_are_refused(text):
+    with pytest.raises(RecurrenceError, match="a board meets at most daily"):
+        parse_recurrence(text, ANCHOR)
+
+
+@pytest.mark.parametrize("text", [
+    FIRST_TUESDAY, "FREQ=DAILY;BYHOUR=9", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",  # 29 Feb 2028 is in the window
+    "FREQ=MONTHLY;UNTIL=20261231", "DTSTART:20261201T100000\nRRULE:FREQ=WEEKLY;COUNT=3",
+])
+def test_board_rule_accepts_a_rule_that_meets_soon(text):
+    assert isinstance(board_rule(text, date(2026, 11, 30)), rrule)
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("FREQ=MONTHLY;UNTIL=20200101", "its UNTIL (2020-01-01) has passed"),
+    ("DTSTART:20200106T100000\nRRULE:FREQ=WEEKLY;COUNT=10", "its COUNT of 10 meetings is used up before then"),
+    ("FREQ=DAILY;BYMONTH=1;BYYEARDAY=366", "never coincide"),
+    ("FREQ=YEARLY;INTERVAL=5;BYMONTH=1;BYMONTHDAY=1", "less often than every two years"),
+    ("DTSTART:20400101T100000\nRRULE:FREQ=DAILY", "it starts on 2040-01-01"),
+])
+def test_board_rule_refuses_a_rule_that_does_not_meet_within_two_years(text, why):
+    with pytest.raises(RecurrenceError) as caught:
+        board_rule(text, date(2026, 11, 30))
+    message = str(caught.value)
+    assert message.startswith(f"{' '.join(text.split())}: no meeting between 2026-11-30 and 2028-11-30: ")
+    assert why in message
+
+
+def test_a_rule_that_never_occurs_is_refused_at_once():
+    """dateutil alone looks for its first occurrence until the year 9999 (about 8 s)."""
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(RecurrenceError, match="never coincide"):
+        board_rule("FREQ=DAILY;BYMONTH=4;BYYEARDAY=1", date(2026, 11, 30))
+    assert time.perf_counter() - started < 1
+
+
+WALKED_RULES = [
+    "FREQ=DAILY", "FREQ=DAILY;INTERVAL=10", "FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=WEEKLY;INTERVAL=3;BYDAY=SA;BYHOUR=14",
+    "FREQ=WEEKLY;BYDAY=SU;WKST=SU;BYSETPOS=1", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=15", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    "FREQ=MONTHLY;BYMONTHDAY=13;BYDAY=FR", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO",
+    "FREQ=YEARLY;BYYEARDAY=100,-1", "FREQ=YEARLY;BYEASTER=0", "FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=2WE",
+    "FREQ=MONTHLY;UNTIL=20270115", "DTSTART:20200107T093000\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,FR;BYSETPOS=-1",
+]
+
+
+@pytest.mark.parametrize("text", WALKED_RULES)
+def test_the_bounded_walk_finds_what_dateutil_finds(text):
+    import random
+
+    from workflow.periods import first_occurrence
+
+    pick = random.Random(text)
+    for _ in range(25):
+        anchor = date(2025, 1, 1) + timedelta(days=pick.randrange(800))
+        parsed = parse_recurrence(text, anchor)
+        first = anchor + timedelta(days=pick.choice([0, 0, 1, pick.randrange(400)]))
+        lo = datetime.combine(first, datetime.min.time())
+        hi = datetime.combine(first + timedelta(days=pick.choice([1, 3, 10, 40, 400])), datetime.max.time())
+        expected = next(iter(parsed.xafter(lo, inc=True)), None)
+        assert first_occurrence(parsed, lo, hi) == (expected if expected is not None and expected <= hi else None)

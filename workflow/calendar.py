@@ -15,38 +15,14 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr, weekday
+from dateutil.rrule import rrule, rrulestr, weekday
+
+from workflow.periods import first_occurrence, period_base
 
 if TYPE_CHECKING:
-    from datetime import tzinfo
-    from typing import Literal
-
-    class _Rule(rrule):
-        """The normalised parts dateutil keeps on a parsed rrule: private, so not in its stubs, but
-        what the checks and the restart below read."""
-
-        _dtstart: datetime
-        _tzinfo: tzinfo | None
-        _freq: Literal[0, 1, 2, 3, 4, 5, 6]
-        _interval: int
-        _count: int | None
-        _until: datetime | None
-        _wkst: int
-        _bysetpos: tuple[int, ...] | None
-        _bymonth: tuple[int, ...] | None
-        _bymonthday: tuple[int, ...]
-        _bynmonthday: tuple[int, ...]
-        _byyearday: tuple[int, ...] | None
-        _byeaster: tuple[int, ...] | None
-        _byweekno: tuple[int, ...] | None
-        _byweekday: tuple[int, ...] | None
-        _bynweekday: tuple[tuple[int, int], ...] | None
-        _byhour: tuple[int, ...] | None
-        _byminute: tuple[int, ...] | None
-        _bysecond: tuple[int, ...] | None
-
+    from workflow.periods import _Rule
 __all__ = [
-    "DEFAULT_MEETING_TIME", "LONDON", "RecurrenceError", "is_working_day", "meetings",
+    "DEFAULT_MEETING_TIME", "LONDON", "RecurrenceError", "board_rule", "is_working_day", "meetings",
     "next_meeting", "next_working_day", "parse_recurrence", "previous_meeting",
 ]
 
@@ -57,6 +33,7 @@ DEFAULT_MEETING_TIME = time(10, 0)
 # occurrence further than this before a window can never be moved into it.
 _MOVE_MARGIN = timedelta(days=10)
 _FIRST_SEARCH_SPAN = timedelta(days=64)
+BOARD_RULE_WINDOW = relativedelta(years=2)  # a new board's rule must meet at least once this soon
 _LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _BOARD_FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
 _TOO_FINE_FREQS = ("HOURLY", "MINUTELY", "SECONDLY")
@@ -89,7 +66,8 @@ def parse_recurrence(rule: str, anchor: date) -> _Rule:
 
     Without DTSTART the rule is anchored at `anchor` at DEFAULT_MEETING_TIME (BYHOUR/BYMINUTE in
     the rule win). Raise RecurrenceError for anything dateutil rejects, for an empty string, and
-    for rules with FREQ finer than DAILY (HOURLY/MINUTELY/SECONDLY make no sense for a board).
+    for rules that meet more than once a day: FREQ finer than DAILY (HOURLY/MINUTELY/SECONDLY make
+    no sense for a board) or several BYHOUR/BYMINUTE/BYSECOND values.
     A UTC UNTIL (the RFC 5545 form for zoned start times) anchors in London-aware time so
     dateutil accepts it; a date-only UNTIL includes that whole day, as RFC 5545 says it bounds
     inclusively.
@@ -127,6 +105,9 @@ def parse_recurrence(rule: str, anchor: date) -> _Rule:
     if (parsed._bymonth and parsed._bymonthday and not parsed._bynmonthday
             and min(parsed._bymonthday) > max(_LONGEST_MONTH[m - 1] for m in parsed._bymonth)):
         raise fail("never occurs: no month in BYMONTH has that BYMONTHDAY")
+    if len(parsed._timeset) > 1:
+        raise fail(f"BYHOUR, BYMINUTE and BYSECOND give {len(parsed._timeset)} meeting times a day; "
+                   "a board meets at most daily (give one time)")
     if until and not until.group(2) and parsed._until is not None:
         parsed = parsed.replace(until=parsed._until.replace(hour=23, minute=59, second=59))
     return parsed
@@ -158,12 +139,17 @@ def _out_of_range(text: str, monthly: bool) -> str | None:
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
-    """Building a holidays calendar is slow and every occurrence is checked, so build each year once.
+    """The days off work for a bank holiday in England and Wales that year.
 
-    A frozenset rather than the HolidayBase: that object grows itself when asked about other
-    years, which a shared cache entry must not do.
+    The holidays package lists each holiday on its own date, even a Saturday or Sunday, and adds
+    the substitute ("Boxing Day (observed)", Monday 28 December 2026) on which the day off is
+    actually taken; so only the weekdays among them are bank holidays, and a meeting the rule puts
+    on Saturday 26 December 2026 is not moved.
+
+    Building a holidays calendar is slow and every occurrence is checked, so build each year once;
+    a frozenset rather than the HolidayBase, which grows itself when asked about other years.
     """
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+    return frozenset(day for day in holidays.country_holidays("GB", subdiv="ENG", years=year) if day.weekday() < 5)
 
 
 def _is_bank_holiday(day: date) -> bool:
@@ -203,25 +189,7 @@ def _rebased_start(parsed: _Rule, target: datetime) -> datetime:
     start = parsed._dtstart
     if parsed._count is not None or target <= start:
         return start
-    step = parsed._interval
-    if parsed._freq == YEARLY:
-        base = date(start.year + (target.year - start.year) // step * step, 1, 1)
-    elif parsed._freq == MONTHLY:
-        months = (target.year - start.year) * 12 + target.month - start.month
-        base = date(start.year, start.month, 1) + relativedelta(months=months // step * step)
-    elif parsed._freq == WEEKLY:
-        def week_of(day: date) -> date:
-            return day - timedelta(days=(day.weekday() - parsed._wkst) % 7)
-
-        first = week_of(start.date())
-        weeks = (week_of(target.date()) - first).days // 7
-        base = first + timedelta(weeks=weeks // step * step)
-    elif parsed._freq == DAILY:
-        days = (target.date() - start.date()).days
-        base = start.date() + timedelta(days=days // step * step)
-    else:  # parse_recurrence admits nothing finer than DAILY
-        return start
-    rebased = datetime.combine(base, time(0), tzinfo=start.tzinfo)
+    rebased = datetime.combine(period_base(parsed, target), time(0), tzinfo=start.tzinfo)
     return rebased if rebased > start else start
 
 
@@ -335,3 +303,28 @@ def next_meeting(rule: str, anchor: date, on_or_after: date) -> datetime | None:
         start = end + timedelta(days=1)
         span *= 2
     return None
+
+
+def board_rule(rule: str, today: date) -> rrule:
+    """The rule of a board registered `today`: parse_recurrence's checks, and at least one meeting in
+    the two years from `today`, so that a rule whose UNTIL or COUNT has run out, or whose parts never
+    coincide (BYMONTH=1 with BYYEARDAY=366), is refused when it is given rather than leaving a board
+    that never meets."""
+    parsed = parse_recurrence(rule, today)
+    end = today + BOARD_RULE_WINDOW
+    lo = _in_rule_time(parsed, datetime.combine(today, time.min))
+    candidate = first_occurrence(parsed, lo, _in_rule_time(parsed, datetime.combine(end, time.max)))
+    if candidate is not None and parsed._count is None:
+        return parsed
+    # COUNT is counted from DTSTART: the rule yields the candidate unless its COUNT ran out before.
+    if candidate is not None and next((moment for moment in parsed if moment >= candidate), None) == candidate:
+        return parsed
+    if candidate is not None:
+        why = f"its COUNT of {parsed._count} meetings is used up before then"
+    elif parsed._dtstart.date() > end:
+        why = f"it starts on {parsed._dtstart:%Y-%m-%d}"
+    elif parsed._until is not None and parsed._until < lo:
+        why = f"its UNTIL ({parsed._until:%Y-%m-%d}) has passed"
+    else:
+        why = "its parts never coincide in that time, or it meets less often than every two years"
+    raise RecurrenceError(f"{' '.join(rule.split())}: no meeting between {today} and {end}: {why}")

@@ -11,14 +11,12 @@ import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workflow import effects, gates
 from workflow.errors import BadInput
 from workflow.vocabulary import ROLES
-
-if TYPE_CHECKING:  # yaml is imported by the first parse: commands that only read never pay for it
-    import yaml
+from workflow.yaml_lines import LineList, LineMap, load
 
 BUILTIN_PACKAGE = "definitions"
 
@@ -94,57 +92,17 @@ class Definition:
         return f"{self.name}@{self.version}"
 
 
-class _Mapping(dict):
-    lines: dict[str, int]
-    line: int
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Mapping:
-    loader.flatten_mapping(node)
-    mapping = _Mapping()
-    mapping.lines = {}
-    mapping.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = key_node.start_mark.line + 1
-    return mapping
-
-
-class _Text(str):
-    line: int
-
-
-def _construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _Text:
-    text = _Text(loader.construct_scalar(node))
-    text.line = node.start_mark.line + 1
-    return text
-
-
-@functools.cache
-def _loader() -> type[yaml.SafeLoader]:
-    """A safe loader that keeps the line of every mapping key so that errors can point at it."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG, _construct_text)
-    return Loader
-
-
 class _Errors:
     def __init__(self, path: str) -> None:
         self.path = path
         self.items: list[str] = []
 
-    def add(self, where: Any, key: str | None, message: str) -> None:
-        """Record `message` at the line of `key` in mapping `where` (or of `where` itself)."""
-        if isinstance(where, _Mapping) and key is not None:
+    def add(self, where: Any, key: str | None, message: str, line: int | None = None) -> None:
+        """Record `message` at the line of `key` in mapping `where` (or of `where` itself, or `line`)."""
+        if line is None and isinstance(where, LineMap) and key is not None:
             line = where.lines.get(key, where.line)
-        else:
-            line = getattr(key, "line", getattr(where, "line", 1))
+        elif line is None:
+            line = getattr(where, "line", 1)
         self.items.append(f"{self.path}:{line}: {key + ': ' if key else ''}{message}")
 
 
@@ -163,19 +121,11 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     Cached: a Definition is immutable, and a report that checks the gates of every collaboration
     would otherwise parse the same stored version once per collaboration.
     """
-    import yaml
-
-    try:
-        data = yaml.load(text, Loader=_loader())
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        raise BadInput(f"{path}:{line}: malformed YAML: {error.problem or error}") from None
-    except yaml.YAMLError as error:
-        raise BadInput(f"{path}: malformed YAML: {error}") from None
+    data, key_problems = load(text, path)
     errors = _Errors(path)
-    if not isinstance(data, _Mapping):
-        raise BadInput(f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
+    errors.items += [f"{path}:{line}: {problem}" for line, problem in sorted(key_problems)]
+    if not isinstance(data, LineMap):
+        raise BadInput(*errors.items, f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
 
     known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews"}
     for key in data:
@@ -198,11 +148,12 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     if _names(artefact_kinds) is None:
         errors.add(data, "artefact_kinds", "must be a list of names")
         artefact_kinds = []
+    known_kinds = set(artefact_kinds)
     for stage, requirements in gate_map.items():
         for requirement, params in requirements:
             if requirement == "artefacts":
                 for kind in params.get("kinds", []):
-                    if kind not in artefact_kinds:
+                    if kind not in known_kinds:
                         errors.add(data["gates"], stage, f"artefact kind '{kind}' is not in artefact_kinds")
     reviews = _reviews(data, set(stage_names), list(artefact_kinds), errors)
     if any("schedule-pir" in t.effects for t in transitions) and reviews.pir_artefact is None:
@@ -227,18 +178,19 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     )
 
 
-def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
+def _stages(data: LineMap, errors: _Errors) -> list[Stage]:
     raw = data.get("stages")
     if not isinstance(raw, list) or not raw:
         errors.add(data, "stages" if "stages" in data else None, "a definition needs a list of stages")
         return []
     stages: list[Stage] = []
+    names: set[str] = set()
     for item in raw:
         if isinstance(item, str):
-            item_map: Any = _Mapping(name=item)
+            item_map: Any = LineMap(name=item)
             item_map.lines, item_map.line = {}, data.lines["stages"]
             item = item_map
-        if not isinstance(item, _Mapping) or not isinstance(item.get("name"), str):
+        if not isinstance(item, LineMap) or not isinstance(item.get("name"), str):
             errors.add(data, "stages", "each stage needs a name")
             continue
         for key in item:
@@ -246,14 +198,15 @@ def _stages(data: _Mapping, errors: _Errors) -> list[Stage]:
                 errors.add(item, key, "unknown stage field (known: name, description, final)")
         if not isinstance(item.get("final", False), bool):
             errors.add(item, "final", "must be true or false")
-        if item["name"] in {s.name for s in stages}:
+        if item["name"] in names:
             errors.add(item, "name", f"duplicate stage '{item['name']}'")
             continue
+        names.add(item["name"])
         stages.append(Stage(item["name"], str(item.get("description", "")), bool(item.get("final", False))))
     return stages
 
 
-def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list[Transition]:
+def _transitions(data: LineMap, stage_names: set[str], errors: _Errors) -> list[Transition]:
     raw = data.get("transitions")
     if not isinstance(raw, list):
         errors.add(data, "transitions" if "transitions" in data else None, "a definition needs a list of transitions")
@@ -261,7 +214,7 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
     transitions: list[Transition] = []
     seen: dict[tuple[str, str, str], int] = {}
     for item in raw:
-        if not isinstance(item, _Mapping):
+        if not isinstance(item, LineMap):
             errors.add(data, "transitions", "each transition must be a mapping with trigger, from and to")
             continue
         for key in item:
@@ -310,9 +263,9 @@ def _transitions(data: _Mapping, stage_names: set[str], errors: _Errors) -> list
     return transitions
 
 
-def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, tuple[tuple[str, dict[str, Any]], ...]]:
-    raw = data.get("gates", _Mapping())
-    if not isinstance(raw, _Mapping):
+def _gates(data: LineMap, stage_names: set[str], errors: _Errors) -> dict[str, tuple[tuple[str, dict[str, Any]], ...]]:
+    raw = data.get("gates", LineMap())
+    if not isinstance(raw, LineMap):
         errors.add(data, "gates", "must map a stage name to its list of requirements")
         return {}
     result: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {}
@@ -324,11 +277,12 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
             errors.add(raw, stage, "must be a list of requirements")
             continue
         parsed = []
-        for requirement in requirements:
+        for index, requirement in enumerate(requirements):
             params: Any  # YAML: a mapping once checked below
+            line = requirements.lines[index] if isinstance(requirements, LineList) else None
             if isinstance(requirement, str):
                 name, params = requirement, {}
-            elif isinstance(requirement, _Mapping) and len(requirement) == 1:
+            elif isinstance(requirement, LineMap) and len(requirement) == 1:
                 name, params = next(iter(requirement.items()))
                 params = params if params is not None else {}
                 if not isinstance(params, dict):
@@ -338,23 +292,22 @@ def _gates(data: _Mapping, stage_names: set[str], errors: _Errors) -> dict[str, 
                 errors.add(raw, stage, f"a requirement is a name or a one-key mapping of name to parameters, not {requirement!r}")
                 continue
             for problem in gates.parameter_errors(name, dict(params)):
-                errors.add(requirement, name, problem)
+                errors.add(requirement, name, problem, line=None if isinstance(requirement, LineMap) else line)
             parsed.append((name, dict(params)))
         result[stage] = tuple(parsed)
     return result
 
 
-def _reviews(data: _Mapping, stage_names: set[str], artefact_kinds: list[str], errors: _Errors) -> Reviews:
-    raw = data.get("reviews", _Mapping())
-    if not isinstance(raw, _Mapping):
+def _reviews(data: LineMap, stage_names: set[str], artefact_kinds: list[str], errors: _Errors) -> Reviews:
+    raw = data.get("reviews", LineMap())
+    if not isinstance(raw, LineMap):
         errors.add(data, "reviews", "must be a mapping")
         return Reviews()
     values: dict[str, Any] = {}
-    pir = raw.get("pir", _Mapping())
-    if not isinstance(pir, _Mapping):
+    pir = raw.get("pir", LineMap())
+    if not isinstance(pir, LineMap):
         errors.add(raw, "pir", "must be a mapping with artefact and after_months")
-        pir = _Mapping()
-        pir.lines, pir.line = {}, raw.line
+        pir = LineMap()
     numbers = [(raw, key, key) for key in _REVIEW_NUMBERS] + [(pir, "after_months", "pir_after_months")]
     for where, key, field_name in numbers:
         if key in where:
@@ -392,14 +345,16 @@ def _reviews(data: _Mapping, stage_names: set[str], artefact_kinds: list[str], e
     return Reviews(**values)
 
 
-def _check_reachable(data: _Mapping, initial: str, stage_names: list[str], transitions: list[Transition], errors: _Errors) -> None:
+def _check_reachable(data: LineMap, initial: str, stage_names: list[str], transitions: list[Transition], errors: _Errors) -> None:
+    following: dict[str, list[str]] = {}
+    for t in transitions:
+        following.setdefault(t.source, []).append(t.dest)
     reached, frontier = {initial}, [initial]
     while frontier:
-        stage = frontier.pop()
-        for t in transitions:
-            if t.source == stage and t.dest not in reached:
-                reached.add(t.dest)
-                frontier.append(t.dest)
+        for dest in following.get(frontier.pop(), ()):
+            if dest not in reached:
+                reached.add(dest)
+                frontier.append(dest)
     for stage in stage_names:
         if stage not in reached:
             errors.add(data, "stages", f"stage '{stage}' cannot be reached from '{initial}'")

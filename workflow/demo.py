@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from workflow.clock import LONDON, Clock
@@ -148,20 +148,45 @@ def _fresh(db: str) -> None:
             engine.dispose()
             engine_for.cache_clear()
             if not is_demo:
-                raise BadInput(f"{path} exists and is not an earlier demo: give the demo a new file with --db")
+                raise BadInput(f"{path} exists and is not an earlier demo alone (it holds other users, "
+                               "collaborations or history): give the demo a new file with --db")
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
     elif schema_revision(engine_for(db)) is not None:
         raise BadInput(f"{db} already holds a collab schema: the demo needs an empty database")
 
 
+# The demo's timeline: every event it records is dated in it (its clock is set to each step's day).
+DEMO_PERIOD = ("2014-01-20", "2017-07-04")  # from the first step's day up to, not including, this one
+
+
 def _is_demo(engine: Engine) -> bool:
+    """Whether the database holds an earlier demo and nothing else, and so may be replaced.
+
+    Nothing else: no collaboration but the demo's, no user or board it did not add, and a history
+    recorded on the demo's timeline by its people. A person who explored the demo and added a user,
+    a collaboration or a measurement has work there that a rerun must not delete.
+    """
+    people, boards = [name for name, *_ in USERS], [name for name, *_ in BOARDS]
     try:
         with engine.connect() as connection:
+            def count(sql: str, **values: object) -> int:
+                statement = text(sql)
+                if "names" in values:
+                    statement = statement.bindparams(bindparam("names", expanding=True))
+                return connection.execute(statement, values).scalar() or 0
+
             title = connection.execute(text("SELECT title FROM collaborations WHERE key = :key"), {"key": KEY}).scalar()
+            strangers = (
+                count("SELECT count(*) FROM collaborations WHERE key <> :key", key=KEY)
+                + count("SELECT count(*) FROM users WHERE name NOT IN :names", names=people)
+                + count("SELECT count(*) FROM boards WHERE name NOT IN :names", names=boards)
+                + count("SELECT count(*) FROM events WHERE actor NOT IN :names OR recorded_at < :first "
+                        "OR recorded_at >= :after", names=people, first=DEMO_PERIOD[0], after=DEMO_PERIOD[1])
+            )
     except DBAPIError:
         return False
-    return title == DEMO_MARKER
+    return title == DEMO_MARKER and strangers == 0
 
 
 def run(db: str, say: Callable[[str], None]) -> None:

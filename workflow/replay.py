@@ -41,7 +41,7 @@ class State:
     partners: dict[tuple[str, str], Row] = field(default_factory=dict)
     approvals: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)
     benefits: dict[tuple[str, str], Row] = field(default_factory=dict)
-    plans: dict[tuple[str, str], list[tuple[str, float]]] = field(default_factory=dict)
+    plans: dict[tuple[str, str], list[tuple[str | None, float]]] = field(default_factory=dict)
     measurements: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     handovers: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     artefacts: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
@@ -154,8 +154,9 @@ def tables(session: Session) -> State:
     manager, owner, by, secretary, to = (aliased(User) for _ in range(5))
     for u in session.scalars(select(User)):
         found.users[u.name] = {"role": u.role, "email": u.email, "partner": u.partner, "created_on": _day(u.created_on)}
-    for b, name in session.execute(select(Board, secretary.name).join(secretary, secretary.id == Board.secretary_id)):
-        found.boards[b.name] = {"partner": b.partner, "meets": b.meets, "anchor": _day(b.anchor), "secretary": name}
+    for board, name in session.execute(select(Board, secretary.name).join(secretary, secretary.id == Board.secretary_id)):
+        found.boards[board.name] = {"partner": board.partner, "meets": board.meets, "anchor": _day(board.anchor),
+                                    "secretary": name}
     keys = {}
     for c, name in session.execute(select(Collaboration, manager.name).join(manager, manager.id == Collaboration.manager_id)):
         keys[c.id] = c.key
@@ -169,11 +170,13 @@ def tables(session: Session) -> State:
     for p in session.scalars(select(Partner)):
         found.partners[(keys[p.collaboration_id], p.name)] = {"kind": p.kind, "risk_appetite": p.risk_appetite,
                                                               "cost_share": _decimal(p.cost_share)}
-    for a, name in session.execute(select(Artefact, by.name).join(by, by.id == Artefact.recorded_by_id).order_by(Artefact.id)):
-        found.artefacts[keys[a.collaboration_id]].append((a.kind, a.ref, _day(a.recorded_on), name))
-    for a, name in session.execute(select(Approval, by.name).join(by, by.id == Approval.user_id)):
-        found.approvals[(keys[a.collaboration_id], a.gate, a.partner, a.role)] = {
-            "user": name, "approved_on": _day(a.approved_on), "digest": a.digest}
+    for artefact, name in session.execute(select(Artefact, by.name).join(by, by.id == Artefact.recorded_by_id)
+                                          .order_by(Artefact.id)):
+        found.artefacts[keys[artefact.collaboration_id]].append(
+            (artefact.kind, artefact.ref, _day(artefact.recorded_on), name))
+    for approval, name in session.execute(select(Approval, by.name).join(by, by.id == Approval.user_id)):
+        found.approvals[(keys[approval.collaboration_id], approval.gate, approval.partner, approval.role)] = {
+            "user": name, "approved_on": _day(approval.approved_on), "digest": approval.digest}
     codes = {}
     for b, owner_name, board_name, retired_by in session.execute(
             select(Benefit, owner.name, Board.name, by.name).outerjoin(owner, owner.id == Benefit.owner_id)

@@ -20,6 +20,7 @@ import jinja2
 from workflow.formatting import format_number, format_quantity
 from workflow import charts
 from workflow.audit import EXPORT_FIELDS
+from workflow.inert import csv_cell
 
 FORMATS = ("html", "json", "csv")
 BAR_ORDER = ("realised", "on-track", "behind", "no-data")
@@ -158,14 +159,14 @@ def to_csv(report: Mapping[str, Any]) -> str:
     writer = csv.DictWriter(out, fieldnames=csv_columns(kind), lineterminator="\n")
     writer.writeheader()
     for section, key, fact in (_collaboration_rows(report) if kind == "collaboration" else _portfolio_rows(report)):
-        row = {"section": section, "collaboration": key}
+        row = {"section": section, "collaboration": _cell(key)}
         row.update({name: _cell(fact[name]) for name in SECTIONS[kind][section]})
         writer.writerow(row)
     return out.getvalue()
 
 
 def _cell(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else value
+    return csv_cell(json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else value)
 
 
 Row = tuple[str, str | None, Mapping[str, Any]]

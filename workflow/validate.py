@@ -1,40 +1,166 @@
-"""Checks every value passes where it enters the engine; each names the thing and what to give instead."""
+"""The checks every value passes where it enters the engine, before the database or arithmetic sees it.
+
+Each check returns the value in the form to store (a float, a date, NFC text, a normalised address)
+or raises BadInput naming the thing ("the target", "the title") and what to do about it. The use
+cases call these, so the CLI, a web front end and the demo refuse the same values the same way.
+
+Only the standard library is imported here; email-validator is imported by the first `email()`.
+"""
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from workflow.errors import BadInput, reason
+from workflow.errors import BadInput
+
+__all__ = [
+    "EARLIEST_DAY", "HORIZON_YEARS", "MAX_MAGNITUDE", "TEXT_LENGTH", "day", "email", "horizon", "key", "number", "text",
+]
+
+# A double holds every decimal of up to 15 significant digits exactly (DBL_DIG), so below 1e15 the
+# figure typed is the figure stored and shown back; and rounding it to pennies (realisation.share_savings)
+# stays far inside decimal's 28 digits, which 1e27 overflows.
+MAX_MAGNITUDE = 1e15
+# Dates outside this window are typing mistakes, and at the edges of date's range (year 1, 9999)
+# the calendar's arithmetic (review dates, meeting windows) would overflow.
+EARLIEST_DAY = date(1900, 1, 1)
+HORIZON_YEARS = 50
+# Free text kept in a Text column (objective, rationale, reason, note) still has a bound.
+TEXT_LENGTH = 10_000
+EMAIL_LENGTH = 320  # the users.email column, and RFC 5321's limit
+
+_KEY_PUNCTUATION = frozenset("-_.")
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines() splits on
+# Not control characters to Python (category Cf or Zl/Zp), but they reorder or break what a
+# terminal or a report shows: bidirectional overrides and isolates, and the Unicode line breaks.
+_INVISIBLE = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 
 
-def text(value: str | None, what: str) -> str:
-    if value is None or not value.strip():
-        raise BadInput(reason("empty", f"{what} must not be empty", what=what))
-    return value
-
-
-def key(value: str, what: str) -> str:
-    if not value or not all(ch.isalnum() or ch in "-_." for ch in value) or len(value) > 40:
-        raise BadInput(reason("bad-key", f"{what} {value!r}: use up to 40 letters, digits, '-', '_' or '.'", what=what))
-    return value
-
-
-def number(value: str | float, what: str) -> float:
+def number(value: str | float | int, what: str) -> float:
+    """A finite number with |x| < MAX_MAGNITUDE, from text ("12.5", "-3e4") or a number."""
+    if isinstance(value, bool):
+        raise BadInput(f"{what} must be a number, not {value!r}")
+    if isinstance(value, str) and not value.isascii():
+        raise BadInput(f"{what} {value!r} is not a number: use the digits 0-9 (e.g. 12.5)")
     try:
-        found = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(reason("not-a-number", f"{what} {value!r} is not a number", what=what)) from None
-    if found != found or found in (float("inf"), float("-inf")):
-        raise BadInput(reason("not-finite", f"{what} {value!r} is not a finite number", what=what))
-    return found
+        result = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(f"{what} {value!r} is not a number (e.g. 12.5 or -3)") from None
+    if not math.isfinite(result):
+        raise BadInput(f"{what} {value!r} is not a finite number: give a figure such as 12.5")
+    if abs(result) >= MAX_MAGNITUDE:
+        raise BadInput(f"{what} {value!r} is too large: give a figure smaller than {MAX_MAGNITUDE:.0e} in size "
+                       f"(use a larger unit, e.g. £m)")
+    return result
+
+
+def horizon(today: date) -> date:
+    """The latest plausible date: HORIZON_YEARS after `today` (29 February falls back to the 28th)."""
+    year = today.year + HORIZON_YEARS
+    return today.replace(year=year) if (today.month, today.day) != (2, 29) else date(year, 2, 28)
+
+
+def day(value: date | str, what: str, *, not_before: date | None = None, not_after: date | None = None) -> date:
+    """An ISO date within a plausible window: from `not_before` (e.g. the registration date; default
+    1900-01-01) to `not_after` (default HORIZON_YEARS after the computer's today; the use cases pass
+    horizon(clock.today()))."""
+    if isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value.strip())
+        except ValueError:
+            raise BadInput(f"{what} {value!r} is not an ISO date (e.g. 2026-11-25)") from None
+    elif isinstance(value, date):
+        parsed = value.date() if isinstance(value, datetime) else value  # a datetime counts by its day
+    else:
+        raise BadInput(f"{what} must be a date (e.g. 2026-11-25), not {value!r}")
+    earliest = max(not_before or EARLIEST_DAY, EARLIEST_DAY)
+    latest = not_after or horizon(date.today())
+    if parsed < earliest:
+        raise BadInput(f"{what} {parsed} is before {earliest}: give a date on or after {earliest}")
+    if parsed > latest:
+        raise BadInput(f"{what} {parsed} is after {latest}: give a date no more than {HORIZON_YEARS} years ahead")
+    return parsed
+
+
+def text(value: str, what: str, *, multiline: bool = False, max_length: int = TEXT_LENGTH) -> str:
+    """Non-empty text, NFC-normalised and trimmed, with no control characters (ESC included) and,
+    unless `multiline`, no line breaks; at most `max_length` characters, the column's size (e.g.
+    `Collaboration.title.type.length`), so that PostgreSQL never refuses it with a DataError."""
+    if not isinstance(value, str):
+        raise BadInput(f"{what} must be text, not {value!r}")
+    _refuse_undecodable(value, what)
+    normal = unicodedata.normalize("NFC", value.replace("\r\n", "\n") if multiline else value).strip()
+    if not normal:
+        raise BadInput(f"{what} must not be empty")
+    for ch in normal:
+        if multiline and ch in "\n\t":
+            continue
+        if not multiline and ch in _LINE_BREAKS:
+            raise BadInput(f"{what} must be one line: remove the line break")
+        if unicodedata.category(ch) == "Cc" or ch in _INVISIBLE:
+            raise BadInput(f"{what} contains the control character {_describe(ch)}: remove it")
+    if len(normal) > max_length:
+        raise BadInput(f"{what} is {len(normal)} characters long; at most {max_length} fit: shorten it")
+    return normal
+
+
+def key(value: str, what: str, *, max_length: int = 40) -> str:
+    """A key or a name that is typed and matched exactly (collaboration key, user name, benefit ID):
+    ASCII letters, digits, '-', '_' and '.', starting with a letter or digit, so that a Cyrillic 'а'
+    cannot pose as a Latin 'a' and no key reads as a command-line option."""
+    if not isinstance(value, str):
+        raise BadInput(f"{what} must be text, not {value!r}")
+    _refuse_undecodable(value, what)
+    if not value:
+        raise BadInput(f"{what} must not be empty")
+    for ch in value:
+        if not (ch.isascii() and (ch.isalnum() or ch in _KEY_PUNCTUATION)):
+            raise BadInput(f"{what} {value!r} contains {_describe(ch)}: use only the letters A-Z and a-z, "
+                           f"the digits 0-9, '-', '_' and '.'")
+    if not value[0].isalnum():
+        raise BadInput(f"{what} {value!r} must start with a letter or a digit")
+    if len(value) > max_length:
+        raise BadInput(f"{what} {value!r} is {len(value)} characters long; at most {max_length} fit: shorten it")
+    return value
+
+
+def email(value: str, what: str = "the email address") -> str:
+    """Exactly one address (no display name, no list), checked by email-validator without any DNS
+    lookup, returned normalised (domain lower-cased and IDNA-normalised)."""
+    if not isinstance(value, str):
+        raise BadInput(f"{what} must be text, not {value!r}")
+    _refuse_undecodable(value, what)
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        normal = validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise BadInput(f"{what} {value!r} is not a single valid address: {error} (e.g. name@force.police.uk)") from None
+    if len(normal) > EMAIL_LENGTH:
+        raise BadInput(f"{what} is {len(normal)} characters long; at most {EMAIL_LENGTH} fit")
+    return normal
+
+
+def _refuse_undecodable(value: str, what: str) -> None:
+    """A lone surrogate is how Python carries bytes that were not UTF-8 (a command-line argument)."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise BadInput(f"{what} is not valid UTF-8 text: retype it, or check the terminal's encoding")
+
+
+def _describe(ch: str) -> str:
+    name = unicodedata.name(ch, "")  # control characters have none
+    return f"{ch!r} (U+{ord(ch):04X}{' ' + name if name else ''})"
 
 
 def percent(value: str, what: str = "the cost share") -> Decimal:
+    """A percentage from 0 to 100, as the exact decimal the cost shares are stored in."""
     try:
         found = Decimal(value.strip().rstrip("%"))
     except InvalidOperation:
-        raise BadInput(reason("not-a-percentage", f"{what} {value!r} is not a number of percent (e.g. 60 or 37.5)",
-                              what=what)) from None
+        raise BadInput(f"{what} {value!r} is not a number of percent (e.g. 60 or 37.5)") from None
     if not found.is_finite() or not 0 <= found <= 100:
-        raise BadInput(reason("not-a-percentage", f"{what} {value}: a percentage from 0 to 100", what=what))
+        raise BadInput(f"{what} {value}: a percentage from 0 to 100")
     return found
