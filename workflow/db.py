@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.errors import BadInput, Conflict
 from workflow.model import ChainHead
 
-SCHEMA_REVISION = "0002"  # the newest migration; tests check it equals Alembic's head
+SCHEMA_REVISION = "0003"  # the newest migration; tests check it equals Alembic's head
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 
