@@ -11,7 +11,8 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from workflow.errors import CollabError
 from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from workflow.service import Collab
 
 
@@ -99,6 +102,20 @@ def emit_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
     click.echo("  ".join(f.upper().ljust(w) for f, w in zip(fields, widths)).rstrip())
     for c in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip())
+
+
+def write_text(text: str, out: str | None) -> None:
+    """To FILE (saying so), or to stdout when out is None or '-'."""
+    if out is None or out == "-":
+        click.echo(text, nl=False)
+        return
+    from pathlib import Path
+
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {out}: {error.strerror}", param_hint="--out") from None
+    click.echo(f"wrote {out}")
 
 
 def observed(settings: Settings, key: str) -> dict[str, Any]:
@@ -653,23 +670,108 @@ def history(settings: Settings, key: str | None, every: bool, since: date | None
 
 @cli.group()
 def audit() -> None:
-    """Check the tamper-evident history."""
+    """Check, anchor and export the tamper-evident history."""
+
+
+@contextmanager
+def reading(settings: Settings) -> Iterator[Session]:
+    """A read transaction as the acting user (reads name a registered user once any exists)."""
+    app = settings.app()
+    with app.uow.read() as session:
+        app._acting(session, None)
+        yield session
+
+
+def seq_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, str] | None:
+    """SEQ:HASH, as `collab audit head` prints it."""
+    if value is None:
+        return None
+    seq, _, digest = value.partition(":")
+    digest = digest.strip().lower()
+    if not seq.strip().isdigit() or int(seq) < 1 or len(digest) != 64 or not set(digest) <= set("0123456789abcdef"):
+        raise click.BadParameter(f"{value!r} is not SEQ:HASH (an event number, a colon, 64 hex digits)")
+    return int(seq), digest
 
 
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--expect", metavar="SEQ:HASH", callback=seq_hash,
+              help="Also exit 3 unless event SEQ is still present with this hash (a head quoted earlier).")
 @pass_settings
-def audit_verify(settings: Settings, as_json: bool) -> None:
-    """Recompute the hash chain; exit 3 naming the first event that does not match."""
-    result = settings.app().verify()
+def audit_verify(settings: Settings, as_json: bool, expect: tuple[int, str] | None) -> None:
+    """Recompute the hash chain and check every signature; exit 3 naming the first event that does not match."""
+    from workflow.audit import verify
+
+    with reading(settings) as session:
+        result = verify(session, expect)
     if as_json:
         emit_json(result.as_dict())
     elif result.ok:
-        click.echo(f"history verified: {result.events} events, head {result.head}")
+        click.echo(f"history verified: {result.events} events, head {result.head}"
+                   + (f"; event {expect[0]} has the expected hash" if expect else ""))
     else:
         click.echo(f"history does NOT verify: {result.problem}", err=True)
     if not result.ok:
         sys.exit(3)
+
+
+@audit.command("head")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def audit_head(settings: Settings, as_json: bool) -> None:
+    """The newest event's number, hash and time: the statement to quote in board minutes.
+
+    Later, `collab audit verify --expect SEQ:HASH` proves the history still holds it.
+    """
+    from workflow.audit import head
+
+    with reading(settings) as session:
+        top = head(session)
+    if as_json:
+        emit_json(top)
+    else:
+        click.echo(f"collab history head: event {top['seq']}, hash {top['hash']}, recorded {top['recorded_at']}")
+        click.echo(f"check later with: collab audit verify --expect {top['seq']}:{top['hash']}")
+
+
+@audit.command("export")
+@click.argument("key")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Write here instead of stdout.")
+@pass_settings
+def audit_export(settings: Settings, key: str, out: str | None) -> None:
+    """One collaboration's events as JSON, verifiable on their own (docs/audit-format.md)."""
+    from workflow.audit import export
+
+    with reading(settings) as session:
+        bundle = export(session, key)
+    write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", out)
+
+
+# -- keys ---------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def key() -> None:
+    """Signing keys (Ed25519)."""
+
+
+@key.command("new")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write the private key (default ~/.collab/USER.key); never overwritten.")
+@pass_settings
+def key_new(settings: Settings, out: str | None) -> None:
+    """Make a key pair for the acting user and register its public key.
+
+    The private key is encrypted with a passphrase (COLLAB_KEY_PASSPHRASE, or asked twice).
+    """
+    from pathlib import Path
+
+    from workflow.keys import new_key
+
+    passphrase = os.environ.get("COLLAB_KEY_PASSPHRASE") or click.prompt(
+        "Passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)
+    made = new_key(settings.app(), passphrase, Path(out) if out else None)
+    click.echo(f"key {made['fingerprint']} registered for {made['user']}; private key in {made['file']}")
 
 
 # -- reports ------------------------------------------------------------------------------------------
@@ -690,8 +792,6 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
     """
     if bool(key) == every:
         raise click.UsageError("give a collaboration KEY or --all")
-    from pathlib import Path
-
     from workflow.report_formats import render
     from workflow.reports import collaboration_report, portfolio_report
 
@@ -699,14 +799,7 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"
-    if out is None or out == "-":
-        click.echo(text, nl=False)
-    else:
-        try:
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise click.BadParameter(f"cannot write {out}: {error.strerror}", param_hint="--out") from None
-        click.echo(f"wrote {out}")
+    write_text(text, out)
     verified = facts["verification"]
     if not verified["ok"]:
         click.echo(f"history does NOT verify: {verified['problem']}", err=True)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -27,14 +28,28 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database target (path or URL) with the schema created, empty."""
-    from workflow.db import engine_for, upgrade
+def migrate(target: str, revision: str = "head") -> None:
+    """Create the schema of `target` up to `revision` (Alembic's, as `collab init` runs it)."""
+    from alembic import command
+    from alembic.config import Config
 
-    if request.param == "sqlite":
+    from workflow.db import MIGRATIONS, engine_for
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine_for(target).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@contextmanager
+def database(kind: str, tmp_path: Path, revision: str = "head") -> Iterator[str]:
+    """A database target (path or URL) with the schema up to `revision`, empty; PostgreSQL in a schema of its own."""
+    from workflow.db import engine_for
+
+    if kind == "sqlite":
         target = str(tmp_path / "collab.db")
-        upgrade(engine_for(target))
+        migrate(target, revision)
         yield target
         engine_for(target).dispose()
         return
@@ -47,12 +62,19 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     target = _pg_schema_url(schema)
-    upgrade(engine_for(target))
+    migrate(target, revision)
     yield target
     engine_for(target).dispose()
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database target (path or URL) with the schema created, empty."""
+    with database(request.param, tmp_path) as target:
+        yield target
 
 
 @dataclass
