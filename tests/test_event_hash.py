@@ -40,11 +40,16 @@ def test_format_1_values_off_the_fast_path_are_encoded_as_the_encoder_would(odd:
     assert event_json(fields) == canonical_json({name: fields[name] for name in FIELDS_V1})
 
 
+TEXTS = [value for value in AWKWARD if isinstance(value, str)]
+NULLABLE = {"collaboration", "collab_prev", "from_stage", "to_stage", "reason"}
+
+
 def test_format_2_is_rfc_8785_of_the_fields_with_the_payload_as_an_object() -> None:
     rng = random.Random(11)
     for _ in range(2000):
         payload = rng.choice(PAYLOADS)
-        fields = {name: rng.choice(AWKWARD) for name in FIELDS} | {"format": 2, "payload": payload_json(payload)}
+        fields = {name: rng.choice(TEXTS + [None] * (name in NULLABLE)) for name in FIELDS}
+        fields |= {"seq": rng.choice([1, 42, 2**53 - 1]), "format": 2, "payload": payload_json(payload)}
         reference = rfc8785.dumps({**fields, "payload": jsonable(payload)})
         assert event_json(fields).encode() == reference
         assert event_hash(fields) == hashlib.sha256(reference).hexdigest()
