@@ -675,9 +675,11 @@ def audit() -> None:
 
 @contextmanager
 def reading(settings: Settings) -> Iterator[Session]:
-    """A read transaction as the acting user (reads name a registered user once any exists)."""
+    """One consistent read as the acting user (reads name a registered user once any exists)."""
     app = settings.app()
     with app.uow.read() as session:
+        if session.get_bind().dialect.name == "postgresql":  # one snapshot for the head and the events
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         app._acting(session, None)
         yield session
 

@@ -14,11 +14,11 @@ that row. The database refuses UPDATE and DELETE on the table as well. Two encod
 from __future__ import annotations
 
 import json
-from hashlib import sha256
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from hashlib import sha256
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
@@ -335,9 +335,12 @@ def _key_table_problem(session: Session, keys: dict[str, set[str]]) -> str | Non
     table = {(user, key): fingerprint for user, key, fingerprint in session.execute(
         select(UserKey.user_name, UserKey.public_key, UserKey.fingerprint))}
     history = {(user, key) for user, registered in keys.items() for key in registered}
-    for user, key in sorted(set(table) - history):
+    unexplained, missing = sorted(set(table) - history), sorted(history - set(table))
+    if unexplained:
+        user, key = unexplained[0]
         return f"user_keys row of {user} (key {table[user, key]}) has no key-registered event in the history"
-    for user, key in sorted(history - set(table)):
+    if missing:
+        user, key = missing[0]
         return f"user_keys has no row for the key {key} that {user} registered in the history"
     return None
 
