@@ -194,3 +194,28 @@ def test_an_edited_format_1_event_is_named(legacy_db: str, verifier: Path, tmp_p
     result = collab(legacy_db, "audit", "verify", "--json", actor="audit", check=3).json()
     assert result["first_bad"] == 4
     assert run_verifier(verifier, export(legacy_db), tmp_path) == (1, "event 4 does not match its hash")
+
+
+def downgrade(target: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from workflow.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine_for(target).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_0003_goes_back_only_while_every_event_is_format_1(legacy_db: str) -> None:
+    downgrade(legacy_db, "0002")
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine_for(legacy_db).begin() as connection:
+            connection.execute(text("DELETE FROM events WHERE seq = 5"))
+    migrate(legacy_db)
+    collab(legacy_db, "update", "SA", "--objective", "Share services", actor="pm", check=0)
+    with pytest.raises(RuntimeError, match="format 2"):
+        downgrade(legacy_db, "0002")
+    collab(legacy_db, "audit", "verify", actor="audit", check=0)
