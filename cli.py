@@ -181,6 +181,20 @@ def key_and_benefit(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("key")(click.argument("benefit_id", metavar="ID")(command))
 
 
+def write_text(text: str, out: str | None) -> None:
+    """To FILE (saying so), or to stdout when out is None or '-'."""
+    if out is None or out == "-":
+        click.echo(text, nl=False)
+        return
+    from pathlib import Path
+
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.BadParameter(f"cannot write {out}: {error.strerror}", param_hint="--out") from None
+    click.echo(f"wrote {out}")
+
+
 def observed(settings: Settings, key: str) -> dict[str, Any]:
     """The collaboration's version as this command first saw it, so a concurrent change is detected."""
     return {"expected_version": settings.app().version_of(key)}
@@ -714,23 +728,88 @@ def history(settings: Settings, key: str | None, every: bool, since: date | None
 
 @cli.group()
 def audit() -> None:
-    """Check the tamper-evident history."""
+    """Check, anchor and export the tamper-evident history."""
+
+
+def seq_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, str] | None:
+    """SEQ:HASH, as `collab audit head` prints it."""
+    if value is None:
+        return None
+    seq, _, digest = value.partition(":")
+    digest = digest.strip().lower()
+    if not seq.strip().isdigit() or int(seq) < 1 or len(digest) != 64 or not set(digest) <= set("0123456789abcdef"):
+        raise click.BadParameter(f"{value!r} is not SEQ:HASH (an event number, a colon, 64 hex digits)")
+    return int(seq), digest
 
 
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--expect", metavar="SEQ:HASH", callback=seq_hash,
+              help="Also exit 3 unless event SEQ is still present with this hash (a head quoted earlier).")
 @pass_settings
-def audit_verify(settings: Settings, as_json: bool) -> None:
-    """Recompute the hash chain; exit 3 naming the first event that does not match."""
-    result = settings.app().verify()
+def audit_verify(settings: Settings, as_json: bool, expect: tuple[int, str] | None) -> None:
+    """Recompute the hash chain and check every signature; exit 3 naming the first event that does not match."""
+    result = settings.app().verify(expect)
     if as_json:
         emit_json(result.as_dict())
     elif result.ok:
-        click.echo(f"history verified: {result.events} events, head {result.head}")
+        click.echo(f"history verified: {result.events} events, head {result.head}"
+                   + (f"; event {expect[0]} has the expected hash" if expect else ""))
     else:
         click.echo(f"history does NOT verify: {result.problem}", err=True)
     if not result.ok:
         sys.exit(3)
+
+
+@audit.command("head")
+@click.option("--json", "as_json", is_flag=True)
+@pass_settings
+def audit_head(settings: Settings, as_json: bool) -> None:
+    """The newest event's number, hash and time: the statement to quote in board minutes.
+
+    Later, `collab audit verify --expect SEQ:HASH` proves the history still holds it.
+    """
+    top = settings.app().head()
+    if as_json:
+        emit_json(top)
+    else:
+        click.echo(f"collab history head: event {top['seq']}, hash {top['hash']}, recorded {top['recorded_at']}")
+        click.echo(f"check later with: collab audit verify --expect {top['seq']}:{top['hash']}")
+
+
+@audit.command("export")
+@click.argument("key")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Write here instead of stdout.")
+@pass_settings
+def audit_export(settings: Settings, key: str, out: str | None) -> None:
+    """One collaboration's events as JSON, verifiable on their own (docs/audit-format.md)."""
+    bundle = settings.app().export(key)
+    write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", out)
+
+
+# -- keys ---------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def key() -> None:
+    """Signing keys (Ed25519)."""
+
+
+@key.command("new")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write the private key (default ~/.collab/USER.key); never overwritten.")
+@pass_settings
+def key_new(settings: Settings, out: str | None) -> None:
+    """Make a key pair for the acting user and register its public key.
+
+    The private key is encrypted with a passphrase (COLLAB_KEY_PASSPHRASE, or asked twice).
+    """
+    from pathlib import Path
+
+    passphrase = os.environ.get("COLLAB_KEY_PASSPHRASE") or click.prompt(
+        "Passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)
+    made = settings.app().new_key(passphrase, Path(out) if out else None)
+    click.echo(f"key {made['fingerprint']} registered for {made['user']}; private key in {made['file']}")
 
 
 # -- reports, reviews and reminders ------------------------------------------------------------------
@@ -751,8 +830,6 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
     """
     if bool(key) == every:
         raise click.UsageError("give a collaboration KEY or --all")
-    from pathlib import Path
-
     from workflow.report_formats import render
     from workflow.reports import collaboration_report, portfolio_report
 
@@ -761,14 +838,7 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"
-    if out is None or out == "-":
-        click.echo(text, nl=False)
-    else:
-        try:
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise click.BadParameter(f"cannot write {out}: {error.strerror}", param_hint="--out") from None
-        click.echo(f"wrote {out}")
+    write_text(text, out)
     verified = facts["verification"]
     if not verified["ok"]:
         click.echo(f"history does NOT verify: {verified['problem']}", err=True)

@@ -150,21 +150,32 @@ def ready_for_pid(target: str, key: str) -> None:
 
 
 class Chain:
-    """Appends events to the hash chain of one database, continuing from its head."""
+    """Appends events to the hash chain of one database, continuing from its head, as `audit.append` writes them
+    (format 2, each collaboration's events linked by collab_prev). Make one per builder: it keeps the heads."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, target: str) -> None:
         from sqlalchemy import select
 
-        from workflow.model import ChainHead
+        from workflow.db import engine_for
+        from workflow.model import ChainHead, Event
 
-        self.seq, self.hash = connection.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).one()
+        with engine_for(target).connect() as connection:
+            self.seq, self.hash = connection.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)).one()
+            self.latest: dict[str, str] = dict(connection.execute(
+                select(Event.collaboration, Event.hash).where(Event.collaboration.is_not(None)).order_by(Event.seq)).all())
 
     def link(self, fields: dict[str, Any]) -> dict[str, Any]:
-        from workflow.audit import event_hash
+        """The row of the next event: `fields` (payload a dict) with seq, format, links, payload text and hash."""
+        from workflow.audit import FORMAT, GENESIS, event_hash, payload_json
 
         self.seq += 1
-        row = {**fields, "seq": self.seq, "prev_hash": self.hash}
+        key = fields["collaboration"]
+        row = {**fields, "seq": self.seq, "format": FORMAT, "prev_hash": self.hash,
+               "collab_prev": None if key is None else self.latest.get(key, GENESIS),
+               "payload": payload_json(fields["payload"])}
         row["hash"] = self.hash = event_hash(row)
+        if key is not None:
+            self.latest[key] = self.hash
         return row
 
     def save(self, connection: Any) -> None:
@@ -184,7 +195,6 @@ def bulk_ready_collaborations(target: str, keys: list[str], batch: int = 5000) -
     """
     from sqlalchemy import insert, select
 
-    from workflow.audit import canonical_json
     from workflow.db import engine_for
     from workflow.model import Benefit, Collaboration, DefinitionVersion, Event, Partner, User
 
@@ -193,10 +203,10 @@ def bulk_ready_collaborations(target: str, keys: list[str], batch: int = 5000) -
         manager = connection.execute(select(User.id).where(User.name == "pm")).scalar_one()
         name, version = connection.execute(select(DefinitionVersion.name, DefinitionVersion.version)).first()
     recorded = datetime(2026, 1, 5, 9, 0)
+    chain = Chain(target)
     for start in range(0, len(keys), batch):
         chunk = keys[start:start + batch]
         with engine.begin() as connection:
-            chain = Chain(connection)
             ids = connection.execute(
                 insert(Collaboration).returning(Collaboration.id, sort_by_parameter_order=True),
                 [
@@ -228,7 +238,7 @@ def bulk_ready_collaborations(target: str, keys: list[str], batch: int = 5000) -
                     "collaboration": key,
                     "recorded_at": (recorded + timedelta(seconds=start + offset)).isoformat(timespec="microseconds"),
                     "effective_on": DAY.isoformat(), "actor": "pm", "action": "registered", "from_stage": None,
-                    "to_stage": "scoping", "reason": None, "payload": canonical_json(payload),
+                    "to_stage": "scoping", "reason": None, "payload": payload,
                 }))
             connection.execute(insert(Event), events)
             chain.save(connection)
@@ -253,32 +263,27 @@ def bulk_events(target: str, count: int, keys: int = 10_000, batch: int = 20_000
     """
     from sqlalchemy import insert
 
-    from workflow.audit import FIELDS, canonical_json, event_hash
+    from workflow.audit import event_json
     from workflow.db import engine_for
     from workflow.model import Event
 
     engine = engine_for(target).execution_options(collab_write=True)
     start = datetime(2024, 1, 1, 9, 0)
+    chain = Chain(target)
     for first in range(0, count, batch):
         with engine.begin() as connection:
-            chain = Chain(connection)
-            rows, encoded = [], []
+            rows = []
             for n in range(first, min(first + batch, count)):
                 action, from_stage, to_stage, reason, payload = ACTIONS[n % len(ACTIONS)]
                 moment = start + timedelta(seconds=37 * n)
-                fields = {
-                    "seq": chain.seq + 1, "collaboration": f"C{n % keys:06d}",
+                rows.append(chain.link({
+                    "collaboration": f"C{n % keys:06d}",
                     "recorded_at": moment.isoformat(timespec="microseconds"), "effective_on": moment.date().isoformat(),
                     "actor": ("pm", "cc.dc", "pcc.do", "owner")[n % 4], "action": action,
-                    "from_stage": from_stage, "to_stage": to_stage, "reason": reason,
-                    "payload": canonical_json(payload), "prev_hash": chain.hash,
-                }
-                if timed_hash is not None:
-                    encoded.append(canonical_json({name: fields[name] for name in FIELDS}).encode())
-                chain.seq, chain.hash = fields["seq"], event_hash(fields)
-                rows.append({**fields, "hash": chain.hash})
+                    "from_stage": from_stage, "to_stage": to_stage, "reason": reason, "payload": payload,
+                }))
             if timed_hash is not None:
-                timed_hash(encoded)
+                timed_hash([event_json(row).encode() for row in rows])
             connection.execute(insert(Event), rows)
             chain.save(connection)
 

@@ -102,7 +102,6 @@ def bulk(target: str, count: int) -> dict[str, int]:
     """Insert `count` collaborations and their benefits, measurements, handovers and events; returns row counts."""
     from sqlalchemy import func, select, text
 
-    from workflow.audit import canonical_json
     from workflow.db import engine_for
     from workflow.model import (
         Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement, Partner, User,
@@ -130,10 +129,10 @@ def bulk(target: str, count: int) -> dict[str, int]:
     at = date.fromisoformat(AT_DAY)
     mid = 0
     hid = 1
+    chain = Chain(target)
     for first in range(0, count, BATCH_COLLABORATIONS):
         collaborations, partners, benefits, measurements, handovers, artefacts, events = [], [], [], [], [], [], []
         with engine.begin() as connection:
-            chain = Chain(connection)
             for i in range(first, min(first + BATCH_COLLABORATIONS, count)):
                 cid, key = cid0 + i, f"C{i:07d}"
                 kind = i % 50
@@ -167,7 +166,7 @@ def bulk(target: str, count: int) -> dict[str, int]:
                         "recorded_at": datetime.combine(on, datetime.min.time()).replace(hour=9, minute=n).isoformat(
                             timespec="microseconds"),
                         "effective_on": on.isoformat(), "actor": "pm", "action": "advance", "from_stage": source,
-                        "to_stage": dest, "reason": "gate approved", "payload": canonical_json({}),
+                        "to_stage": dest, "reason": "gate approved", "payload": {},
                     }))
                 if stage == "bau" and i % 4 == 0:
                     artefacts.append({"collaboration_id": cid, "kind": "pir-report", "ref": f"pir/{key}.pdf",

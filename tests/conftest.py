@@ -28,19 +28,38 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@contextmanager
-def fresh_database(kind: str, folder: Path, name: str = "collab.db") -> Iterator[str]:
-    """A database target (path or URL) as `collab init` leaves it; dropped afterwards."""
-    from workflow.db import UnitOfWork, engine_for, upgrade
+def migrate(target: str, revision: str = "head") -> None:
+    """Create the schema of `target` up to `revision` (Alembic's, as `collab init` runs it)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from workflow.db import MIGRATIONS, engine_for
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine_for(target).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def init(target: str, revision: str) -> None:
+    """The schema up to `revision`; at the head, with the packaged definitions stored, as `collab init` leaves it."""
+    from workflow.db import UnitOfWork, engine_for
     from workflow.stored import install_packaged
 
-    def init(target: str) -> None:
-        upgrade(engine_for(target))
+    migrate(target, revision)
+    if revision == "head":
         install_packaged(UnitOfWork(engine_for(target)))
 
+
+@contextmanager
+def database(kind: str, tmp_path: Path, revision: str = "head", name: str = "collab.db") -> Iterator[str]:
+    """A database target (path or URL) with the schema up to `revision`, empty; PostgreSQL in a schema of its own."""
+    from workflow.db import engine_for
+
     if kind == "sqlite":
-        target = str(folder / name)
-        init(target)
+        target = str(tmp_path / name)
+        init(target, revision)
         yield target
         engine_for(target).dispose()
         return
@@ -53,7 +72,7 @@ def fresh_database(kind: str, folder: Path, name: str = "collab.db") -> Iterator
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     target = _pg_schema_url(schema)
-    init(target)
+    init(target, revision)
     try:
         yield target
     finally:
@@ -65,15 +84,15 @@ def fresh_database(kind: str, folder: Path, name: str = "collab.db") -> Iterator
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database target (path or URL) with the schema created, empty."""
-    with fresh_database(request.param, tmp_path) as target:
+    """A database target (path or URL) as `collab init` leaves it, empty."""
+    with database(request.param, tmp_path) as target:
         yield target
 
 
 @pytest.fixture
-def other_db(request: pytest.FixtureRequest, db: str, tmp_path: Path) -> Iterator[str]:
+def other_db(db: str, tmp_path: Path) -> Iterator[str]:
     """A second empty database of the same kind as `db`."""
-    with fresh_database("sqlite" if "://" not in db else "postgresql", tmp_path, "other.db") as target:
+    with database("sqlite" if "://" not in db else "postgresql", tmp_path, name="other.db") as target:
         yield target
 
 

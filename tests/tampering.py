@@ -13,8 +13,8 @@ from workflow.db import engine_for
 
 def _lift_triggers(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.execute(text("DROP TRIGGER events_no_update"))
-        connection.execute(text("DROP TRIGGER events_no_delete"))
+        connection.execute(text("DROP TRIGGER IF EXISTS events_no_update"))
+        connection.execute(text("DROP TRIGGER IF EXISTS events_no_delete"))
     else:
         connection.execute(text("ALTER TABLE events DISABLE TRIGGER USER"))
 

@@ -85,10 +85,10 @@ LAYERS = [
      "workflow.yaml_lines"},
     {"workflow.model", "workflow.db", "workflow.audit", "workflow.lookups", "workflow.effects", "workflow.definition",
      "workflow.machine", "workflow.facts", "workflow.stored", "workflow.diagram", "workflow.delivery", "workflow.reviews",
-     "workflow.approvals", "workflow.replay", "workflow.backup"},
+     "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing"},
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
-     "workflow.catalogue"},
+     "workflow.catalogue", "workflow.keys"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo"},
 ]

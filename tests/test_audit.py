@@ -1,13 +1,19 @@
 """The history is append-only and tamper-evident: `collab audit verify` names the first bad event."""
 
+import json
+from datetime import date
+from pathlib import Path
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from builders import open_as, people, scoped
 from conftest import collab
 from tampering import tamper
+from workflow.audit import FIELDS, GENESIS
 from workflow.db import engine_for
+from workflow.model import Event
 
 
 @pytest.fixture
@@ -93,3 +99,103 @@ def test_history_filters(history_db: str) -> None:
     assert [e["to_stage"] for e in advances] == ["pid"]
     assert collab(history_db, "history", "SA", "--since", "2999-01-01", "--json", actor="audit", check=0).json() == []
     collab(history_db, "history", actor="audit", check=2)
+
+
+# -- the format-2 links ---------------------------------------------------------------------------------
+
+def test_each_collaboration_chains_its_own_events(history_db: str) -> None:
+    app = open_as(history_db, "audit")
+    sa = app.history("SA")
+    assert [e["collab_prev"] for e in _rows(history_db, "SA")] == [GENESIS] + [e["hash"] for e in sa[:-1]]
+    assert {e["collab_prev"] for e in _rows(history_db, None)} == {None}
+
+
+def test_an_edited_link_or_format_is_named(history_db: str) -> None:
+    sa = open_as(history_db, "audit").history("SA")
+    second, third = sa[1]["seq"], sa[2]["seq"]
+    tamper(history_db, f"UPDATE events SET collab_prev = '{GENESIS}' WHERE seq = {second}")
+    assert verify(history_db, 3)["first_bad"] == second
+    tamper(history_db, f"UPDATE events SET collab_prev = '{sa[0]['hash']}' WHERE seq = {second}",  # put back
+           f"UPDATE events SET format = 1 WHERE seq = {third}")
+    result = verify(history_db, 3)
+    assert (result["first_bad"], result["problem"]) == (third, f"event {third} does not match its hash (the row was edited)")
+
+
+def _rows(db: str, key: str | None) -> list[dict]:
+    where = Event.collaboration.is_(None) if key is None else Event.collaboration == key
+    with engine_for(db).connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(select(Event.seq, Event.collab_prev).where(where).order_by(Event.seq))]
+
+
+# -- anchoring: audit head, verify --expect -------------------------------------------------------------
+
+def head(db: str) -> dict:
+    return collab(db, "audit", "head", "--json", actor="audit", check=0).json()  # type: ignore[return-value]
+
+
+def test_head_is_the_newest_event_to_quote(history_db: str) -> None:
+    newest = open_as(history_db, "audit").history(None)[-1]
+    assert head(history_db) == {key: newest[key] for key in ("seq", "hash", "recorded_at")}
+    text_out = collab(history_db, "audit", "head", actor="audit", check=0).out
+    assert f"--expect {newest['seq']}:{newest['hash']}" in text_out
+
+
+def test_a_quoted_head_still_verifies_after_later_events(history_db: str) -> None:
+    quoted = head(history_db)
+    open_as(history_db, "pm").update("SA", objective="Share more services")
+    result = collab(history_db, "audit", "verify", "--json", "--expect", f"{quoted['seq']}:{quoted['hash']}",
+                    actor="audit", check=0).json()
+    assert result["ok"] and result["events"] == quoted["seq"] + 1
+    assert set(result) == {"ok", "events", "first_bad", "problem", "head"}
+
+
+def test_a_quoted_head_with_another_hash_fails(history_db: str) -> None:
+    quoted = head(history_db)
+    earlier = open_as(history_db, "audit").history(None)[2]
+    result = collab(history_db, "audit", "verify", "--json", "--expect", f"{quoted['seq']}:{earlier['hash']}",
+                    actor="audit", check=3).json()
+    assert (result["ok"], result["first_bad"]) == (False, quoted["seq"])
+    assert "not the expected" in result["problem"]
+
+
+def test_a_quoted_head_catches_truncation_that_the_chain_cannot(history_db: str) -> None:
+    quoted = head(history_db)
+    open_as(history_db, "pm").update("SA", objective="Share more services")
+    # the intruder removes the two newest events and moves the recorded head back to match: the chain
+    # alone still holds, and only the tables (replayed) and the quoted head show what went
+    before = open_as(history_db, "audit").history(None)[quoted["seq"] - 2]
+    tamper(history_db, f"DELETE FROM events WHERE seq >= {quoted['seq']}",
+           f"UPDATE chain_head SET seq = {before['seq']}, hash = '{before['hash']}'")
+    replayed = collab(history_db, "audit", "verify", "--json", actor="audit", check=3).json()
+    assert replayed["problem"].startswith("table collaborations, row SA, field objective:")
+    result = collab(history_db, "audit", "verify", "--json", "--expect", f"{quoted['seq']}:{quoted['hash']}",
+                    actor="audit", check=3).json()
+    assert result["first_bad"] == quoted["seq"] and "not in the history" in result["problem"]
+
+
+@pytest.mark.parametrize("expect", ["abc", "12", "0:" + "a" * 64, "-1:" + "a" * 64, "3:" + "a" * 63, "3:" + "g" * 64])
+def test_a_malformed_expectation_is_bad_input(history_db: str, expect: str) -> None:
+    result = collab(history_db, "audit", "verify", "--expect", expect, actor="audit", check=2)
+    assert "SEQ:HASH" in result.err
+
+
+# -- export ---------------------------------------------------------------------------------------------
+
+def test_export_holds_one_collaborations_events_and_the_head(history_db: str, tmp_path: Path) -> None:
+    open_as(history_db, "pm").new("SB", "Second", on=date(2019, 1, 2))
+    bundle = collab(history_db, "audit", "export", "SA", actor="audit", check=0).json()
+    assert isinstance(bundle, dict)
+    assert (bundle["format"], bundle["collaboration"]) == ("collab-audit-export/1", "SA")
+    assert bundle["head"] == head(history_db)
+    history = open_as(history_db, "audit").history("SA")
+    assert [e["hash"] for e in bundle["events"]] == [e["hash"] for e in history]
+    assert set(bundle["events"][0]) == {*FIELDS, "hash"}
+    assert bundle["events"][0]["payload"]["title"] == "Strategic Alliance"
+    out = tmp_path / "sa.json"
+    collab(history_db, "audit", "export", "SA", "--out", str(out), actor="audit", check=0)
+    assert json.loads(out.read_text(encoding="utf-8")) == bundle
+
+
+def test_exporting_an_unknown_collaboration_is_bad_input(history_db: str) -> None:
+    result = collab(history_db, "audit", "export", "NOPE", actor="audit", check=2)
+    assert "unknown collaboration 'NOPE'" in result.err

@@ -14,7 +14,6 @@ from builders import DC, DORSET, MARKUP_TITLE, in_delivery, measured, open_as, p
 from conftest import COLLAB, collab
 from tampering import tamper
 from workflow import audit, views
-from workflow.reports import snapshot
 
 BUILT = "2020-01-06T09:00"  # the builders' clock: in_delivery enters delivery on 2020-01-06
 NOW = {"COLLAB_NOW": "2021-07-01T12:00"}  # when the reports are made
@@ -209,7 +208,7 @@ def test_a_report_on_a_tampered_history_says_so_and_exits_3(db: str, tmp_path: P
 def test_a_report_reads_one_snapshot_while_others_write(db: str) -> None:
     people(db)
     in_delivery(db)
-    with snapshot(open_as(db, "audit").ctx) as session:
+    with open_as(db, "audit").ctx.snapshot() as session:
         history, verified = views.history(session, "SA"), audit.verify(session)
         open_as(db, "pm").add_lesson("SA", "recorded while the report was being read")
         assert views.history(session, "SA") == history and audit.verify(session) == verified

@@ -1,37 +1,54 @@
-"""The append-only, hash-chained stage history: append, verify, export.
+"""The append-only, hash-chained history: append, verify, anchor (head) and export.
 
-Each event's hash is SHA-256 over a canonical JSON encoding of its fields and the
-previous event's hash, so editing, deleting or reordering any row breaks the
-chain at that row. The database refuses UPDATE and DELETE on the table as well.
+Each event's hash is SHA-256 over a canonical JSON encoding of its fields, which include
+the previous event's hash, so editing, deleting or reordering any row breaks the chain at
+that row. The database refuses UPDATE and DELETE on the table as well. Two encodings exist
+(docs/audit-format.md is the specification):
+
+- format 1, events written before schema revision 0004: Python's sorted-key JSON, with the
+  payload a JSON text inside a string; they keep their hashes;
+- format 2, every event since: RFC 8785 (JSON Canonicalization Scheme), the payload a JSON
+  object, and `collab_prev` linking each collaboration's events into a chain of their own.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from hashlib import sha256
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any, cast
 
+import rfc8785
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow.model import ChainHead, Event
+from workflow import replay
+from workflow.errors import BadInput
+from workflow.model import ChainHead, Event, UserKey
 
 GENESIS = "0" * 64
-FIELDS = (
+FORMAT = 2  # what append writes
+EXPORT_FORMAT = "collab-audit-export/1"
+FIELDS = (  # the hashed fields of a format-2 event; also the order of the rows verify streams
+    "seq", "format", "collaboration", "collab_prev", "recorded_at", "effective_on", "actor", "action",
+    "from_stage", "to_stage", "reason", "payload", "prev_hash",
+)
+FIELDS_V1 = (
     "seq", "collaboration", "recorded_at", "effective_on", "actor", "action",
     "from_stage", "to_stage", "reason", "payload", "prev_hash",
 )
 
 
+# -- format 1: Python's sorted-key JSON, the payload a string -------------------------------------------
+
 def canonical_json(value: Any) -> str:
-    """One byte-exact encoding for the same facts: sorted keys, no spaces, dates ISO."""
+    """The format-1 encoding: sorted keys, no spaces, non-ASCII as is, dates ISO, Decimals as strings."""
     return _CANONICAL.encode(value)
 
 
@@ -46,15 +63,43 @@ def _plain(value: Any) -> Any:
 # What json.dumps(value, sort_keys=True, ...) builds on every call, built once (verify encodes a million of these).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
-# An event's canonical JSON always has the same keys in the same (sorted) order, so it is a template
-# whose slots take the values' JSON: "%s" per field, filled by _json_value, in sorted-name order.
-_SORTED = sorted(range(len(FIELDS)), key=FIELDS.__getitem__)
-_EVENT_TEMPLATE = "{" + ",".join(f'"{FIELDS[i]}":%s' for i in _SORTED) + "}"
-_in_sorted_order = itemgetter(*_SORTED)
+
+# -- format 2: RFC 8785 -----------------------------------------------------------------------------------
+
+def jsonable(value: Any) -> Any:
+    """`value` in JSON's own types: dates and datetimes as ISO strings, Decimals as strings, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
-def _json_value(value: Any) -> str:
-    """A value as the canonical encoder writes it inside an object (str, int and None take the fast path)."""
+def canonical(value: Any) -> bytes:
+    """The RFC 8785 encoding of `value` (after jsonable); ValueError if it has no such encoding
+    (a non-finite float, an integer beyond 2**53, a non-string key, text that is not Unicode)."""
+    return rfc8785.dumps(jsonable(value))
+
+
+def payload_json(payload: Mapping[str, Any]) -> str:
+    """The stored text of a format-2 payload: its RFC 8785 encoding, which the event's encoding embeds as is."""
+    return canonical(payload).decode()
+
+
+# -- both formats: an event's encoding, from a row of FIELDS ----------------------------------------------
+# An event's encoding always has the same keys in the same order, so it is a template whose slots take the
+# values' encodings (all keys are ASCII, so RFC 8785's UTF-16 order is plain sorted order).
+
+def _template(names: Sequence[str]) -> str:
+    return "{" + ",".join(f'"{name}":%s' for name in sorted(names)) + "}"
+
+
+def _v1_value(value: Any) -> str:
+    """A value as json's canonical encoder writes it inside an object (str, int and None take the fast path)."""
     if value is None:
         return "null"
     if type(value) is str:
@@ -64,24 +109,60 @@ def _json_value(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-def event_json(values: Sequence[Any]) -> str:
-    """canonical_json of the event whose FIELDS, in order, are `values` (extra trailing items are ignored)."""
-    return _EVENT_TEMPLATE % tuple(map(_json_value, _in_sorted_order(values)))
+_INDEX = {name: i for i, name in enumerate(FIELDS)}
+_FORMAT, _ACTOR, _ACTION, _PAYLOAD = (_INDEX[name] for name in ("format", "actor", "action", "payload"))
+_V1_TEMPLATE = _template(FIELDS_V1)
+_v1_pick = itemgetter(*(_INDEX[name] for name in sorted(FIELDS_V1)))
+_V2_TEMPLATE = _template(FIELDS)
 
 
-def event_hash(fields: dict[str, Any]) -> str:
-    return _digest([fields[name] for name in FIELDS])
+def _v1_json(row: Sequence[Any]) -> str:
+    """The format-1 encoding of the event whose FIELDS, in order, are `row` (extra trailing items are ignored)."""
+    return _V1_TEMPLATE % tuple(map(_v1_value, _v1_pick(row)))
 
 
-def _digest(values: Sequence[Any]) -> str:
-    return hashlib.sha256(event_json(values).encode()).hexdigest()
+def _v2_json(seq: int, format: int, collaboration: str | None, collab_prev: str | None, recorded_at: str,
+             effective_on: str, actor: str, action: str, from_stage: str | None, to_stage: str | None,
+             reason: str | None, payload: str, prev_hash: str, *_hash: str) -> str:
+    """The format-2 encoding of an event, its FIELDS as stored: RFC 8785 writes strings exactly as json's
+    encode_basestring does (escaping only " \\ and U+0000..U+001F), and the stored payload is already
+    its own RFC 8785 encoding. TypeError if a field has another type than these (an edited row)."""
+    return _V2_TEMPLATE % (
+        encode_basestring(action), encode_basestring(actor),
+        "null" if collab_prev is None else encode_basestring(collab_prev),
+        "null" if collaboration is None else encode_basestring(collaboration),
+        encode_basestring(effective_on), int.__repr__(format),
+        "null" if from_stage is None else encode_basestring(from_stage),
+        payload, encode_basestring(prev_hash),
+        "null" if reason is None else encode_basestring(reason),
+        encode_basestring(recorded_at), int.__repr__(seq),
+        "null" if to_stage is None else encode_basestring(to_stage),
+    )
 
+
+def _row_json(row: Sequence[Any]) -> str:
+    """The canonical encoding of the event whose FIELDS, in order, are `row` (extra trailing items are ignored)."""
+    return _v1_json(row) if row[_FORMAT] == 1 else _v2_json(*row)
+
+
+def event_json(fields: Mapping[str, Any]) -> str:
+    """The canonical encoding of an event (format 1 or 2, as fields["format"] says) with its payload as stored."""
+    return _row_json([fields.get(name) for name in FIELDS])
+
+
+def event_hash(fields: Mapping[str, Any]) -> str:
+    return sha256(event_json(fields).encode()).hexdigest()
+
+
+# -- append -----------------------------------------------------------------------------------------------
 
 _EVENTS, _HEAD = cast(Table, Event.__table__), cast(Table, ChainHead.__table__)  # declared with __tablename__
 # The append writes through Core, statements built once: it runs in every use case, and the ORM's
-# unit of work costs more than the two statements themselves.
+# unit of work costs more than the statements themselves.
 _INSERT_EVENT = insert(_EVENTS)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+_LATEST_OF = (select(_EVENTS.c.hash).where(_EVENTS.c.collaboration == bindparam("key"))
+              .order_by(_EVENTS.c.seq.desc()).limit(1))
 
 
 def append(
@@ -97,34 +178,44 @@ def append(
     reason: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
-    """Add the next event of the chain; the caller's write transaction already holds the writer lock.
+    """Add the next event of the chain, in format 2; the caller's write transaction already holds the writer lock.
 
     The event and the new chain head are written at once, in the caller's transaction; the Event
     returned is a record of that row, not an object the session tracks.
     """
     head = session.get(ChainHead, 1)
     assert head is not None, "chain_head row is created by the first migration"
-    fields: dict[str, Any] = {
-        "seq": head.seq + 1,
-        "collaboration": collaboration,
-        "recorded_at": recorded_at.isoformat(timespec="microseconds"),
-        "effective_on": effective_on.isoformat(),
-        "actor": actor,
-        "action": action,
-        "from_stage": from_stage,
-        "to_stage": to_stage,
-        "reason": reason,
-        "payload": canonical_json(payload or {}),
-        "prev_hash": head.hash,
-    }
-    digest = event_hash(fields)
     connection = session.connection()
+    collab_prev = None
+    if collaboration is not None:
+        collab_prev = connection.execute(_LATEST_OF, {"key": collaboration}).scalar() or GENESIS
+    try:
+        fields: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "format": FORMAT,
+            "collaboration": collaboration,
+            "collab_prev": collab_prev,
+            "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+            "effective_on": effective_on.isoformat(),
+            "actor": actor,
+            "action": action,
+            "from_stage": from_stage,
+            "to_stage": to_stage,
+            "reason": reason,
+            "payload": payload_json(payload or {}),
+            "prev_hash": head.hash,
+        }
+        digest = event_hash(fields)
+    except ValueError as error:  # includes UnicodeEncodeError: text with lone surrogates
+        raise BadInput(f"cannot record {action} in the history: {error}") from None
     connection.execute(_INSERT_EVENT, {**fields, "hash": digest})
     connection.execute(_MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
     for name, value in (("seq", fields["seq"]), ("hash", digest)):
         set_committed_value(head, name, value)  # the session's copy of the head follows, without a second UPDATE
     return Event(**fields, hash=digest)
 
+
+# -- verify -----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Verification:
@@ -139,46 +230,141 @@ class Verification:
 
 
 STREAM_BATCH = 5000
-
-
-_STREAM = (
-    select(*(_EVENTS.c[name] for name in FIELDS), _EVENTS.c.hash)
-    .order_by(_EVENTS.c.seq)
-    .execution_options(yield_per=STREAM_BATCH)
-)
+_ROW_COLUMNS = (*(_EVENTS.c[name] for name in FIELDS), _EVENTS.c.hash)
+_STREAM = select(*_ROW_COLUMNS).order_by(_EVENTS.c.seq).execution_options(yield_per=STREAM_BATCH)
+_STREAM_SQLITE = f"SELECT {', '.join((*FIELDS, 'hash'))} FROM events ORDER BY seq"
+_SIGNED = '"signature":'  # in the payload text of every event that carries a signature (and of few others)
+KEY_REGISTERED = "key-registered"
 
 
 def _stream(session: Session) -> Iterator[tuple[Any, ...]]:
-    """Every event's fields and hash in order, in batches: plain rows through Core (the ORM adds ~4 us a row)."""
-    yield from session.connection().execute(_STREAM)
+    """Every event's fields and hash in order, in batches: plain rows through Core (the ORM adds ~4 us a row);
+    on SQLite the driver's own tuples, in the same transaction (Core's rows add a third to the fetch)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield from connection.execute(_STREAM)
+        return
+    driver: Any = connection.connection.driver_connection  # sqlite3.Connection
+    cursor = driver.execute(_STREAM_SQLITE)
+    try:
+        while batch := cursor.fetchmany(STREAM_BATCH):
+            yield from batch
+    finally:
+        cursor.close()
 
 
-_SEQ, _PREV = FIELDS.index("seq"), FIELDS.index("prev_hash")
+def verify_rows(rows: Iterable[tuple[Any, ...]], recorded_head: tuple[int, str] | None,
+                expect: tuple[int, str] | None = None, keys: dict[str, set[str]] | None = None) -> Verification:
+    """Recompute the chain over rows ordered by seq; name the first row that does not match.
 
-
-def verify_rows(rows: Iterable[tuple[Any, ...]], recorded_head: tuple[int, str] | None) -> Verification:
-    """Recompute the chain over rows ordered by seq; name the first row that does not match."""
+    Also checks each collaboration's own chain (format 2), every signature against the keys its signer
+    registered earlier in the chain (collected into `keys`, user -> public keys), and that event
+    expect[0] is present with hash expect[1].
+    """
     expected_prev, expected_seq, count = GENESIS, 1, 0
+    latest: dict[str, str] = {}  # each collaboration's newest hash so far
+    keys = {} if keys is None else keys
+    expect_seq, expect_hash = expect or (0, "")
+
+    def failed(seq: int, problem: str) -> Verification:
+        return Verification(False, count, seq, problem, expected_prev)
+
     for row in rows:  # FIELDS in order, then the stored hash
-        seq, prev_hash, stored_hash = row[_SEQ], row[_PREV], row[-1]
+        seq, fmt, key, collab_prev, recorded, effective, actor, action, source, target, reason, payload, prev, stored = row
         if seq != expected_seq:
-            gap = f"event {expected_seq} is missing (the sequence jumps from {expected_seq - 1} to {seq})"
-            return Verification(False, count, expected_seq, gap, expected_prev)
-        if prev_hash != expected_prev:
-            return Verification(False, count, seq, f"event {seq} does not follow event {seq - 1} (rows deleted, reordered or replaced)", expected_prev)
-        if _digest(row) != stored_hash:
-            return Verification(False, count, seq, f"event {seq} does not match its hash (the row was edited)", expected_prev)
-        expected_prev, expected_seq, count = stored_hash, seq + 1, count + 1
+            return failed(expected_seq, f"event {expected_seq} is missing (the sequence jumps from {expected_seq - 1} to {seq})")
+        if prev != expected_prev:
+            return failed(seq, f"event {seq} does not follow event {seq - 1} (rows deleted, reordered or replaced)")
+        try:
+            if fmt == 2:
+                text = _v2_json(seq, fmt, key, collab_prev, recorded, effective, actor, action, source, target, reason,
+                                payload, prev)
+            elif fmt == 1:
+                text = _v1_json(row)
+            else:
+                return failed(seq, f"event {seq} has an unknown format {fmt!r}")
+            matches = sha256(text.encode()).hexdigest() == stored
+        except (TypeError, ValueError):  # a field of a type collab never writes there
+            matches = False
+        if not matches:
+            return failed(seq, f"event {seq} does not match its hash (the row was edited)")
+        if fmt == 2 and collab_prev != (None if key is None else latest.get(key, GENESIS)):
+            return failed(seq, f"event {seq} does not follow the previous event of collaboration {key}")
+        if action == KEY_REGISTERED or _SIGNED in payload:
+            problem = _signing_problem(row, keys)
+            if problem:
+                return failed(seq, f"event {seq}: {problem}")
+        if seq == expect_seq and stored != expect_hash:
+            return failed(seq, f"event {seq} has hash {stored}, not the expected {expect_hash}")
+        if key is not None:
+            latest[key] = stored
+        expected_prev, expected_seq, count = stored, seq + 1, count + 1
     if recorded_head is not None and recorded_head != (count, expected_prev):
         seq, _ = recorded_head
         problem = f"the chain ends at event {count} but the recorded head is event {seq} (events at the end were deleted or added)"
-        return Verification(False, count, min(seq, count) + 1, problem, expected_prev)
+        return failed(min(seq, count) + 1, problem)
+    if expect_seq > count:
+        return failed(expect_seq, f"event {expect_seq} is not in the history, which ends at event {count} "
+                                  "(events at the end were deleted, or SEQ is wrong)")
     return Verification(True, count, None, None, expected_prev)
 
 
-def verify(session: Session) -> Verification:
+def _signing_problem(row: Sequence[Any], keys: dict[str, set[str]]) -> str | None:
+    """Register a key-registered event's key; check a signed event's signature against its actor's keys."""
+    payload, actor = json.loads(row[_PAYLOAD]), row[_ACTOR]
+    if row[_ACTION] == KEY_REGISTERED:
+        keys.setdefault(actor, set()).add(payload.get("public_key"))
+    if "signature" not in payload:
+        return None
+    from workflow.signing import signature_problem
+
+    return signature_problem(payload["signature"], actor, keys.get(actor, set()))
+
+
+def verify(session: Session, expect: tuple[int, str] | None = None) -> Verification:
+    """The whole history against its chain, its head, `expect` (SEQ, HASH) and the registered keys."""
     head = session.get(ChainHead, 1)
-    return verify_rows(_stream(session), (head.seq, head.hash) if head else None)
+    keys: dict[str, set[str]] = {}
+    result = verify_rows(_stream(session), (head.seq, head.hash) if head else None, expect, keys)
+    if not result.ok:
+        return result
+    problem = _key_table_problem(session, keys) or replay.divergence(session)
+    return Verification(False, result.events, None, problem, result.head) if problem else result
+
+
+def _key_table_problem(session: Session, keys: dict[str, set[str]]) -> str | None:
+    """The user_keys table must hold exactly the keys the history registered."""
+    table = {(user, key): fingerprint for user, key, fingerprint in session.execute(
+        select(UserKey.user_name, UserKey.public_key, UserKey.fingerprint))}
+    history = {(user, key) for user, registered in keys.items() for key in registered}
+    unexplained, missing = sorted(set(table) - history), sorted(history - set(table))
+    if unexplained:
+        user, key = unexplained[0]
+        return f"user_keys row of {user} (key {table[user, key]}) has no key-registered event in the history"
+    if missing:
+        user, key = missing[0]
+        return f"user_keys has no row for the key {key} that {user} registered in the history"
+    return None
+
+
+# -- anchor and export ------------------------------------------------------------------------------------
+
+def head(session: Session) -> dict[str, Any]:
+    """The statement to quote in board minutes: the newest event's seq, hash and recorded_at."""
+    seq, digest = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
+    recorded_at = session.scalar(select(_EVENTS.c.recorded_at).where(_EVENTS.c.seq == seq)) if seq else None
+    return {"seq": seq, "hash": digest, "recorded_at": recorded_at}
+
+
+def export(session: Session, key: str) -> dict[str, Any]:
+    """One collaboration's events, each with every hashed field and its hash, and the global head at export."""
+    top = head(session)  # read first: on PostgreSQL each statement sees its own snapshot
+    rows = session.connection().execute(
+        select(*_ROW_COLUMNS).where(_EVENTS.c.collaboration == key, _EVENTS.c.seq <= top["seq"]).order_by(_EVENTS.c.seq))
+    events = [dict(zip((*FIELDS, "hash"), row)) for row in rows]
+    for event in events:
+        event["payload"] = json.loads(event["payload"])
+    return {"format": EXPORT_FORMAT, "collaboration": key, "events": events, "head": top}
 
 
 EXPORT_FIELDS = ("seq", "collaboration", "recorded_at", "effective_on", "actor", "action",

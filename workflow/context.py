@@ -53,6 +53,16 @@ class Context:
             self.acting(session, None)
             yield session
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """One consistent read by the acting person: REPEATABLE READ on PostgreSQL (an SQLite read
+        transaction is a snapshot already), so that a head hash and what it covers agree."""
+        with self.uow.read() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            self.acting(session, None)
+            yield session
+
     def acting(self, session: Session, doing: str | None) -> Actor:
         """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user."""
         if self.actor_name is None:

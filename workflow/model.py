@@ -183,11 +183,18 @@ class Lesson(Base):
 
 
 class Event(Base):
-    """One entry of the append-only, hash-chained history (triggers refuse UPDATE and DELETE)."""
+    """One entry of the append-only, hash-chained history (triggers refuse UPDATE and DELETE).
+
+    `format` says how the hash was computed (docs/audit-format.md): 1 for events written before
+    revision 0003, 2 since. `collab_prev` links a collaboration's events into a chain of their own.
+    """
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_collaboration_seq", "collaboration", "seq"),)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    collaboration: Mapped[str | None] = mapped_column(String(60), index=True)
+    format: Mapped[int] = mapped_column(Integer, server_default="1")
+    collaboration: Mapped[str | None] = mapped_column(String(60))
+    collab_prev: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[str] = mapped_column(String(40))
     effective_on: Mapped[str] = mapped_column(String(10))
     actor: Mapped[str] = mapped_column(String(120))
@@ -207,6 +214,17 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserKey(Base):
+    """A public Ed25519 key a user registered (`collab key new`); its `key-registered` event is in the history."""
+
+    __tablename__ = "user_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(120), index=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)  # the 32 raw bytes, base64
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the raw bytes, hex
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Delivery(Base):

@@ -25,7 +25,7 @@ from workflow.model import (
 
 STREAM_BATCH = 5000
 MOVES = ("advance", "hold", "resume", "withdraw")
-_EVENTS = (select(Event.collaboration, Event.effective_on, Event.actor, Event.action, Event.from_stage, Event.to_stage,
+_EVENTS = (select(Event.seq, Event.collaboration, Event.effective_on, Event.actor, Event.action, Event.from_stage, Event.to_stage,
                   Event.reason, Event.payload).order_by(Event.seq).execution_options(yield_per=STREAM_BATCH))
 
 Row = dict[str, Any]
@@ -48,10 +48,18 @@ class State:
     lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
 
+class Unreplayable(Exception):
+    """An event that does not describe a change collab makes (a field missing, or about something unknown)."""
+
+
 def replay(events: Iterable[tuple[Any, ...]]) -> State:
     state = State()
-    for key, on, actor, action, from_stage, to_stage, reason, payload in events:
-        apply(state, key, on, actor, action, from_stage, to_stage, {"reason": reason, **json.loads(payload)})
+    for seq, key, on, actor, action, from_stage, to_stage, reason, payload in events:
+        try:
+            apply(state, key, on, actor, action, from_stage, to_stage, {"reason": reason, **json.loads(payload)})
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise Unreplayable(f"event {seq} ({action}) does not describe a change collab makes: "
+                               f"{type(error).__name__} {error}") from None
     return state
 
 
@@ -213,7 +221,11 @@ def events(session: Session) -> Iterator[tuple[Any, ...]]:
 
 def divergence(session: Session) -> str | None:
     """The first place where the tables differ from the state the history implies, or None."""
-    implied, held = replay(events(session)), tables(session)
+    try:
+        implied = replay(events(session))
+    except Unreplayable as error:
+        return str(error)
+    held = tables(session)
     for table in State.__dataclass_fields__:
         expected, actual = getattr(implied, table), getattr(held, table)
         for row in sorted(set(expected) | set(actual), key=str):

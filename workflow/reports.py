@@ -10,8 +10,6 @@ The facts are plain JSON-ready dicts; `workflow.report_formats` turns them into 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -28,16 +26,6 @@ COLLABORATION_FIELDS = ("key", "title", "stage", "since", "origin", "manager", "
                         "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due")
 
 
-@contextmanager
-def snapshot(ctx: Context) -> Iterator[Session]:
-    """One consistent read transaction by the context's acting person."""
-    with ctx.uow.read() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        ctx.acting(session, None)
-        yield session
-
-
 def open_reviews(session: Session, today: date, key: str | None) -> list[dict[str, Any]]:
     """Reviews due or overdue for one collaboration's benefits (all collaborations when key is None), as
     the reviews view lists them: {"collaboration", "benefit", "board", "due_on", "status"}."""
@@ -51,7 +39,7 @@ def open_reviews(session: Session, today: date, key: str | None) -> list[dict[st
 def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
     """Purpose, partners, stage timeline, gates, benefits with their series, savings, reviews, history, verification."""
     today = ctx.clock.today()
-    with snapshot(ctx) as session:
+    with ctx.snapshot() as session:
         shown = views.show(session, key, today)
         collaboration = find_collaboration(session, key)
         register = views.benefit_rows(session, collaboration, today)
@@ -86,7 +74,7 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
 def portfolio_report(ctx: Context) -> dict[str, Any]:
     """Every collaboration's stage, time in stage, gate readiness, benefits by status and overdue reviews."""
     today = ctx.clock.today()
-    with snapshot(ctx) as session:
+    with ctx.snapshot() as session:
         listed = views.collaborations(session)
         shown = [views.show(session, c["key"], today) for c in listed]
         gates = [views.check(session, find_collaboration(session, c["key"]))["transitions"] for c in listed]

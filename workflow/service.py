@@ -14,13 +14,14 @@ from workflow.benefits import BenefitCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
+from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases):
+class Collab(PeopleCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

@@ -58,9 +58,22 @@ class ViewCases:
         with self.ctx.reading() as session:
             return check(session, find_collaboration(session, key))
 
-    def verify(self) -> audit.Verification:
-        with self.ctx.reading() as session:
-            return audit.verify(session)
+    def verify(self, expect: tuple[int, str] | None = None) -> audit.Verification:
+        """The history against its chain, signatures and keys, `expect` (SEQ, HASH), and the tables against
+        the state the history implies."""
+        with self.ctx.snapshot() as session:
+            return audit.verify(session, expect)
+
+    def head(self) -> dict[str, Any]:
+        """The statement to quote in board minutes: the newest event's seq, hash and recorded_at."""
+        with self.ctx.snapshot() as session:
+            return audit.head(session)
+
+    def export(self, key: str) -> dict[str, Any]:
+        """One collaboration's events, verifiable on their own (docs/audit-format.md)."""
+        with self.ctx.snapshot() as session:
+            find_collaboration(session, key)
+            return audit.export(session, key)
 
     def lessons(self, search: str | None = None) -> builtins.list[dict[str, Any]]:
         """Lessons across every collaboration; `search` matches text, theme, key or title, any case."""
