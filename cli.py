@@ -195,6 +195,22 @@ def write_text(text: str, out: str | None) -> None:
     click.echo(f"wrote {out}")
 
 
+def signing_key(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """The private key of --key FILE (or COLLAB_KEY), unlocked with COLLAB_KEY_PASSPHRASE or a prompt."""
+    if not value:
+        return None
+    from pathlib import Path
+
+    from workflow.signing import load_private_key
+
+    passphrase = os.environ.get("COLLAB_KEY_PASSPHRASE") or click.prompt(f"Passphrase for {value}", hide_input=True, err=True)
+    return load_private_key(Path(value), passphrase)
+
+
+sign_with = click.option("--key", "signing_key", envvar="COLLAB_KEY", metavar="FILE", callback=signing_key,
+                         help="Sign with this private key (needed once you have registered one). Env: COLLAB_KEY.")
+
+
 def observed(settings: Settings, key: str) -> dict[str, Any]:
     """The collaboration's version as this command first saw it, so a concurrent change is detected."""
     return {"expected_version": settings.app().version_of(key)}
@@ -526,12 +542,14 @@ def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | N
 @click.argument("key")
 @click.option("--gate", required=True)
 @click.option("--on", type=DATE)
+@sign_with
 @pass_settings
-def approve(settings: Settings, key: str, gate: str, on: date | None) -> None:
-    """Approve a gate as the acting user's role for their force."""
-    done = settings.app().approve(key, gate, on=on, **observed(settings, key))
+def approve(settings: Settings, key: str, gate: str, on: date | None, signing_key: Any) -> None:
+    """Approve a gate as the acting user's role for their force, bound to the facts it checks now."""
+    done = settings.app().approve(key, gate, on=on, signing_key=signing_key, **observed(settings, key))
     verb = "had already approved" if done["already"] else "approved"
-    click.echo(f"{key}: {done['partner']} {done['role']} {verb} the {done['gate']} gate ({done['on']})")
+    signed = ", signed" if done.get("signed") else ""
+    click.echo(f"{key}: {done['partner']} {done['role']} {verb} the {done['gate']} gate ({done['on']}{signed})")
 
 
 # -- benefits ---------------------------------------------------------------------------------------
@@ -624,11 +642,12 @@ def benefit_handover(settings: Settings, key: str, benefit_id: str, business_are
 
 @benefit.command("accept")
 @key_and_benefit
+@sign_with
 @pass_settings
-def benefit_accept(settings: Settings, key: str, benefit_id: str) -> None:
+def benefit_accept(settings: Settings, key: str, benefit_id: str, signing_key: Any) -> None:
     """Accept a benefit handed over to you."""
-    settings.app().accept(key, benefit_id, **observed(settings, key))
-    click.echo(f"{key}: benefit {benefit_id} accepted")
+    done = settings.app().accept(key, benefit_id, signing_key=signing_key, **observed(settings, key))
+    click.echo(f"{key}: benefit {benefit_id} accepted" + (", signed" if done["signed"] else ""))
 
 
 @benefit.command("decline")

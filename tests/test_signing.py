@@ -199,3 +199,33 @@ def test_verify_refuses_a_key_table_that_the_history_does_not_explain(signers_db
     assert result["problem"] == f"user_keys has no row for the key {public} that cc.dc registered in the history"
     with open_as(signers_db, "audit").ctx.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "key-registered")) == 1
+
+
+# -- decisions signed by people who registered a key ----------------------------------------------------
+
+def test_an_approval_by_someone_with_a_key_must_be_signed_with_it(db: str, tmp_path: Path) -> None:
+    from builders import ready_for_delivery
+
+    people(db)
+    ready_for_delivery(db)
+    open_as(db, "pm").advance("SA")  # into delivery; bau's approvals come later, the delivery gate is passed
+    open_as(db, "pm").add_partner("SA", "Dorset Police", risk_appetite="cautious")  # a variation: re-approve
+    path = tmp_path / "cc.key"
+    collab(db, "key", "new", "--out", str(path), actor="cc.dc", env=PASSPHRASE, check=0)
+    before = collab(db, "history", "SA", "--json", actor="audit").json()
+    refused = collab(db, "approve", "SA", "--gate", "delivery", actor="cc.dc", check=1)
+    assert "cc.dc has registered a signing key: their approvals and acceptances must be signed with it" in refused.err
+    other = tmp_path / "other.key"
+    write_private_key(new_private_key(), other, "pass")
+    collab(db, "approve", "SA", "--gate", "delivery", "--key", str(other), actor="cc.dc",
+           env={"COLLAB_KEY_PASSPHRASE": "pass"}, check=1)
+    assert collab(db, "history", "SA", "--json", actor="audit").json() == before
+    done = collab(db, "approve", "SA", "--gate", "delivery", actor="cc.dc",
+                  env={**PASSPHRASE, "COLLAB_KEY": str(path)}, check=0)
+    assert done.out.rstrip().endswith(", signed)")
+    [signed] = [e for e in collab(db, "history", "SA", "--json", actor="audit").json()
+                if e["action"] == "approved" and "signature" in e["payload"]]
+    statement = signed["payload"]["signature"]["signed"]
+    assert (statement["action"], statement["collaboration"], statement["gate"], statement["signer"]) == (
+        "approve", "SA", "delivery", "cc.dc")
+    collab(db, "audit", "verify", actor="audit", check=0)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 
-from workflow import stored, validate
+from workflow import signing, stored, validate
 from workflow.context import Context
+from workflow.keys import signed_decision
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import current_handovers, find_benefit, find_board, find_user, live_benefit
 from workflow.model import Benefit, Board, Handover, Measurement, PlanPoint, User
 from workflow.vocabulary import CATEGORIES
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PROFILE = ("title", "measure", "unit", "baseline", "target", "by", "owner", "board")
 
@@ -131,14 +135,17 @@ class BenefitCases:
                             business_area=business_area, to=to, board=board)
             return {"key": key, "id": code, "business_area": business_area, "to": to, "board": board}
 
-    def accept(self, key: str, code: str, *, expected_version: int | None = None) -> dict[str, Any]:
-        return self._decide(key, code, "accepted", None, expected_version)
+    def accept(self, key: str, code: str, *, signing_key: Ed25519PrivateKey | None = None,
+               expected_version: int | None = None) -> dict[str, Any]:
+        """The named receiver takes the benefit on; someone who has registered a signing key signs with it."""
+        return self._decide(key, code, "accepted", None, expected_version, signing_key)
 
     def decline(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
         validate.text(reason, "the reason")
         return self._decide(key, code, "declined", reason, expected_version)
 
-    def _decide(self, key: str, code: str, status: str, why: str | None, expected_version: int | None) -> dict[str, Any]:
+    def _decide(self, key: str, code: str, status: str, why: str | None, expected_version: int | None,
+                signing_key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
         """The named receiver, and nobody else, accepts or declines a proposed handover."""
         with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
             benefit = live_benefit(collaboration, code)
@@ -149,10 +156,16 @@ class BenefitCases:
             if current.to_user.name != actor.name:
                 raise Refused(reason("not-the-receiver", f"only {current.to_user.name}, the named receiver, may accept "
                                      f"or decline benefit {code}", benefit=code, receiver=current.to_user.name))
-            current.status, current.reason, current.decided_on = status, why, self.ctx.clock.today()
+            today = self.ctx.clock.today()
+            taken = {"benefit": code, "business_area": current.business_area, "to": current.to_user.name,
+                     "board": current.board.name if current.board else None}
+            signature = signed_decision(session, actor, signing_key, signing.statement(
+                "accept", key, actor.name, today, taken, benefit=code)) if status == "accepted" else None
+            current.status, current.reason, current.decided_on = status, why, today
+            signed: dict[str, Any] = {"signature": signature} if signature else {}
             self.ctx.record(session, actor, f"handover-{status}", collaboration=collaboration, benefit=code, reason=why,
-                            business_area=current.business_area)
-            return {"key": key, "id": code, "status": status}
+                            business_area=current.business_area, **signed)
+            return {"key": key, "id": code, "status": status, "signed": signature is not None}
 
     def retire(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
         """Stop tracking a benefit; its history stays. A chief officer of a partner approves it."""

@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from workflow import signing
 from workflow.audit import KEY_REGISTERED
-from workflow.errors import BadInput, reason
+from workflow.errors import BadInput, Refused, reason
 from workflow.model import UserKey
 
 if TYPE_CHECKING:
-    from workflow.context import Context
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlalchemy.orm import Session
+
+    from workflow.context import Actor, Context
 
 
 def default_key_file(user: str) -> Path:
@@ -48,3 +51,23 @@ def new_key(ctx: Context, passphrase: str, out: Path | None = None) -> dict[str,
             written.unlink(missing_ok=True)  # a key file whose public half was not registered is of no use
         raise
     return {"user": actor.name, "fingerprint": fingerprint, "public_key": public, "file": str(path)}
+
+
+def signed_decision(session: Session, actor: Actor, key: Ed25519PrivateKey | None,
+                    said: dict[str, Any]) -> dict[str, Any] | None:
+    """The signature of a decision (`said`, a signing.statement) by `actor`, or None for someone with no key.
+
+    Once a person has registered a key, their decisions must be signed with one of their keys: a decision
+    without it, or with a key they did not register, is refused.
+    """
+    from sqlalchemy import select
+
+    registered = set(session.scalars(select(UserKey.public_key).where(UserKey.user_name == actor.name)))
+    if key is None:
+        if registered:
+            raise Refused(reason("signature-required", f"{actor.name} has registered a signing key: their approvals "
+                                 "and acceptances must be signed with it", actor=actor.name))
+        return None
+    if signing.public_key_text(key) not in registered:
+        raise Refused(reason("key-not-registered", f"that key is not one {actor.name} registered", actor=actor.name))
+    return signing.sign_statement(key, said)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import approvals, gates, stored, validate
+from workflow import approvals, gates, signing, stored, validate
 from workflow.audit import canonical_json
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.facts import gate_facts
+from workflow.keys import signed_decision
 from workflow.lookups import find_user, passed_gates
 from workflow.model import Approval, Artefact, Collaboration, Lesson, Partner
 from workflow.vocabulary import ORIGINS, PARTNER_KINDS, RISK_APPETITES
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 DEFAULT_DEFINITION = "police-collaboration"
 
@@ -130,11 +134,13 @@ class RegisterCases:
             self.ctx.record(session, actor, "artefact-added", on=day, collaboration=collaboration, kind=kind, ref=ref)
             return {"key": key, "kind": kind, "ref": ref, "on": day.isoformat()}
 
-    def approve(self, key: str, gate: str, *, on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
+    def approve(self, key: str, gate: str, *, on: date | None = None, signing_key: Ed25519PrivateKey | None = None,
+                expected_version: int | None = None) -> dict[str, Any]:
         """The acting chief officer's or PCC's approval of a gate for their force, bound to the facts it checks now.
 
         Only the next gate can be approved, or a passed gate whose approval by this person's force and role
-        is stale (a variation); an approval that still matches the facts is not given twice.
+        is stale (a variation); an approval that still matches the facts is not given twice. Someone who has
+        registered a signing key signs with it (`signing_key`).
         """
         with self.ctx.changing(key, "approve a gate", expected_version) as (session, actor, collaboration):
             chosen = stored.definition_of(session, collaboration)
@@ -161,6 +167,9 @@ class RegisterCases:
                 raise Refused(reason("approval-not-open", f"the {gate} gate is neither the next gate of {key} (at "
                                      f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
             day = self.ctx.effective(on, collaboration)
+            signature = signed_decision(session, actor, signing_key, signing.statement(
+                "approve", key, actor.name, day, facts, gate=gate))
+            signed: dict[str, Any] = {"signature": signature} if signature else {}
             text, digest = canonical_json(facts), approvals.digest(facts)
             approval = existing or Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner,
                                             role=actor.role)
@@ -168,9 +177,10 @@ class RegisterCases:
             approval.facts, approval.digest = text, digest
             session.add(approval)
             self.ctx.record(session, actor, "approved", on=day, collaboration=collaboration, gate=gate,
-                            partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=stale)
+                            partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=stale,
+                            **signed)
             return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role, "on": day.isoformat(),
-                    "already": False, "digest": digest, "variation": stale}
+                    "already": False, "digest": digest, "variation": stale, "signed": signature is not None}
 
     def add_lesson(self, key: str, text: str, *, theme: str | None = None,
                    expected_version: int | None = None) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         "approvals": [
             {"gate": e["payload"]["gate"], "partner": e["payload"]["partner"], "role": e["payload"]["role"],
              "by": e["actor"], "on": e["effective_on"], "digest": e["payload"].get("digest"),
-             "variation": e["payload"].get("variation", False)}
+             "variation": e["payload"].get("variation", False), "signed": "signature" in e["payload"]}
             for e in events if e["action"] == "approved"
         ],
         "gates": checked["transitions"],
