@@ -56,8 +56,8 @@ def scoped(db: str, key: str = "SA") -> Collab:
     pm.update(key, rationale="s.22A agreements considered; serves efficiency and effectiveness")
     pm.add_partner(key, DC, kind="police", risk_appetite="cautious")
     pm.add_partner(key, DORSET, kind="police", risk_appetite="open")
-    pm.add_benefit(key, "B1", title="Savings", category="economic")
-    pm.add_benefit(key, "B2", title="Public confidence", category="effectiveness")
+    pm.add_benefit(key, "B1", title="Savings", category="economic", on=date(2019, 1, 2))
+    pm.add_benefit(key, "B2", title="Public confidence", category="effectiveness", on=date(2019, 1, 2))
     return pm
 
 
@@ -89,7 +89,7 @@ def closed(db: str, key: str = "SA") -> Collab:
     for code in ("B1", "B2"):
         pm.handover(key, code, business_area="Finance", to="owner2")
     pm.advance(key, on=date(2023, 3, 31))
-    pm.add_artefact(key, "closure-report", "ref/closure")
+    pm.add_artefact(key, "closure-report", "ref/closure", on=date(2023, 3, 31))
     return pm
 
 

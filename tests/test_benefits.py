@@ -149,6 +149,10 @@ def test_a_retired_benefit_needs_a_partners_chief_officer_and_leaves_the_gate(db
         open_as(db, "cc.avon").retire("SA", "B1", reason="superseded")
     open_as(db, "cc.dc").retire("SA", "B1", reason="superseded by the national programme")
     open_as(db, "owner2").accept("SA", "B2")
+    with pytest.raises(Refused, match="variation of the delivery gate .benefit B1 retired"):
+        open_as(db, "pm").advance("SA")  # retiring a benefit varies what its signatories approved
+    for signatory in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
+        open_as(db, signatory).approve("SA", "delivery")
     assert open_as(db, "pm").advance("SA")["to"] == "pir"
     b1 = next(r for r in open_as(db, "pm").benefits("SA") if r["id"] == "B1")
     assert (b1["status"], b1["retired"]["reason"]) == ("retired", "superseded by the national programme")

@@ -123,5 +123,6 @@ def test_definition_list_and_show(tmp_path: Path) -> None:
     assert listed == [{"name": "police-collaboration", "version": 2, "title": listed[0]["title"],
                        "digest": listed[0]["digest"], "collaborations": 0}]
     shown = collab(db, "definition", "show", "police-collaboration", "--format", "json", check=0).json()
-    assert [g["requirement"] for g in shown["gates"]["pir"]] == ["artefacts", "handovers-accepted", "pir-scheduled"]
+    assert [g["requirement"] for g in shown["gates"]["pir"]] == ["artefacts", "handovers-accepted", "pir-scheduled",
+                                                            "no-open-variations"]
     collab(db, "definition", "show", "nope", check=2)

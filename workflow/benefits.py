@@ -29,9 +29,10 @@ class BenefitCases:
                     owner: str | None = None, board: str | None = None, unit: str = "", dis_benefit: bool = False,
                     on: date | None = None, expected_version: int | None = None) -> dict[str, Any]:
         validate.key(code, "the benefit ID")
-        validate.text(title, "the title")
+        title = validate.text(title, "the title", max_length=300)
         if category not in CATEGORIES:
             raise BadInput(reason("unknown-category", f"unknown category '{category}' (categories: {', '.join(CATEGORIES)})"))
+        measure, unit, baseline, target = _profile(measure=measure, unit=unit, baseline=baseline, target=target).values()
         _require_change(code, baseline, target)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             if any(b.code == code for b in collaboration.benefits):
@@ -42,6 +43,7 @@ class BenefitCases:
                 owner=find_user(session, owner) if owner else None, board=find_board(session, board) if board else None,
                 start_on=self.ctx.effective(on, collaboration, in_stage=False),
             )
+            _require_span(code, benefit.start_on, by, self.ctx.clock.today())
             session.add(benefit)
             self.ctx.record(session, actor, "benefit-added", on=benefit.start_on, collaboration=collaboration, benefit=code,
                             title=title, category=category, dis_benefit=dis_benefit, measure=measure, unit=unit,
@@ -53,8 +55,11 @@ class BenefitCases:
         wanted = {name: value for name, value in fields.items() if value is not None}
         if not wanted or set(wanted) - set(PROFILE):
             raise BadInput(reason("nothing-to-update", f"give at least one of: {', '.join(PROFILE)}", fields=PROFILE))
+        wanted.update(_profile(**{k: v for k, v in wanted.items() if k in ("title", "measure", "unit", "baseline", "target")}))
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = find_benefit(collaboration, code)
+            if "by" in wanted:
+                _require_span(code, benefit.start_on, wanted["by"], self.ctx.clock.today())
             if "owner" in wanted:
                 wanted["owner"] = find_user(session, wanted["owner"])
             if "board" in wanted:
@@ -80,10 +85,14 @@ class BenefitCases:
             raise BadInput(reason("empty-plan", "give at least one plan point (a date and the value expected then)"))
         if len(set(days)) != len(days):
             raise BadInput(reason("plan-date-twice", "two plan points for one date"))
-        for _, value in points:
-            validate.number(value, "a plan point's value")
+        points = [(day, validate.number(value, f"the plan point of {day}")) for day, value in points]
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = find_benefit(collaboration, code)
+            end = benefit.target_date or validate.horizon(self.ctx.clock.today())
+            outside = [day.isoformat() for day, _ in points if not benefit.start_on <= day <= end]
+            if outside:
+                raise BadInput(reason("plan-outside-span", f"plan points {', '.join(outside)} fall outside benefit "
+                                      f"{code}'s span ({benefit.start_on} to {end})", benefit=code))
             session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
             session.add_all(PlanPoint(benefit_id=benefit.id, on=day, value=value) for day, value in sorted(points))
             self.ctx.record(session, actor, "benefit-planned", collaboration=collaboration, benefit=code,
@@ -94,12 +103,16 @@ class BenefitCases:
                 expected_version: int | None = None) -> dict[str, Any]:
         """Record a benefit's measured value; by its owner or the secretary of its reviewing board."""
         number = validate.number(value, "the value")
+        note = validate.text(note, "the note", multiline=True) if note is not None else None
         today = self.ctx.clock.today()
         day = on or today
         if day > today:
             raise BadInput(reason("date-in-future", f"a measurement cannot be dated in the future ({day}; today is {today})"))
         with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
             benefit = find_benefit(collaboration, code)
+            if day < benefit.start_on:
+                raise BadInput(reason("measured-before-start", f"benefit {code} was identified on {benefit.start_on}: "
+                                      f"a measurement cannot be dated {day}", benefit=code))
             secretary = benefit.board.secretary.name if benefit.board else None
             owner = benefit.owner.name if benefit.owner else None
             if actor.name not in (owner, secretary):
@@ -120,7 +133,7 @@ class BenefitCases:
     def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
                  expected_version: int | None = None) -> dict[str, Any]:
         """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal."""
-        validate.text(business_area, "the business area")
+        business_area = validate.text(business_area, "the business area", max_length=200)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = live_benefit(collaboration, code)
             current = current_handovers(session, [benefit.id]).get(benefit.id)
@@ -141,8 +154,7 @@ class BenefitCases:
         return self._decide(key, code, "accepted", None, expected_version, signing_key)
 
     def decline(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
-        validate.text(reason, "the reason")
-        return self._decide(key, code, "declined", reason, expected_version)
+        return self._decide(key, code, "declined", validate.text(reason, "the reason", multiline=True), expected_version)
 
     def _decide(self, key: str, code: str, status: str, why: str | None, expected_version: int | None,
                 signing_key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
@@ -171,7 +183,7 @@ class BenefitCases:
         """Stop tracking a benefit; its history stays. A chief officer of a partner approves it."""
         from workflow.errors import reason as because
 
-        validate.text(reason, "the reason")
+        reason = validate.text(reason, "the reason", multiline=True)
         with self.ctx.changing(key, "retire a benefit", expected_version) as (session, actor, collaboration):
             if actor.partner not in {p.name for p in collaboration.partners}:
                 raise Refused(because("not-a-partner", f"{actor.name} acts for {actor.partner}, which is not a partner "
@@ -181,6 +193,25 @@ class BenefitCases:
             benefit.retired_by_id = find_user(session, actor.name).id
             self.ctx.record(session, actor, "benefit-retired", collaboration=collaboration, benefit=code, reason=reason)
             return {"key": key, "id": code, "retired_on": benefit.retired_on.isoformat()}
+
+
+def _profile(**given: Any) -> dict[str, Any]:
+    """A profile's texts and figures as stored, each checked where it enters; None left as None."""
+    checks = {"title": lambda v: validate.text(v, "the title", max_length=300),
+              "measure": lambda v: validate.text(v, "the measure", multiline=True),
+              "unit": lambda v: v if v == "" else validate.text(v, "the unit", max_length=40),
+              "baseline": lambda v: validate.number(v, "the baseline"),
+              "target": lambda v: validate.number(v, "the target")}
+    return {name: None if value is None else checks[name](value) for name, value in given.items()}
+
+
+def _require_span(code: str, start: date, by: date | None, today: date) -> None:
+    """A target date after the day the benefit was identified, within the plausible horizon."""
+    if by is not None:
+        validate.day(by, "the target date", not_after=validate.horizon(today))
+        if by <= start:
+            raise BadInput(reason("target-before-start", f"benefit {code}'s target date {by} is not after the day it "
+                                  f"was identified ({start})", benefit=code))
 
 
 def _require_change(code: str, baseline: float | None, target: float | None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from workflow import facts as gate_facts, stored
+from workflow import facts as gate_facts, stored, validate
 from workflow.context import Context
 from workflow.definition import Definition
 from workflow.effects import Effected
@@ -39,6 +39,8 @@ class LifecycleCases:
 
     def _move(self, key: str, trigger: str, doing: str, *, to: str | None = None, on: date | None = None,
               reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
+        if reason and reason.strip():  # an empty one is for the gate to refuse, as a missing one is
+            reason = validate.text(reason, "the reason", multiline=True)
         with self.ctx.changing(key, doing, expected_version) as (session, actor, collaboration):
             chosen = stored.definition_of(session, collaboration)
             if to is not None and to not in chosen.stage_names:

@@ -42,12 +42,12 @@ class PeopleCases:
             return [user_dict(u) for u in session.scalars(select(User).order_by(User.name))]
 
     def add_board(self, name: str, partner: str, meets: str, secretary: str) -> dict[str, Any]:
-        from workflow.calendar import RecurrenceError, parse_recurrence
+        from workflow.calendar import RecurrenceError, board_rule
 
         validate.text(name, "the board name")
         today = self.ctx.clock.today()
         try:
-            parse_recurrence(meets, today)
+            board_rule(meets, today)
         except RecurrenceError as error:
             raise BadInput(reason("bad-recurrence", f"the board's recurrence: {error}", meets=meets)) from None
         with self.ctx.uow.write() as session:

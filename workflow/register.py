@@ -33,7 +33,8 @@ class RegisterCases:
             on: date | None = None) -> dict[str, Any]:
         """Register a collaboration at its definition's first stage (NAME, or NAME@VERSION)."""
         validate.key(key, "the key")
-        validate.text(title, "the title")
+        title = validate.text(title, "the title", max_length=TITLE)
+        objective, public_benefit = _texts(objective=objective, public_benefit=public_benefit).values()
         if origin not in ORIGINS:
             raise BadInput(reason("unknown-origin", f"unknown origin '{origin}' (origins: {', '.join(ORIGINS)})", origin=origin))
         with self.ctx.uow.write() as session:
@@ -58,9 +59,10 @@ class RegisterCases:
     def update(self, key: str, *, expected_version: int | None = None, **fields: str | None) -> dict[str, Any]:
         """Change the title, objective, public-benefit statement or rationale."""
         editable = ("title", "objective", "public_benefit", "rationale")
-        wanted = {name: value for name, value in fields.items() if value is not None}
-        if set(wanted) - set(editable) or not wanted:
+        given = {name: value for name, value in fields.items() if value is not None}
+        if set(given) - set(editable) or not given:
             raise BadInput(reason("nothing-to-update", f"give at least one of: {', '.join(editable)}", fields=editable))
+        wanted = _texts(**given)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             changes = {
                 name: {"from": getattr(collaboration, name), "to": value}
@@ -76,7 +78,7 @@ class RegisterCases:
     def add_partner(self, key: str, org: str, *, kind: str | None = None, risk_appetite: str | None = None,
                     cost_share: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
         """Record a partner, or change the facts given for one already recorded."""
-        validate.text(org, "the partner's name")
+        org = validate.text(org, "the partner's name", max_length=200)
         if kind is not None and kind not in PARTNER_KINDS:
             raise BadInput(reason("unknown-partner-kind", f"unknown partner kind '{kind}' (kinds: {', '.join(PARTNER_KINDS)})"))
         if risk_appetite is not None and risk_appetite not in RISK_APPETITES:
@@ -122,7 +124,7 @@ class RegisterCases:
 
     def add_artefact(self, key: str, kind: str, ref: str, *, on: date | None = None,
                      expected_version: int | None = None) -> dict[str, Any]:
-        validate.text(ref, "the artefact's reference")
+        ref = validate.text(ref, "the artefact's reference")
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             known = stored.definition_of(session, collaboration).artefact_kinds
             if kind not in known:
@@ -184,12 +186,24 @@ class RegisterCases:
 
     def add_lesson(self, key: str, text: str, *, theme: str | None = None,
                    expected_version: int | None = None) -> dict[str, Any]:
-        validate.text(text, "the lesson")
+        text = validate.text(text, "the lesson", multiline=True)
+        theme = validate.text(theme, "the theme", max_length=200) if theme is not None else None
         with self.ctx.changing(key, "record a lesson", expected_version) as (session, actor, collaboration):
             session.add(Lesson(collaboration_id=collaboration.id, text=text, theme=theme, recorded_on=self.ctx.clock.today(),
                                recorded_by_id=find_user(session, actor.name).id))
             self.ctx.record(session, actor, "lesson-recorded", collaboration=collaboration, text=text, theme=theme)
             return {"key": key, "text": text, "theme": theme}
+
+
+TITLE = 300  # the length of a collaboration's or benefit's title column
+
+
+def _texts(**given: str | None) -> dict[str, str | None]:
+    """Purpose texts as stored: a title on one line, the rest free text; each checked, None left as None."""
+    return {name: None if value is None else
+            validate.text(value, f"the {name.replace('_', ' ')}", **({"max_length": TITLE} if name == "title" else
+                                                                    {"multiline": True}))
+            for name, value in given.items()}
 
 
 # Requirements of a passed gate that go on holding at every stage: what was agreed stays agreed.
