@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
 from workflow.errors import BadInput, Conflict, reason
-from workflow.lookups import find_collaboration
+from workflow.lookups import find_collaboration, find_user
 from workflow.model import Collaboration, Event, User
 from workflow.permissions import require
 
@@ -32,7 +32,6 @@ class Actor:
     partner: str | None
 
 
-_USER_BY_NAME = select(User).where(User.name == bindparam("name"))
 _USERS = select(func.count()).select_from(User)
 
 
@@ -69,9 +68,7 @@ class Context:
             if doing is None and session.scalar(_USERS) == 0:
                 return Actor("anonymous", "admin", None)
             raise BadInput(reason("actor-missing", "name the acting user"))
-        user = session.scalar(_USER_BY_NAME, {"name": self.actor_name})
-        if user is None:
-            raise BadInput(reason("unknown-user", f"unknown user '{self.actor_name}'", name=self.actor_name))
+        user = find_user(session, self.actor_name)
         if doing is not None:
             require(user.name, user.role, doing)
         return Actor(user.name, user.role, user.partner)

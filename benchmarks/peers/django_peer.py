@@ -19,7 +19,7 @@ import sqlite3
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from benchmarks.peers.store import BUSY_TIMEOUT_MS, REASON
+from benchmarks.peers.store import BUSY_TIMEOUT_MS, Moves
 
 APP = "benchmarks.peers.fsmapp"
 
@@ -82,7 +82,7 @@ def configure(sqlite_path: str, postgres_url: str | None) -> None:
     django.setup()
 
 
-class DjangoPeer:
+class DjangoPeer(Moves):
     name, title = "django_fsm", "Django + django-fsm-2 + django-fsm-log"
 
     def __init__(self, backend: str, delivery: list[str], scoping: list[str]) -> None:
@@ -110,15 +110,6 @@ class DjangoPeer:
             record = self.record.objects.get(key=key)
             getattr(record, action)(by=self.user, description=reason)
             record.save()
-
-    def hold(self, key: str) -> None:
-        self.fire(key, "hold", REASON)
-
-    def resume(self, key: str) -> None:
-        self.fire(key, "resume")
-
-    def advance(self, key: str) -> None:
-        self.fire(key, "advance")
 
     def connections(self) -> list[sqlite3.Connection]:
         from django.db import connections

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from benchmarks.peers.store import DELIVERY, ON_HOLD, PID, REASON, SCOPING, Refused, Store
+from benchmarks.peers.store import DELIVERY, Moves, ON_HOLD, PID, Refused, SCOPING, Store
 
 
 class Record:
@@ -44,7 +44,7 @@ class Record:
         return self.held_from == DELIVERY
 
 
-class NaivePeer:
+class NaivePeer(Moves):
     """Load, let the library decide, write: one transaction per move."""
 
     name = title = ""
@@ -67,15 +67,6 @@ class NaivePeer:
             to_stage = self.trigger(record, action)
             store.move(record.id, record.version, action, from_stage, to_stage,
                        from_stage if action == "hold" else None, reason)
-
-    def hold(self, key: str) -> None:
-        self.fire(key, "hold", REASON)
-
-    def resume(self, key: str) -> None:
-        self.fire(key, "resume")
-
-    def advance(self, key: str) -> None:
-        self.fire(key, "advance")
 
     def connections(self) -> list[sqlite3.Connection]:
         return [self.store.connection] if self.store.backend == "sqlite" else []

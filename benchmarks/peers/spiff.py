@@ -20,14 +20,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from benchmarks.peers.store import DELIVERY, ON_HOLD, PID, REASON, SCOPING, Refused, Store
+from benchmarks.peers.store import DELIVERY, Moves, ON_HOLD, PID, Refused, SCOPING, Store
 
 BPMN = Path(__file__).with_name("lifecycle.bpmn")
 STAGE_OF_TASK = {"scoping": SCOPING, "pid": PID, "delivery": DELIVERY, "on_hold": ON_HOLD}
 MOVES = {"advance": (SCOPING, PID), "hold": (DELIVERY, ON_HOLD), "resume": (ON_HOLD, DELIVERY)}
 
 
-class SpiffPeer:
+class SpiffPeer(Moves):
     name, title = "spiff", "SpiffWorkflow 3 (BPMN, JSON serializer)"
 
     def __init__(self, backend: str, target: str, schema: str | None, delivery: list[str], scoping: list[str]) -> None:
@@ -84,15 +84,6 @@ class SpiffPeer:
                 raise Refused(f"{action} from {stage}: the gateway's condition is not met")
             store.move(record_id, version, action, stage, target, stage if action == "hold" else None, reason,
                        state=self.serializer.serialize_json(workflow))
-
-    def hold(self, key: str) -> None:
-        self.fire(key, "hold", REASON)
-
-    def resume(self, key: str) -> None:
-        self.fire(key, "resume")
-
-    def advance(self, key: str) -> None:
-        self.fire(key, "advance")
 
     def state_bytes(self, key: str) -> int:
         with self.store.transaction() as store:
