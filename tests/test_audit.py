@@ -199,3 +199,41 @@ def test_export_holds_one_collaborations_events_and_the_head(history_db: str, tm
 def test_exporting_an_unknown_collaboration_is_bad_input(history_db: str) -> None:
     result = collab(history_db, "audit", "export", "NOPE", actor="audit", check=2)
     assert "unknown collaboration 'NOPE'" in result.err
+
+
+# -- the tables against the state the history implies ----------------------------------------------------
+
+@pytest.mark.parametrize("statement, problem", [
+    ("UPDATE collaborations SET stage = 'delivery' WHERE key = 'SA'",
+     "table collaborations, row SA, field stage: the history says 'pid', the table holds 'delivery'"),
+    ("UPDATE partners SET cost_share = 90 WHERE name = 'Dorset Police'",
+     "table partners, row SA/Dorset Police, field cost_share: the history says None, the table holds Decimal('90.000')"),
+    ("UPDATE benefits SET target = 1 WHERE code = 'B1'",
+     "table benefits, row SA/B1, field target: the history says None, the table holds 1.0"),
+    ("DELETE FROM lessons", "table lessons, row SA, 1 entries in the history, 0 in the table"),
+    ("UPDATE users SET role = 'admin' WHERE name = 'audit'",
+     "table users, row audit, field role: the history says 'auditor', the table holds 'admin'"),
+])
+def test_a_direct_edit_of_the_state_is_named_by_table_row_and_field(history_db: str, statement: str,
+                                                                     problem: str) -> None:
+    open_as(history_db, "pm").add_lesson("SA", "Agree owners at PID")
+    verify(history_db, 0)
+    with engine_for(history_db).begin() as connection:  # the state tables carry no trigger: only replay guards them
+        connection.execute(text(statement))
+    result = verify(history_db, 3)
+    assert result["first_bad"] is None
+    assert result["problem"] == problem
+
+
+def test_a_measurement_edited_in_the_database_is_named(db: str) -> None:
+    from builders import in_delivery
+
+    people(db)
+    in_delivery(db)
+    open_as(db, "owner").measure("SA", "B1", 4.5, note="Q1")
+    with engine_for(db).begin() as connection:
+        connection.execute(text("UPDATE measurements SET value = 9"))
+    result = verify(db, 3)
+    assert result["problem"] == ("table measurements, row SA/B1, entry 1: the history says "
+                                 f"('{date.today().isoformat()}', 4.5, 'Q1', 'owner'), the table holds "
+                                 f"('{date.today().isoformat()}', 9.0, 'Q1', 'owner')")
