@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from workflow import audit
 from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
-from workflow.errors import BadInput, Conflict, reason
+from workflow.errors import BadInput, Conflict, Refused, reason
 from workflow.lookups import find_collaboration
 from workflow.model import Collaboration, Event, User
 from workflow.permissions import require
@@ -72,6 +72,9 @@ class Context:
         user = session.scalar(_USER_BY_NAME, {"name": self.actor_name})
         if user is None:
             raise BadInput(reason("unknown-user", f"unknown user '{self.actor_name}'", name=self.actor_name))
+        if user.deactivated_on is not None:
+            raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and can "
+                                 "no longer act", name=user.name))
         if doing is not None:
             require(user.name, user.role, doing)
         return Actor(user.name, user.role, user.partner)

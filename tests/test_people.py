@@ -1,0 +1,120 @@
+"""People change: an admin corrects a user's details, and deactivates a user, moving what they hold
+to someone else in one step (`collab user update`, `collab user deactivate`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from builders import closed, open_as, people
+from conftest import collab
+from workflow.db import engine_for
+
+
+def events(db: str, action: str) -> list[dict[str, object]]:
+    return collab(db, "history", "--all", "--action", action, "--json", actor="audit", check=0).json()  # type: ignore[return-value]
+
+
+def users(db: str) -> dict[str, dict[str, object]]:
+    return {u["name"]: u for u in collab(db, "user", "list", "--json", actor="audit", check=0).json()}  # type: ignore[union-attr, index]
+
+
+def verified(db: str) -> bool:
+    return collab(db, "audit", "verify", "--json", actor="pm", check=0).json()["ok"]  # type: ignore[index, call-overload, no-any-return]
+
+
+def test_an_admin_corrects_a_users_email_and_force(db: str) -> None:
+    people(db)
+    done = collab(db, "user", "update", "pcc.do", "--email", "PCC@Dorset.PNN.Police.UK", "--partner", "Dorset OPCC",
+                  actor="root", check=0)
+    assert done.out.strip() == ("updated pcc.do: email pcc.do@example.org -> PCC@dorset.pnn.police.uk, "
+                                "partner Dorset Police -> Dorset OPCC")
+    assert users(db)["pcc.do"]["email"] == "PCC@dorset.pnn.police.uk"
+    assert users(db)["pcc.do"]["partner"] == "Dorset OPCC"
+    [event] = events(db, "user-updated")
+    assert event["actor"] == "root"
+    assert event["payload"] == {"user": "pcc.do", "changes": {
+        "email": {"from": "pcc.do@example.org", "to": "PCC@dorset.pnn.police.uk"},
+        "partner": {"from": "Dorset Police", "to": "Dorset OPCC"}}}
+    collab(db, "user", "update", "pm", "--role", "chief-officer", "--partner", "Dorset Police", actor="root", check=0)
+    assert users(db)["pm"]["role"] == "chief-officer"
+    assert verified(db)
+
+
+def test_an_email_must_be_exactly_one_address_and_only_an_admin_updates(db: str) -> None:
+    people(db)
+    for bad in ("a@example.org, b@example.org", "Alice <a@example.org>", "not-an-address"):
+        refused = collab(db, "user", "update", "pm", "--email", bad, actor="root", check=2)
+        assert "is not a single valid address" in refused.err
+        assert "is not a single valid address" in collab(db, "user", "add", "x", "--role", "auditor", "--email", bad,
+                                                         actor="root", check=2).err
+    assert collab(db, "user", "update", "pm", "--email", "x@example.org", actor="pm", check=1).err.startswith(
+        "pm is a programme-manager; to register users needs the role admin")
+    assert "a pcc acts for a force" in collab(db, "user", "update", "pm", "--role", "pcc", actor="root", check=2).err
+    assert collab(db, "user", "update", "nobody", "--email", "x@example.org", actor="root", check=2).err.startswith(
+        "unknown user 'nobody'")
+    collab(db, "user", "update", "pm", actor="root", check=2)
+    assert users(db)["pm"] == {"name": "pm", "role": "programme-manager", "email": "pm@example.org", "partner": None,
+                               "deactivated_on": None}
+    assert "x" not in users(db)
+    assert events(db, "user-updated") == []
+
+
+def test_deactivating_a_user_moves_their_benefits_boards_and_handovers(db: str) -> None:
+    people(db)
+    closed(db)  # B1 and B2 owned by owner, reviewed at RCB (secretary sec), each proposed to owner2
+    admin = open_as(db, "root")
+    admin.add_user("owner3", "benefit-owner")
+    admin.add_user("sec2", "board-secretary")
+
+    refused = collab(db, "user", "deactivate", "owner", actor="root", check=1)
+    assert refused.err.strip() == ("owner still holds 2 benefit(s), 0 board(s) and 0 proposed handover(s): name who "
+                                   "takes them over with --reassign-to USER")
+    done = collab(db, "user", "deactivate", "owner", "--reassign-to", "owner3", actor="root", check=0)
+    assert done.out.strip() == "deactivated owner: 2 benefit(s), 0 board(s), 0 handover(s) moved to owner3"
+    benefits = collab(db, "benefit", "list", "SA", "--json", actor="audit", check=0).json()
+    assert [(b["id"], b["owner"]) for b in benefits] == [("B1", "owner3"), ("B2", "owner3")]  # type: ignore[index, union-attr]
+    assert users(db)["owner"]["deactivated_on"] is not None
+
+    assert "cannot take over from owner2: deactivated" in collab(
+        db, "user", "deactivate", "owner2", "--reassign-to", "owner", actor="root", check=2).err
+    collab(db, "user", "deactivate", "owner2", "--reassign-to", "owner3", actor="root", check=0)
+    handovers = [b["handover"] for b in collab(db, "benefit", "list", "SA", "--json", actor="audit", check=0).json()]  # type: ignore[union-attr, index]
+    assert [(h["to"], h["status"]) for h in handovers] == [("owner3", "proposed"), ("owner3", "proposed")]
+    collab(db, "benefit", "accept", "SA", "B1", actor="owner3", check=0)
+
+    assert "a board's secretary must have the role board-secretary" in collab(
+        db, "user", "deactivate", "sec", "--reassign-to", "pm", actor="root", check=2).err
+    collab(db, "user", "deactivate", "sec", "--reassign-to", "sec2", actor="root", check=0)
+    assert [b["secretary"] for b in collab(db, "board", "list", "--json", actor="audit", check=0).json()] == ["sec2"]  # type: ignore[index, union-attr]
+
+    moved = [e["payload"] for e in events(db, "user-deactivated")]
+    assert moved == [
+        {"user": "owner", "reassigned_to": "owner3", "boards": [], "handovers": [],
+         "benefits": [{"collaboration": "SA", "benefit": "B1"}, {"collaboration": "SA", "benefit": "B2"}]},
+        {"user": "owner2", "reassigned_to": "owner3", "boards": [], "benefits": [],
+         "handovers": [{"collaboration": "SA", "benefit": "B1"}, {"collaboration": "SA", "benefit": "B2"}]},
+        {"user": "sec", "reassigned_to": "sec2", "boards": ["RCB"], "benefits": [], "handovers": []},
+    ]
+    assert verified(db)
+
+
+def test_a_deactivated_user_can_no_longer_act(db: str) -> None:
+    people(db)
+    collab(db, "user", "deactivate", "audit", actor="root", check=0)  # holds nothing, so needs no successor
+    refused = collab(db, "list", actor="audit", check=1)
+    assert refused.err.startswith("audit was deactivated on ")
+    assert refused.err.rstrip().endswith("and can no longer act")
+    assert "was deactivated on" in collab(db, "user", "deactivate", "audit", actor="root", check=1).err
+    assert "may not deactivate themselves" in collab(db, "user", "deactivate", "root", actor="root", check=1).err
+    collab(db, "list", actor="pm", check=0)
+
+
+def test_audit_verify_notices_a_deactivation_undone_behind_its_back(db: str) -> None:
+    people(db)
+    collab(db, "user", "update", "audit", "--email", "audit@example.org", actor="root", check=0)
+    collab(db, "user", "deactivate", "audit", actor="root", check=0)
+    assert verified(db)
+    with engine_for(db).begin() as connection:
+        connection.execute(text("UPDATE users SET deactivated_on = NULL WHERE name = 'audit'"))
+    found = collab(db, "audit", "verify", "--json", actor="pm", check=3).json()
+    assert "table users, row audit, field deactivated_on" in found["problem"]  # type: ignore[index, call-overload]
