@@ -307,6 +307,14 @@ def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> N
                f"{len(done['handovers'])} handover(s) moved to {reassign_to or 'nobody'}")
 
 
+@cli.command()
+@listing("kind", "collaboration", "item", "due_on")
+@pass_settings
+def todo(settings: Settings) -> list[dict[str, Any]]:
+    """What the acting user owes now: approvals, re-approvals, handovers, figures and reviews."""
+    return settings.app().todo()
+
+
 @cli.group()
 def board() -> None:
     """Boards that review benefits (Resource Control, Executive, Performance)."""

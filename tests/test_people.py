@@ -3,9 +3,11 @@ to someone else in one step (`collab user update`, `collab user deactivate`)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import text
 
-from builders import closed, open_as, people
+from builders import DC, DORSET, as_of, closed, in_delivery, open_as, people, scoped
 from conftest import collab
 from workflow.db import engine_for
 
@@ -118,3 +120,55 @@ def test_audit_verify_notices_a_deactivation_undone_behind_its_back(db: str) -> 
         connection.execute(text("UPDATE users SET deactivated_on = NULL WHERE name = 'audit'"))
     found = collab(db, "audit", "verify", "--json", actor="pm", check=3).json()
     assert "table users, row audit, field deactivated_on" in found["problem"]  # type: ignore[index, call-overload]
+
+
+def todo(db: str, actor: str, now: str | None = None) -> list[dict[str, object]]:
+    env = {"COLLAB_NOW": now} if now else None
+    return collab(db, "todo", "--json", actor=actor, env=env, check=0).json()  # type: ignore[return-value]
+
+
+def test_todo_lists_the_approval_a_pcc_owes_until_they_give_it(db: str) -> None:
+    people(db)
+    pm = scoped(db)
+    pm.advance("SA", on=date(2019, 6, 3))  # in pid: the delivery gate asks each police force's chief officer and PCC
+    awaited = [{"kind": "approval", "collaboration": "SA", "item": "delivery", "due_on": None}]
+    assert todo(db, "pcc.do") == awaited
+    assert todo(db, "cc.dc") == awaited
+    assert todo(db, "pm") == [] and todo(db, "owner") == []
+    collab(db, "approve", "SA", "--gate", "delivery", actor="pcc.do", check=0)
+    assert todo(db, "pcc.do") == []
+    assert todo(db, "pcc.dc") == awaited
+    listed = collab(db, "todo", actor="pcc.dc", check=0).out.splitlines()
+    assert listed[1].split() == ["approval", "SA", "delivery"]
+
+
+def test_todo_lists_a_variation_to_re_approve(db: str) -> None:
+    people(db)
+    in_delivery(db)
+    assert todo(db, "pcc.do") == []
+    collab(db, "partner", "shares", "SA", f"{DC}=60", f"{DORSET}=40", actor="pm", check=0)
+    variation = [{"kind": "variation", "collaboration": "SA", "item": "delivery", "due_on": None}]
+    assert todo(db, "pcc.do") == variation
+    assert todo(db, "cc.dc") == variation
+    collab(db, "approve", "SA", "--gate", "delivery", actor="pcc.do", check=0)
+    assert todo(db, "pcc.do") == []
+
+
+def test_todo_lists_handovers_figures_and_reviews(db: str) -> None:
+    with as_of("2020-01-06T09:00"):
+        people(db)
+        in_delivery(db)  # B1 and B2 owned by owner, reviewed at RCB (first Tuesdays; agenda 7 days before)
+    # On Sunday 1 March 2020 the February meeting (4th) went by without a figure; the March one (3rd) is due.
+    figures = [{"kind": "figure", "collaboration": "SA", "item": code, "due_on": day}
+               for day in ("2020-02-04", "2020-03-03") for code in ("B1", "B2")]
+    assert todo(db, "owner", "2020-03-01T09:00") == figures
+    assert todo(db, "sec", "2020-03-01T09:00") == [{**f, "kind": "review"} for f in figures]
+    assert todo(db, "owner", "2020-01-20T09:00") == []  # under review from 6 January: nothing is due yet
+    with as_of("2020-03-01T09:00"):
+        open_as(db, "owner").measure("SA", "B1", 3.0, on=date(2020, 2, 28))
+        open_as(db, "pm").handover("SA", "B2", business_area="Finance", to="owner2")
+    assert todo(db, "owner", "2020-03-01T09:00") == [
+        {"kind": "figure", "collaboration": "SA", "item": "B2", "due_on": "2020-02-04"},
+        {"kind": "figure", "collaboration": "SA", "item": "B2", "due_on": "2020-03-03"}]
+    assert todo(db, "owner2", "2020-03-01T09:00") == [
+        {"kind": "handover", "collaboration": "SA", "item": "B2", "due_on": None}]
