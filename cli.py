@@ -649,7 +649,7 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[st
     click.echo(f"{key}: benefit {benefit_id} plan set ({result['points']} points)")
 
 
-@benefit.command("measure")
+@benefit.command("measure", context_settings={"ignore_unknown_options": True})  # VALUE may be negative: -1
 @key_and_benefit
 @click.argument("value")
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
