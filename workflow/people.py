@@ -62,6 +62,10 @@ class PeopleCases:
                 setattr(user, field, change["to"])
             if user.role in PARTNER_ROLES and not user.partner:
                 raise BadInput(reason("partner-needed", f"a {user.role} acts for a force: name the force", role=user.role))
+            runs = session.scalars(select(Board.name).where(Board.secretary_id == user.id)).all()
+            if user.role != "board-secretary" and runs:
+                raise Refused(reason("still-a-secretary", f"{name} is the secretary of {', '.join(runs)}; a board's "
+                                     "secretary must have the role board-secretary", name=name))
             if changes:
                 self.ctx.record(session, actor, "user-updated", user=name, changes=changes)
             return {**user_dict(user), "changes": changes}
