@@ -46,6 +46,7 @@ HINTS = {
     "reason-missing": " (--reason TEXT)",
     "actor-missing": " with --as NAME (or COLLAB_USER)",
     "unknown-user": " (collab user list shows who is registered)",
+    "reassignment-needed": " with --reassign-to USER",
     "unknown-collaboration": " (collab list shows them)",
     "unknown-board": " (collab board list shows them)",
     "unknown-benefit": " (collab benefit list {key} shows them)",
@@ -280,6 +281,38 @@ def user_add(settings: Settings, name: str, role: str, email: str | None, partne
 def user_list(settings: Settings) -> list[dict[str, Any]]:
     """Registered people, their roles and forces."""
     return settings.app().users()
+
+
+@user.command("update")
+@click.argument("name")
+@click.option("--email", metavar="ADDR", help="One email address.")
+@click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
+@click.option("--role", type=click.Choice(ROLES))
+@pass_settings
+def user_update(settings: Settings, name: str, email: str | None, partner: str | None, role: str | None) -> None:
+    """Correct a user's email, force or role (admin only)."""
+    done = settings.app().update_user(name, email=email, partner=partner, role=role)
+    changed = ", ".join(f"{field} {terminal(str(c['from']))} -> {terminal(str(c['to']))}" for field, c in done["changes"].items())
+    click.echo(f"updated {name}: {changed or 'nothing changed'}")
+
+
+@user.command("deactivate")
+@click.argument("name")
+@click.option("--reassign-to", metavar="USER", help="Who takes over their benefits, boards and proposed handovers.")
+@pass_settings
+def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> None:
+    """Stop a user acting, moving what they hold to another user (admin only)."""
+    done = settings.app().deactivate_user(name, reassign_to)
+    click.echo(f"deactivated {name}: {len(done['benefits'])} benefit(s), {len(done['boards'])} board(s), "
+               f"{len(done['handovers'])} handover(s) moved to {reassign_to or 'nobody'}")
+
+
+@cli.command()
+@listing("kind", "collaboration", "item", "due_on")
+@pass_settings
+def todo(settings: Settings) -> list[dict[str, Any]]:
+    """What the acting user owes now: approvals, re-approvals, handovers, figures and reviews."""
+    return settings.app().todo()
 
 
 @cli.group()
@@ -616,7 +649,7 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[st
     click.echo(f"{key}: benefit {benefit_id} plan set ({result['points']} points)")
 
 
-@benefit.command("measure")
+@benefit.command("measure", context_settings={"ignore_unknown_options": True})  # VALUE may be negative: -1
 @key_and_benefit
 @click.argument("value")
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from workflow import audit
 from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
-from workflow.errors import BadInput, Conflict, reason
+from workflow.errors import BadInput, Conflict, Refused, reason
 from workflow.lookups import find_collaboration, find_user
 from workflow.model import Collaboration, Event, User
 from workflow.permissions import require
@@ -69,6 +69,9 @@ class Context:
                 return Actor("anonymous", "admin", None)
             raise BadInput(reason("actor-missing", "name the acting user"))
         user = find_user(session, self.actor_name)
+        if user.deactivated_on is not None:
+            raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and can "
+                                 "no longer act", name=user.name))
         if doing is not None:
             require(user.name, user.role, doing)
         return Actor(user.name, user.role, user.partner)

@@ -21,6 +21,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     partner: Mapped[str | None] = mapped_column(String(200))
     created_on: Mapped[date] = mapped_column(Date)
+    deactivated_on: Mapped[date | None] = mapped_column(Date)  # set once: a deactivated user can no longer act
 
 
 class Board(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import find_user
-from workflow.model import Board, User
+from workflow.model import Benefit, Board, Collaboration, Handover, User
 from workflow import validate
 from workflow.vocabulary import PARTNER_ROLES, ROLES
 
@@ -21,6 +21,7 @@ class PeopleCases:
         if role not in ROLES:
             raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
         validate.text(name, "the user name")
+        email = validate.email(email) if email is not None else None
         with self.ctx.uow.write() as session:
             if session.scalar(select(func.count()).select_from(User)) == 0:
                 if role != "admin":
@@ -36,6 +37,92 @@ class PeopleCases:
             session.add(user)
             self.ctx.record(session, actor, "user-added", user=name, role=role, email=email, partner=partner)
             return user_dict(user)
+
+    def update_user(self, name: str, *, email: str | None = None, partner: str | None = None,
+                    role: str | None = None) -> dict[str, Any]:
+        """Correct a user's email address, force or role; the event records each change (from, to)."""
+        if role is not None and role not in ROLES:
+            raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
+        wanted: dict[str, str] = {}
+        if email is not None:
+            wanted["email"] = validate.email(email)
+        if partner is not None:
+            wanted["partner"] = validate.text(partner, "the force")
+        if role is not None:
+            wanted["role"] = role
+        if not wanted:
+            raise BadInput(reason("nothing-to-update", f"nothing to change for {name}: give an email address, "
+                                  "a force or a role", name=name))
+        with self.ctx.uow.write() as session:
+            actor = self.ctx.acting(session, "register users")
+            user = find_user(session, name)
+            changes = {field: {"from": getattr(user, field), "to": value}
+                       for field, value in wanted.items() if getattr(user, field) != value}
+            for field, change in changes.items():
+                setattr(user, field, change["to"])
+            if user.role in PARTNER_ROLES and not user.partner:
+                raise BadInput(reason("partner-needed", f"a {user.role} acts for a force: name the force", role=user.role))
+            runs = session.scalars(select(Board.name).where(Board.secretary_id == user.id)).all()
+            if user.role != "board-secretary" and runs:
+                raise Refused(reason("still-a-secretary", f"{name} is the secretary of {', '.join(runs)}; a board's "
+                                     "secretary must have the role board-secretary", name=name))
+            if changes:
+                self.ctx.record(session, actor, "user-updated", user=name, changes=changes)
+            return {**user_dict(user), "changes": changes}
+
+    def deactivate_user(self, name: str, reassign_to: str | None = None) -> dict[str, Any]:
+        """Mark a user inactive; the benefits they own, the boards they are secretary of and the handovers
+        proposed to them move to `reassign_to` in the same unit of work."""
+        with self.ctx.uow.write() as session:
+            actor = self.ctx.acting(session, "register users")
+            user = find_user(session, name)
+            if user.deactivated_on is not None:
+                raise Refused(reason("user-deactivated-already", f"{name} was deactivated on {user.deactivated_on}",
+                                     name=name))
+            if user.name == actor.name:
+                raise Refused(reason("self-deactivation", f"{name} may not deactivate themselves: another admin must",
+                                     name=name))
+            benefits = session.execute(
+                select(Benefit, Collaboration.key).join(Collaboration, Collaboration.id == Benefit.collaboration_id)
+                .where(Benefit.owner_id == user.id, Benefit.retired_on.is_(None))
+                .order_by(Collaboration.key, Benefit.code)).tuples().all()
+            boards = session.scalars(select(Board).where(Board.secretary_id == user.id).order_by(Board.name)).all()
+            handovers = session.execute(
+                select(Handover, Benefit.code, Collaboration.key).join(Benefit, Benefit.id == Handover.benefit_id)
+                .join(Collaboration, Collaboration.id == Benefit.collaboration_id)
+                .where(Handover.to_user_id == user.id, Handover.status == "proposed")
+                .order_by(Collaboration.key, Benefit.code)).tuples().all()
+            held = len(benefits) + len(boards) + len(handovers)
+            if held and reassign_to is None:
+                raise Refused(reason("reassignment-needed", f"{name} still holds {len(benefits)} benefit(s), "
+                                     f"{len(boards)} board(s) and {len(handovers)} proposed handover(s): name who "
+                                     "takes them over", name=name))
+            successor = None if reassign_to is None else self._successor(session, user, reassign_to, bool(boards))
+            for benefit, _ in benefits:
+                benefit.owner = successor
+            for board in boards:
+                board.secretary = successor  # type: ignore[assignment]
+            for handover, _, _ in handovers:
+                handover.to_user = successor  # type: ignore[assignment]
+            user.deactivated_on = self.ctx.clock.today()
+            moved: dict[str, Any] = {
+                "benefits": [{"collaboration": key, "benefit": b.code} for b, key in benefits],
+                "boards": [b.name for b in boards],
+                "handovers": [{"collaboration": key, "benefit": code} for _, code, key in handovers]}
+            self.ctx.record(session, actor, "user-deactivated", user=name, reassigned_to=reassign_to,
+                            benefits=moved["benefits"], boards=moved["boards"], handovers=moved["handovers"])
+            return {"name": name, "deactivated_on": user.deactivated_on.isoformat(), "reassigned_to": reassign_to, **moved}
+
+    @staticmethod
+    def _successor(session: Any, user: User, name: str, boards: bool) -> User:
+        successor = find_user(session, name)
+        if successor.id == user.id or successor.deactivated_on is not None:
+            raise BadInput(reason("bad-successor", f"{name} cannot take over from {user.name}: "
+                                  f"{'the same person' if successor.id == user.id else 'deactivated'}", name=name))
+        if boards and successor.role != "board-secretary":
+            raise BadInput(reason("not-a-secretary", f"{name} is a {successor.role}; a board's secretary must have "
+                                  "the role board-secretary", name=name))
+        return successor
 
     def users(self) -> list[dict[str, Any]]:
         with self.ctx.reading() as session:
@@ -69,7 +156,8 @@ class PeopleCases:
 
 
 def user_dict(user: User) -> dict[str, Any]:
-    return {"name": user.name, "role": user.role, "email": user.email, "partner": user.partner}
+    return {"name": user.name, "role": user.role, "email": user.email, "partner": user.partner,
+            "deactivated_on": user.deactivated_on.isoformat() if user.deactivated_on else None}
 
 
 def board_dict(board: Board) -> dict[str, Any]:

@@ -71,7 +71,12 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     if c is not None:
         c["version"] += 1
     if action == "user-added":
-        state.users[p["user"]] = {"role": p["role"], "email": p["email"], "partner": p["partner"], "created_on": on}
+        state.users[p["user"]] = {"role": p["role"], "email": p["email"], "partner": p["partner"], "created_on": on,
+                                  "deactivated_on": None}
+    elif action == "user-updated":
+        state.users[p["user"]].update({name: change["to"] for name, change in p["changes"].items()})
+    elif action == "user-deactivated":
+        _deactivated(state, on, p)
     elif action == "board-added":
         state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"]}
     elif action == "registered" and key:
@@ -143,6 +148,16 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         state.benefits[b].update(retired_on=on, retired_reason=p["reason"], retired_by=actor)
 
 
+def _deactivated(state: State, on: str, p: dict[str, Any]) -> None:
+    state.users[p["user"]]["deactivated_on"] = on
+    for moved in p["benefits"]:
+        state.benefits[(moved["collaboration"], moved["benefit"])]["owner"] = p["reassigned_to"]
+    for board in p["boards"]:
+        state.boards[board]["secretary"] = p["reassigned_to"]
+    for moved in p["handovers"]:
+        state.handovers[(moved["collaboration"], moved["benefit"])][-1]["to"] = p["reassigned_to"]
+
+
 def _definition(label: str) -> tuple[str, int]:
     """NAME@VERSION (and the older "NAME vVERSION")."""
     name, _, version = label.replace(" v", "@").rpartition("@")
@@ -161,7 +176,8 @@ def tables(session: Session) -> State:
     found = State()
     manager, owner, by, secretary, to = (aliased(User) for _ in range(5))
     for u in session.scalars(select(User)):
-        found.users[u.name] = {"role": u.role, "email": u.email, "partner": u.partner, "created_on": _day(u.created_on)}
+        found.users[u.name] = {"role": u.role, "email": u.email, "partner": u.partner, "created_on": _day(u.created_on),
+                               "deactivated_on": _day(u.deactivated_on)}
     for board, name in session.execute(select(Board, secretary.name).join(secretary, secretary.id == Board.secretary_id)):
         found.boards[board.name] = {"partner": board.partner, "meets": board.meets, "anchor": _day(board.anchor),
                                     "secretary": name}

@@ -18,10 +18,12 @@ from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
+from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases):
+class Collab(PeopleCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases,
+             TodoCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

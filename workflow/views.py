@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from workflow import approvals, audit, facts as gate_facts, stored
 from workflow.context import Context
-from workflow.errors import Reason
+from workflow.errors import BadInput, Reason, reason
 from workflow.machine import lifecycle
 from workflow.lookups import current_handovers, find_collaboration
-from workflow.model import Approval, Artefact, Benefit, Collaboration, Event, Lesson, Measurement, PlanPoint, User
+from workflow.model import Approval, Artefact, Benefit, Collaboration, DefinitionVersion, Event, Lesson, Measurement, PlanPoint, User
 from workflow.realisation import STATUSES, Realisation, assess, share_savings
 from workflow.register import partner_dict
 
@@ -37,6 +37,8 @@ class ViewCases:
 
     def list(self, stage: str | None = None) -> list[dict[str, Any]]:
         with self.ctx.reading() as session:
+            if stage is not None:
+                known_stage(session, stage)
             return collaborations(session, stage)
 
     def show(self, key: str) -> dict[str, Any]:
@@ -79,6 +81,15 @@ class ViewCases:
         """Lessons across every collaboration; `search` matches text, theme, key or title, any case."""
         with self.ctx.reading() as session:
             return lessons(session, search)
+
+
+def known_stage(session: Session, stage: str) -> None:
+    """Refuse a stage no stored definition has (a typing mistake would otherwise list nothing)."""
+    names = {name for d, v in session.execute(select(DefinitionVersion.name, DefinitionVersion.version))
+             for name in stored.stored_definition(session, d, v).stage_names}
+    if stage not in names:
+        raise BadInput(reason("unknown-stage", f"unknown stage '{stage}' (stages: {', '.join(sorted(names))})",
+                              stage=stage))
 
 
 def collaborations(session: Session, stage: str | None = None) -> list[dict[str, Any]]:
@@ -144,6 +155,9 @@ def history(session: Session, key: str | None = None, *, since: date | None = No
     if since is not None:
         query = query.where(Event.effective_on >= since.isoformat())
     if actor is not None:
+        if session.scalar(select(User.id).where(User.name == actor)) is None and \
+                session.scalar(select(Event.seq).where(Event.actor == actor).limit(1)) is None:
+            raise BadInput(reason("unknown-user", f"unknown user '{actor}'", name=actor))
         query = query.where(Event.actor == actor)
     if action is not None:
         query = query.where(Event.action == action)
