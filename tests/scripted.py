@@ -19,6 +19,8 @@ def in_delivery(db: str, on: date, key: str = "SA", *, registered: date | None =
         people(db)
         pm = ready_for_delivery(db, key)
         pm.update_benefit(key, "B2", owner="owner2")
+        for signatory in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):  # their approvals covered B2's old owner
+            open_as(db, signatory).approve(key, "delivery")
     with as_of(f"{on.isoformat()}T09:00"):
         open_as(db, "pm").advance(key, on=on)
 

@@ -126,6 +126,8 @@ def test_a_gate_never_passes_before_its_evidence(db: str) -> None:
     with as_of("2020-01-10T09:00"):
         ready_for_delivery(db)
         open_as(db, "pm").add_artefact("SA", "collaboration-agreement", "ref/agreement-v2")  # dated 2020-01-10
+        for signatory in SIGNATORIES:  # the agreement they approved was replaced: they approve the new one
+            open_as(db, signatory).approve("SA", "delivery")
     with as_of("2020-02-01T09:00"):
         with pytest.raises(BadInput, match="its evidence is dated up to 2020-01-10"):
             open_as(db, "pm").advance("SA", on=date(2020, 1, 6))
@@ -143,3 +145,18 @@ def test_a_dis_benefit_reads_the_right_way_round() -> None:
     assert status(120) == "on-track"  # less bad than planned
     assert status(200) == "behind"  # worse than planned
     assert status(320) == "behind"  # beyond the harm expected at all
+
+
+def test_an_approval_given_before_a_change_no_longer_opens_its_gate(db: str) -> None:
+    people(db)
+    ready_for_delivery(db)
+    pm = open_as(db, "pm")
+    pm.update_benefit("SA", "B1", target=6)  # after the four approvals, before the gate
+    [move] = pm.check("SA")["transitions"]
+    assert f"{DC} chief officer approved the delivery gate on facts that have changed since: re-approve" in move["unmet"]
+    assert pm.check("SA")["variations"] == []  # not passed yet: a stale approval, not a variation
+    with pytest.raises(Refused):
+        pm.advance("SA")
+    for signatory in SIGNATORIES:
+        assert open_as(db, signatory).approve("SA", "delivery")["variation"] is False
+    assert pm.advance("SA")["to"] == "delivery"

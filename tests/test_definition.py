@@ -146,7 +146,7 @@ def test_a_few_aliases_still_load() -> None:
 
 
 def test_duplicate_keys_name_both_lines() -> None:
-    text = TEXT.replace("version: 1\n", "version: 1\nversion: 2\n", 1)
+    text = TEXT.replace("version: 2\n", "version: 2\nversion: 3\n", 1)
     first = line_of(text, "version: 2")
     assert errors_of(text) == [f"d.yaml:{first + 1}: version: duplicate key (also at line {first})"]
 
@@ -167,8 +167,8 @@ def test_duplicate_keys_in_a_nested_mapping_are_reported_with_other_errors() -> 
     ("? {a: b}\n: c", "a key must be text, not a list or a mapping"),
 ])
 def test_keys_that_are_not_text_are_reported_with_their_line(entry: str, problem: str) -> None:
-    text = TEXT.replace("version: 1\n", f"version: 1\n{entry}\n", 1)
-    assert f"d.yaml:{line_of(text, 'version: 1') + 1}: {problem}" in errors_of(text)
+    text = TEXT.replace("version: 2\n", f"version: 2\n{entry}\n", 1)
+    assert f"d.yaml:{line_of(text, 'version: 2') + 1}: {problem}" in errors_of(text)
 
 
 def test_deep_nesting_is_refused_with_a_message() -> None:

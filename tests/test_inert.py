@@ -52,10 +52,19 @@ def test_terminal(given, expected) -> None:
 
 
 def _hold_with_reason(db: str, reason: str) -> None:
+    """A stored reason that the entry checks would refuse today: written before them, or by another program."""
+    from datetime import datetime
+
+    from workflow import audit
+    from workflow.clock import LONDON
+
     people(db)
     pm = Collab.open(db, "pm")
     pm.new("SA", "Strategic Alliance")
-    pm.hold("SA", reason=reason)
+    with pm.ctx.uow.write() as session:
+        audit.append(session, actor="pm", action="hold", recorded_at=datetime.now(LONDON),
+                     effective_on=datetime.now(LONDON).date(), collaboration="SA", from_stage="scoping",
+                     to_stage="on-hold", reason=reason)
 
 
 def test_history_text_cannot_be_coloured_or_forged(db: str) -> None:

@@ -123,8 +123,9 @@ def test_json_and_csv_carry_the_same_facts(db: str) -> None:
     assert [{k: b[k] for k in listed[0]} for b in facts["benefits"]] == listed
     b1 = next(b for b in facts["benefits"] if b["id"] == "B1")
     assert b1["plan"] == [{"on": "2021-03-31", "value": 5.0}, {"on": "2022-03-31", "value": 12.0}]
-    # planned on 2020-12-31: the plan runs 0 -> 5 from 2020-01-06 to 2021-03-31 (450 days); 360 days in: 4.0
-    assert b1["measured"][1] == {"on": "2020-12-31", "value": 3.2, "note": None, "planned": 4.0}
+    # planned on 2020-12-31: the plan runs 0 -> 5 from 2019-01-02 (B1 identified) to 2021-03-31 (819 days);
+    # 729 days in: 5 * 729 / 819 = 4.450549
+    assert b1["measured"][1] == {"on": "2020-12-31", "value": 3.2, "note": None, "planned": 4.450549}
     assert facts["history"] == collab(db, "history", "SA", "--json", actor="audit", check=0).json()
     assert facts["verification"] == collab(db, "audit", "verify", "--json", actor="audit", check=0).json()
 
@@ -134,7 +135,7 @@ def test_json_and_csv_carry_the_same_facts(db: str) -> None:
         by_section.setdefault(row["section"], []).append(row)
     assert {row["collaboration"] for row in rows if row["section"] != "verification"} == {"SA"}
     assert [r["id"] for r in by_section["benefit"]] == [b["id"] for b in facts["benefits"]]
-    assert [(r["benefit"], r["on"], r["value"], r["planned"]) for r in by_section["measurement"]][1] == ("B1", "2020-12-31", "3.2", "4.0")
+    assert [(r["benefit"], r["on"], r["value"], r["planned"]) for r in by_section["measurement"]][1] == ("B1", "2020-12-31", "3.2", "4.450549")
     assert {(r["partner"], r["value"]) for r in by_section["saving"]} == {(DC, "4.27"), (DORSET, "1.83")}
     assert [int(r["seq"]) for r in by_section["event"]] == [e["seq"] for e in facts["history"]]
     assert [r["stage"] for r in by_section["stage"]] == ["scoping", "pid", "delivery"]

@@ -78,16 +78,24 @@ class Variation:
                 f"{', '.join(self.awaiting)}")
 
 
-def variations(session: Session, collaboration: Collaboration, now: dict[str, Any] | None = None) -> list[Variation]:
+def stale(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str, list[str]]]:
+    """Every approval that no longer matches the facts: (gate, partner, role, what changed)."""
+    current = approved_facts(session, collaboration)
+    found = []
+    for gate, partner, role, stored in session.execute(_APPROVALS, {"cid": collaboration.id}):
+        changed = changes(json.loads(stored), current) if stored is not None else []
+        if changed:
+            found.append((gate, partner, role, changed))
+    return found
+
+
+def variations(session: Session, collaboration: Collaboration,
+               stale_approvals: list[tuple[str, str, str, list[str]]] | None = None) -> list[Variation]:
     """Each passed gate whose approvals no longer match the facts, with what changed and whose approval is stale."""
     passed = set(passed_gates(session, collaboration.key))
-    current = now if now is not None else approved_facts(session, collaboration)
     found: dict[str, Variation] = {}
-    for gate, partner, role, stored in session.execute(_APPROVALS, {"cid": collaboration.id}):
-        if gate not in passed or stored is None:
-            continue
-        changed = changes(json.loads(stored), current)
-        if changed:
+    for gate, partner, role, changed in stale(session, collaboration) if stale_approvals is None else stale_approvals:
+        if gate in passed:
             seen = found.setdefault(gate, Variation(gate, [], []))
             seen.changed.extend(c for c in changed if c not in seen.changed)
             seen.awaiting.append(f"{partner} {role_title(role)}")

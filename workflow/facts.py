@@ -42,6 +42,7 @@ _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
 def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | None = None,
                actor_role: str | None = None, actor_partner: str | None = None) -> gates.GateFacts:
     cid = {"cid": collaboration.id}
+    stale = approvals.stale(session, collaboration)
     return gates.GateFacts(
         key=collaboration.key,
         objective=collaboration.objective,
@@ -56,5 +57,6 @@ def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | 
         reason=reason,
         actor_role=actor_role,
         actor_partner=actor_partner,
-        variations=tuple(v.text for v in approvals.variations(session, collaboration)),
+        variations=tuple(v.text for v in approvals.variations(session, collaboration, stale)),
+        stale=frozenset((gate, partner, role) for gate, partner, role, _ in stale),
     )

@@ -58,6 +58,7 @@ class GateFacts:
     actor_role: str | None = None
     actor_partner: str | None = None
     variations: tuple[str, ...] = ()  # each passed gate whose approvals the facts no longer match
+    stale: frozenset[tuple[str, str, str]] = frozenset()  # (gate, partner, role) approved on facts since changed
 
 
 Check = Callable[..., list[Reason]]
@@ -190,12 +191,15 @@ def artefacts(facts: GateFacts, *, gate: str, kinds: tuple[str, ...]) -> list[Re
 @requirement("approved")
 def approved(facts: GateFacts, *, gate: str, roles: tuple[str, ...], partner_kind: str = "police") -> list[Reason]:
     return [
+        reason("approval-stale", f"{p.name} {role_title(role)} approved the {gate} gate on facts that have changed "
+               "since: re-approve", key=facts.key, gate=gate, partner=p.name, role=role)
+        if (gate, p.name, role) in facts.stale else
         reason("approval-missing", f"{p.name} {role_title(role)} has not approved the {gate} gate",
                key=facts.key, gate=gate, partner=p.name, role=role)
         for p in facts.partners
         if p.kind == partner_kind
         for role in roles
-        if (gate, p.name, role) not in facts.approvals
+        if (gate, p.name, role) not in facts.approvals or (gate, p.name, role) in facts.stale
     ]
 
 

@@ -165,6 +165,7 @@ class RegisterCases:
                 return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role,
                         "on": existing.approved_on.isoformat(), "already": True, "digest": existing.digest}
             nexts = {t.dest for t in chosen.transitions_from(collaboration.stage, collaboration.held_from) if not t.back}
+            varied = stale and gate not in nexts  # re-approving a passed gate; before it passes, a refresh
             if gate not in nexts and not stale:
                 raise Refused(reason("approval-not-open", f"the {gate} gate is neither the next gate of {key} (at "
                                      f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
@@ -179,10 +180,10 @@ class RegisterCases:
             approval.facts, approval.digest = text, digest
             session.add(approval)
             self.ctx.record(session, actor, "approved", on=day, collaboration=collaboration, gate=gate,
-                            partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=stale,
+                            partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=varied,
                             **signed)
             return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role, "on": day.isoformat(),
-                    "already": False, "digest": digest, "variation": stale, "signed": signature is not None}
+                    "already": False, "digest": digest, "variation": varied, "signed": signature is not None}
 
     def add_lesson(self, key: str, text: str, *, theme: str | None = None,
                    expected_version: int | None = None) -> dict[str, Any]:
