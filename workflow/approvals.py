@@ -55,7 +55,7 @@ def approved_facts(session: Session, collaboration: Collaboration) -> dict[str, 
                             "retired": retired, "handed_over": status == "accepted"}
                      for code, category, measure, baseline, target, by, owner, board, retired, status
                      in session.execute(_BENEFITS, cid)},
-        "artefacts": dict(session.execute(_ARTEFACTS, cid).tuples().all()),  # the newest of each kind
+        "artefacts": {kind: ref for kind, ref in session.execute(_ARTEFACTS, cid)},  # the newest of each kind
     }
 
 
