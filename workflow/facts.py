@@ -40,9 +40,11 @@ _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
 
 
 def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | None = None,
-               actor_role: str | None = None, actor_partner: str | None = None) -> gates.GateFacts:
+               actor_role: str | None = None, actor_partner: str | None = None,
+               stale: list[tuple[str, str, str, list[str]]] | None = None) -> gates.GateFacts:
+    """`stale` (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
-    stale = approvals.stale(session, collaboration)
+    stale = approvals.stale(session, collaboration) if stale is None else stale
     return gates.GateFacts(
         key=collaboration.key,
         objective=collaboration.objective,

@@ -132,7 +132,8 @@ def show(session: Session, key: str, today: date) -> dict[str, Any]:
 def check(session: Session, collaboration: Collaboration) -> dict[str, Any]:
     """The read view of `check`: each next stage, ready or not, with its unmet requirements."""
     chosen = stored.definition_of(session, collaboration)
-    facts = gate_facts.gate_facts(session, collaboration)
+    stale = approvals.stale(session, collaboration)
+    facts = gate_facts.gate_facts(session, collaboration, stale=stale)
     machine = lifecycle(chosen)
     moves = []
     for t in chosen.transitions_from(collaboration.stage, collaboration.held_from):
@@ -142,7 +143,7 @@ def check(session: Session, collaboration: Collaboration) -> dict[str, Any]:
         moves.append({"to": t.dest, "trigger": t.trigger, "ready": not unmet, "unmet": [r.text for r in unmet],
                       "reasons": [r.as_dict() for r in unmet]})
     return {"key": collaboration.key, "stage": collaboration.stage, "version": collaboration.version, "transitions": moves,
-            "variations": [v.as_dict() for v in approvals.variations(session, collaboration)]}
+            "variations": [v.as_dict() for v in approvals.variations(session, collaboration, stale)]}
 
 
 def history(session: Session, key: str | None = None, *, since: date | None = None, actor: str | None = None,
