@@ -26,7 +26,7 @@ import click
 from workflow import __version__
 from workflow.errors import CollabError, Reason
 from workflow.inert import csv_cell, terminal
-from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
+from workflow.vocabulary import CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
     from workflow.service import Collab
@@ -268,10 +268,13 @@ def user() -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--email")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
+@click.option("--login", metavar="DBROLE", help="PostgreSQL only: the database login that acts as this person "
+              "(connected as it, no one else can be named with --as; they act only through it).")
 @pass_settings
-def user_add(settings: Settings, name: str, role: str, email: str | None, partner: str | None) -> None:
+def user_add(settings: Settings, name: str, role: str, email: str | None, partner: str | None,
+             login: str | None) -> None:
     """Register a user (the first user of a new database must be an admin)."""
-    added = settings.app().add_user(name, role, email=email, partner=partner)
+    added = settings.app().add_user(name, role, email=email, partner=partner, login=login)
     click.echo(f"added {added['name']} as {added['role']}")
 
 
@@ -288,12 +291,35 @@ def user_list(settings: Settings) -> list[dict[str, Any]]:
 @click.option("--email", metavar="ADDR", help="One email address.")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
 @click.option("--role", type=click.Choice(ROLES))
+@click.option("--login", metavar="DBROLE", help="PostgreSQL only: the database login that acts as this person "
+              "(connected as it, no one else can be named with --as; they act only through it).")
 @pass_settings
-def user_update(settings: Settings, name: str, email: str | None, partner: str | None, role: str | None) -> None:
-    """Correct a user's email, force or role (admin only)."""
-    done = settings.app().update_user(name, email=email, partner=partner, role=role)
+def user_update(settings: Settings, name: str, email: str | None, partner: str | None, role: str | None,
+                login: str | None) -> None:
+    """Correct a user's email, force, role or database login (admin only)."""
+    done = settings.app().update_user(name, email=email, partner=partner, role=role, login=login)
     changed = ", ".join(f"{field} {terminal(str(c['from']))} -> {terminal(str(c['to']))}" for field, c in done["changes"].items())
     click.echo(f"updated {name}: {changed or 'nothing changed'}")
+
+
+@cli.command()
+@click.argument("login")
+@click.option("--kind", required=True, type=click.Choice(LOGIN_KINDS),
+              help="reader: may only read (auditors); writer: may act, but never change or remove history rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was granted as JSON.")
+@pass_settings
+def grant(settings: Settings, login: str, kind: str, as_json: bool) -> None:
+    """PostgreSQL only: give a database login the rights of a reader or a writer on collab's tables (admin).
+
+    Run it connected as the schema's owner. Map a writer login to its person with `user add/update --login`.
+    """
+    done = settings.app().grant(login, kind)
+    if as_json:
+        emit_json(done)
+        return
+    click.echo(f"granted {login} the rights of a {kind} on schema {done['schema']}:")
+    for statement in done["statements"]:
+        click.echo(f"  {statement};")
 
 
 @user.command("deactivate")

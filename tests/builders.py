@@ -14,6 +14,13 @@ from workflow.service import Collab
 _NOW: ContextVar[Clock | None] = ContextVar("now", default=None)
 
 
+def connection(db: str) -> dict[str, str]:
+    """What every event of `db` records of the database login: its name on PostgreSQL, nothing on SQLite."""
+    from sqlalchemy.engine import make_url
+
+    return {"connected_as": make_url(db).username or ""} if "://" in db else {}
+
+
 def open_as(db: str, actor: str | None = None) -> Collab:
     """The engine as `actor`, on the clock of the innermost `as_of`, else of COLLAB_NOW as the CLI reads it."""
     now = os.environ.get("COLLAB_NOW")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from notifications.channels import Message
 from workflow.delivery import Backlog, DeliveryLog, Entry
-from builders import open_as
+from builders import connection, open_as
 from scripted import in_delivery
 from workflow.clock import LONDON
 from workflow.db import UnitOfWork, engine_for
@@ -145,7 +145,8 @@ def test_an_escalation_is_recorded_in_the_history_once_per_delivery_despite_a_cr
         ("B1", "cc.dc"), ("B1", "cc.do"), ("B1", "pm"), ("B2", "cc.dc"), ("B2", "cc.do"), ("B2", "pm")]
     assert {e["actor"] for e in events} == {"root"}
     assert {e["effective_on"] for e in events} == {"2026-10-20"}
-    assert events[0]["payload"] == {"kind": "escalation", "benefit": "B1", "board": "RCB", "meeting": "2026-10-06", "to": "cc.dc"}
+    assert events[0]["payload"] == {"kind": "escalation", "benefit": "B1", "board": "RCB", "meeting": "2026-10-06", "to": "cc.dc",
+                                    **connection(db)}
     assert app.verify().ok
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import text
 
-from builders import DC, DORSET, as_of, closed, in_delivery, open_as, people, scoped
+from builders import DC, DORSET, as_of, closed, connection, in_delivery, open_as, people, scoped
 from conftest import collab
 from workflow.db import engine_for
 
@@ -36,7 +36,7 @@ def test_an_admin_corrects_a_users_email_and_force(db: str) -> None:
     assert event["actor"] == "root"
     assert event["payload"] == {"user": "pcc.do", "changes": {
         "email": {"from": "pcc.do@example.org", "to": "PCC@dorset.pnn.police.uk"},
-        "partner": {"from": "Dorset Police", "to": "Dorset OPCC"}}}
+        "partner": {"from": "Dorset Police", "to": "Dorset OPCC"}}, **connection(db)}
     collab(db, "user", "update", "pm", "--role", "chief-officer", "--partner", "Dorset Police", actor="root", check=0)
     assert users(db)["pm"]["role"] == "chief-officer"
     assert verified(db)
@@ -59,7 +59,7 @@ def test_an_email_must_be_exactly_one_address_and_only_an_admin_updates(db: str)
         "sec is the secretary of RCB; a board's secretary must have the role board-secretary")
     assert users(db)["sec"]["role"] == "board-secretary"
     assert users(db)["pm"] == {"name": "pm", "role": "programme-manager", "email": "pm@example.org", "partner": None,
-                               "deactivated_on": None}
+                               "deactivated_on": None, "login": None}
     assert "x" not in users(db)
     assert events(db, "user-updated") == []
 
@@ -92,13 +92,13 @@ def test_deactivating_a_user_moves_their_benefits_boards_and_handovers(db: str) 
     collab(db, "user", "deactivate", "sec", "--reassign-to", "sec2", actor="root", check=0)
     assert [b["secretary"] for b in collab(db, "board", "list", "--json", actor="audit", check=0).json()] == ["sec2"]  # type: ignore[index, union-attr]
 
-    moved = [e["payload"] for e in events(db, "user-deactivated")]
+    moved, login = [e["payload"] for e in events(db, "user-deactivated")], connection(db)
     assert moved == [
         {"user": "owner", "reassigned_to": "owner3", "boards": [], "handovers": [],
-         "benefits": [{"collaboration": "SA", "benefit": "B1"}, {"collaboration": "SA", "benefit": "B2"}]},
+         "benefits": [{"collaboration": "SA", "benefit": "B1"}, {"collaboration": "SA", "benefit": "B2"}], **login},
         {"user": "owner2", "reassigned_to": "owner3", "boards": [], "benefits": [],
-         "handovers": [{"collaboration": "SA", "benefit": "B1"}, {"collaboration": "SA", "benefit": "B2"}]},
-        {"user": "sec", "reassigned_to": "sec2", "boards": ["RCB"], "benefits": [], "handovers": []},
+         "handovers": [{"collaboration": "SA", "benefit": "B1"}, {"collaboration": "SA", "benefit": "B2"}], **login},
+        {"user": "sec", "reassigned_to": "sec2", "boards": ["RCB"], "benefits": [], "handovers": [], **login},
     ]
     assert verified(db)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from builders import open_as, people, scoped
+from builders import connection, open_as, people, scoped
 from conftest import collab
 from tampering import tamper
 from workflow import audit
@@ -101,7 +101,8 @@ def test_key_new_registers_the_public_key_and_records_it(signers_db: str, tmp_pa
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert public_key_text(load_private_key(path, PASSPHRASE["COLLAB_KEY_PASSPHRASE"])) == public
     event = open_as(signers_db, "audit").history(None, action="key-registered")[-1]
-    assert (event["actor"], event["payload"]) == ("cc.dc", {"user": "cc.dc", "fingerprint": print_, "public_key": public})
+    assert (event["actor"], event["payload"]) == ("cc.dc", {"user": "cc.dc", "fingerprint": print_, "public_key": public,
+                                                                **connection(signers_db)})
     collab(signers_db, "audit", "verify", actor="audit", check=0)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from workflow import audit
@@ -33,6 +33,8 @@ class Actor:
 
 
 _USERS = select(func.count()).select_from(User)
+_SESSION_USER = text("SELECT session_user")
+_UNKNOWN: Any = object()  # not looked up yet
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Context:
     uow: UnitOfWork
     actor_name: str | None
     clock: Clock = field(default_factory=Clock)
+    _login: Any = field(default=_UNKNOWN, repr=False)  # the database login, once looked up
+    _login_user: Any = field(default=_UNKNOWN, repr=False)  # the user mapped to it, once looked up
 
     @classmethod
     def open(cls, db: str, actor: str | None = None, clock: Clock | None = None) -> Context:
@@ -62,13 +66,41 @@ class Context:
             self.acting(session, None)
             yield session
 
+    def login(self, session: Session) -> str | None:
+        """The database login this connection authenticated as: PostgreSQL's session_user; None on SQLite,
+        which has no logins (whoever can open the file is trusted)."""
+        if self._login is _UNKNOWN:
+            self._login = session.scalar(_SESSION_USER) if session.get_bind().dialect.name == "postgresql" else None
+        return self._login  # type: ignore[no-any-return]
+
+    def _mapped_user(self, session: Session) -> str | None:
+        """The user the connected login is mapped to (`users.login`), if any."""
+        if self._login_user is _UNKNOWN:
+            login = self.login(session)
+            self._login_user = None if login is None else session.scalar(select(User.name).where(User.login == login))
+        return self._login_user  # type: ignore[no-any-return]
+
     def acting(self, session: Session, doing: str | None) -> Actor:
-        """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user."""
-        if self.actor_name is None:
+        """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user.
+
+        On PostgreSQL a login mapped to a person acts only as that person (who need not be named), and a
+        person mapped to a login acts only through it: identity rests on the database's authentication.
+        """
+        mapped = self._mapped_user(session)
+        name = self.actor_name or mapped
+        if name is None:
             if doing is None and session.scalar(_USERS) == 0:
                 return Actor("anonymous", "admin", None)
             raise BadInput(reason("actor-missing", "name the acting user"))
-        user = find_user(session, self.actor_name)
+        user = find_user(session, name)
+        login = self.login(session)
+        if mapped is not None and user.name != mapped:
+            raise Refused(reason("login-is-someone-else", f"connected as the database login {login}, which belongs "
+                                 f"to {mapped}: only {mapped} can act through it, not {user.name}", login=login,
+                                 name=user.name))
+        if user.login is not None and user.login != login:
+            raise Refused(reason("login-required", f"{user.name} acts only through the database login {user.login} "
+                                 f"(connected as {login or 'no login'})", login=user.login, name=user.name))
         if user.deactivated_on is not None:
             raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and can "
                                  "no longer act", name=user.name))
@@ -95,6 +127,9 @@ class Context:
         """Append the history event of a change; a change to a collaboration also bumps its version."""
         if collaboration is not None and collaboration.id is not None:
             collaboration.version += 1
+        login = self.login(session)
+        if login is not None:
+            payload["connected_as"] = login
         return audit.append(
             session, actor=actor.name, action=action, recorded_at=self.clock.now(),
             effective_on=on or self.clock.today(), collaboration=collaboration.key if collaboration else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, false, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -22,6 +22,7 @@ class User(Base):
     partner: Mapped[str | None] = mapped_column(String(200))
     created_on: Mapped[date] = mapped_column(Date)
     deactivated_on: Mapped[date | None] = mapped_column(Date)  # set once: a deactivated user can no longer act
+    login: Mapped[str | None] = mapped_column(String(63), index=True, unique=True)  # PostgreSQL login acting as them
 
 
 class Board(Base):
@@ -107,6 +108,7 @@ class Approval(Base):
     approved_on: Mapped[date] = mapped_column(Date)
     digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of `facts`, the facts approved
     facts: Mapped[str | None] = mapped_column(Text)  # canonical JSON of what the gate checked then
+    signed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Benefit(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, Refused, reason
+from workflow.grants import existing_login
 from workflow.lookups import find_user
 from workflow.model import Benefit, Board, Collaboration, Handover, User
 from workflow import validate
@@ -17,7 +18,8 @@ from workflow.vocabulary import PARTNER_ROLES, ROLES
 class PeopleCases:
     ctx: Context
 
-    def add_user(self, name: str, role: str, email: str | None = None, partner: str | None = None) -> dict[str, Any]:
+    def add_user(self, name: str, role: str, email: str | None = None, partner: str | None = None,
+                 login: str | None = None) -> dict[str, Any]:
         if role not in ROLES:
             raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
         validate.text(name, "the user name")
@@ -33,14 +35,18 @@ class PeopleCases:
                 raise BadInput(reason("user-exists", f"user '{name}' already exists", name=name))
             if role in PARTNER_ROLES and not partner:
                 raise BadInput(reason("partner-needed", f"a {role} acts for a force: name the force", role=role))
-            user = User(name=name, role=role, email=email, partner=partner, created_on=self.ctx.clock.today())
+            if login is not None:
+                self._free_login(session, login, name)
+            user = User(name=name, role=role, email=email, partner=partner, created_on=self.ctx.clock.today(),
+                        login=login)
             session.add(user)
-            self.ctx.record(session, actor, "user-added", user=name, role=role, email=email, partner=partner)
+            self.ctx.record(session, actor, "user-added", user=name, role=role, email=email, partner=partner,
+                            login=login)
             return user_dict(user)
 
     def update_user(self, name: str, *, email: str | None = None, partner: str | None = None,
-                    role: str | None = None) -> dict[str, Any]:
-        """Correct a user's email address, force or role; the event records each change (from, to)."""
+                    role: str | None = None, login: str | None = None) -> dict[str, Any]:
+        """Correct a user's email address, force, role or database login; the event records each change (from, to)."""
         if role is not None and role not in ROLES:
             raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
         wanted: dict[str, str] = {}
@@ -50,12 +56,14 @@ class PeopleCases:
             wanted["partner"] = validate.text(partner, "the force")
         if role is not None:
             wanted["role"] = role
-        if not wanted:
+        if not wanted and login is None:
             raise BadInput(reason("nothing-to-update", f"nothing to change for {name}: give an email address, "
-                                  "a force or a role", name=name))
+                                  "a force, a role or a login", name=name))
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, "register users")
             user = find_user(session, name)
+            if login is not None and login != user.login:
+                wanted["login"] = self._free_login(session, login, user.name)
             changes = {field: {"from": getattr(user, field), "to": value}
                        for field, value in wanted.items() if getattr(user, field) != value}
             for field, change in changes.items():
@@ -114,6 +122,15 @@ class PeopleCases:
             return {"name": name, "deactivated_on": user.deactivated_on.isoformat(), "reassigned_to": reassign_to, **moved}
 
     @staticmethod
+    def _free_login(session: Any, login: str, name: str) -> str:
+        """`login`, checked: a PostgreSQL role that exists and is no one else's."""
+        existing_login(session, login)
+        holder = session.scalar(select(User.name).where(User.login == login, User.name != name))
+        if holder is not None:
+            raise BadInput(reason("login-taken", f"the database login {login} is already {holder}'s", login=login))
+        return login
+
+    @staticmethod
     def _successor(session: Any, user: User, name: str, boards: bool) -> User:
         successor = find_user(session, name)
         if successor.id == user.id or successor.deactivated_on is not None:
@@ -157,7 +174,7 @@ class PeopleCases:
 
 def user_dict(user: User) -> dict[str, Any]:
     return {"name": user.name, "role": user.role, "email": user.email, "partner": user.partner,
-            "deactivated_on": user.deactivated_on.isoformat() if user.deactivated_on else None}
+            "deactivated_on": user.deactivated_on.isoformat() if user.deactivated_on else None, "login": user.login}
 
 
 def board_dict(board: Board) -> dict[str, Any]:

@@ -177,7 +177,7 @@ class RegisterCases:
             approval = existing or Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner,
                                             role=actor.role)
             approval.user_id, approval.approved_on = find_user(session, actor.name).id, day
-            approval.facts, approval.digest = text, digest
+            approval.facts, approval.digest, approval.signed = text, digest, signature is not None
             session.add(approval)
             self.ctx.record(session, actor, "approved", on=day, collaboration=collaboration, gate=gate,
                             partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=varied,

@@ -72,7 +72,7 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
         c["version"] += 1
     if action == "user-added":
         state.users[p["user"]] = {"role": p["role"], "email": p["email"], "partner": p["partner"], "created_on": on,
-                                  "deactivated_on": None}
+                                  "deactivated_on": None, "login": p.get("login")}
     elif action == "user-updated":
         state.users[p["user"]].update({name: change["to"] for name, change in p["changes"].items()})
     elif action == "user-deactivated":
@@ -101,7 +101,7 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
         state.artefacts[key].append((p["kind"], p["ref"], on, actor))
     elif action == "approved":
         state.approvals[(key, p["gate"], p["partner"], p["role"])] = {"user": actor, "approved_on": on,
-                                                                      "digest": p.get("digest")}
+                                                                      "digest": p.get("digest"), "signed": "signature" in p}
     elif action in MOVES:
         c.update(stage=to_stage, stage_since=on,
                  held_from=p["held_from"] if "held_from" in p else from_stage if action == "hold" else None)
@@ -177,7 +177,7 @@ def tables(session: Session) -> State:
     manager, owner, by, secretary, to = (aliased(User) for _ in range(5))
     for u in session.scalars(select(User)):
         found.users[u.name] = {"role": u.role, "email": u.email, "partner": u.partner, "created_on": _day(u.created_on),
-                               "deactivated_on": _day(u.deactivated_on)}
+                               "deactivated_on": _day(u.deactivated_on), "login": u.login}
     for board, name in session.execute(select(Board, secretary.name).join(secretary, secretary.id == Board.secretary_id)):
         found.boards[board.name] = {"partner": board.partner, "meets": board.meets, "anchor": _day(board.anchor),
                                     "secretary": name}
@@ -200,7 +200,8 @@ def tables(session: Session) -> State:
             (artefact.kind, artefact.ref, _day(artefact.recorded_on), name))
     for approval, name in session.execute(select(Approval, by.name).join(by, by.id == Approval.user_id)):
         found.approvals[(keys[approval.collaboration_id], approval.gate, approval.partner, approval.role)] = {
-            "user": name, "approved_on": _day(approval.approved_on), "digest": approval.digest}
+            "user": name, "approved_on": _day(approval.approved_on), "digest": approval.digest,
+            "signed": approval.signed}
     codes = {}
     for b, owner_name, board_name, retired_by in session.execute(
             select(Benefit, owner.name, Board.name, by.name).outerjoin(owner, owner.id == Benefit.owner_id)

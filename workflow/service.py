@@ -16,13 +16,14 @@ from workflow.clock import Clock
 from workflow.context import Context
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
+from workflow.grants import GrantCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
 from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases,
+class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases,
              TodoCases):
     """The use cases of every area, run as one person against one database."""
 

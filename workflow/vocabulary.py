@@ -5,6 +5,8 @@ from __future__ import annotations
 
 ROLES = ("admin", "programme-manager", "chief-officer", "pcc", "benefit-owner", "board-secretary", "auditor")
 ORIGINS = ("programme", "operational")
+# What a PostgreSQL login may do to collab's tables (workflow/grants.py): auditors read, people write.
+LOGIN_KINDS = ("reader", "writer")
 PARTNER_KINDS = ("police", "fire", "ambulance", "local-authority", "other")
 RISK_APPETITES = ("averse", "minimal", "cautious", "open", "eager")  # lowest first
 CATEGORIES = ("economic", "efficiency", "effectiveness")
