@@ -60,6 +60,10 @@ HINTS = {
     "not-a-database": ": check --db",
     "database-is-a-directory": ": give a file path with --db",
     "schema-behind": ": run `collab init`",
+    "signature-required": " (collab key new, then collab approve {key} --gate {gate} --key FILE)",
+    "approval-unsigned": " (collab approve {key} --gate {gate} --key FILE, as that person)",
+    "login-required": " (connect as that login: its user name in --db or COLLAB_DB)",
+    "no-such-login": "; then collab grant {login} --kind writer",
 }
 LISTING_FIELDS = {"history": ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage",
                               "to_stage", "reason", "payload", "hash", "prev_hash")}

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 
 from workflow.clock import LONDON, Clock, parse_moment
+from workflow.register import DEFAULT_DEFINITION
 from workflow.service import Collab
 
 _NOW: ContextVar[Clock | None] = ContextVar("now", default=None)
@@ -56,10 +57,11 @@ def people(db: str) -> None:
     admin.add_board("RCB", DC, "FREQ=MONTHLY;BYDAY=1TU", "sec")
 
 
-def scoped(db: str, key: str = "SA") -> Collab:
+def scoped(db: str, key: str = "SA", definition: str = DEFAULT_DEFINITION) -> Collab:
     """A collaboration that meets every requirement of the pid gate (still in scoping)."""
     pm = open_as(db, "pm")
-    pm.new(key, "Strategic Alliance", objective="Share services", public_benefit="Protect the front line", on=date(2019, 1, 2))
+    pm.new(key, "Strategic Alliance", objective="Share services", public_benefit="Protect the front line",
+           definition=definition, on=date(2019, 1, 2))
     pm.update(key, rationale="s.22A agreements considered; serves efficiency and effectiveness")
     pm.add_partner(key, DC, kind="police", risk_appetite="cautious")
     pm.add_partner(key, DORSET, kind="police", risk_appetite="open")
@@ -70,7 +72,15 @@ def scoped(db: str, key: str = "SA") -> Collab:
 
 def ready_for_delivery(db: str, key: str = "SA") -> Collab:
     """A collaboration in pid that meets every requirement of the delivery gate."""
-    pm = scoped(db, key)
+    pm = awaiting_delivery_approvals(db, key)
+    for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
+        open_as(db, approver).approve(key, "delivery", on=EVIDENCE)
+    return pm
+
+
+def awaiting_delivery_approvals(db: str, key: str = "SA", definition: str = DEFAULT_DEFINITION) -> Collab:
+    """A collaboration in pid that meets every requirement of the delivery gate but its approvals."""
+    pm = scoped(db, key, definition)
     pm.advance(key, on=date(2019, 6, 3))
     for code, baseline, target in (("B1", 0, 12), ("B2", 74, 78)):
         pm.update_benefit(key, code, measure="measure", baseline=baseline, target=target,
@@ -79,8 +89,6 @@ def ready_for_delivery(db: str, key: str = "SA") -> Collab:
         pm.add_artefact(key, kind, f"ref/{kind}", on=EVIDENCE)
     pm.add_partner(key, DC, cost_share="70")
     pm.add_partner(key, DORSET, cost_share="30")
-    for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
-        open_as(db, approver).approve(key, "delivery", on=EVIDENCE)
     return pm
 
 

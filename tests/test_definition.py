@@ -66,6 +66,14 @@ def test_bad_parameter_type_is_reported() -> None:
     assert f"d.yaml:{line_of(text, 'at_least: two')}: partners: requirement 'partners': 'at_least' must be a whole number, not 'two'" in errors_of(text)
 
 
+def test_a_signed_flag_must_be_true_or_false() -> None:
+    plain = "approved: {roles: [chief-officer, pcc], partner_kind: police}"
+    text = TEXT.replace(plain, plain[:-1] + ", signed: yes please}")
+    assert f"d.yaml:{line_of(text, 'signed: yes please')}: approved: requirement 'approved': 'signed' must be true or " \
+           "false, not 'yes please'" in errors_of(text)
+    assert definition.parse(TEXT.replace(plain, plain[:-1] + ", signed: true}"), "d.yaml").gate("delivery")
+
+
 def test_every_error_is_reported_at_once() -> None:
     text = TEXT.replace("- rationale-recorded", "- nope").replace("version: 2", "version: one")
     problems = errors_of(text)

@@ -230,3 +230,65 @@ def test_an_approval_by_someone_with_a_key_must_be_signed_with_it(db: str, tmp_p
     assert (statement["action"], statement["collaboration"], statement["gate"], statement["signer"]) == (
         "approve", "SA", "delivery", "cc.dc")
     collab(db, "audit", "verify", actor="audit", check=0)
+
+
+# -- a definition may require signed approvals ----------------------------------------------------------------
+
+SIGNED_GATE = "approved: {roles: [chief-officer, pcc], partner_kind: police, signed: true}"
+
+
+def signed_definition(tmp_path: Path) -> Path:
+    """The default definition under another name, whose delivery gate needs signed approvals."""
+    from workflow.definition import builtin_files
+
+    text = Path(builtin_files()["police-collaboration"]).read_text()
+    assert text.count("approved: {roles: [chief-officer, pcc], partner_kind: police}") >= 1
+    text = text.replace("name: police-collaboration", "name: signed-collaboration", 1).replace(
+        "approved: {roles: [chief-officer, pcc], partner_kind: police}", SIGNED_GATE, 1)
+    path = tmp_path / "signed.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_gate_whose_definition_requires_signatures_takes_only_signed_approvals(db: str, tmp_path: Path) -> None:
+    from builders import EVIDENCE, awaiting_delivery_approvals
+
+    people(db)
+    collab(db, "definition", "add", str(signed_definition(tmp_path)), actor="root", check=0)
+    awaiting_delivery_approvals(db, definition="signed-collaboration")
+    before = collab(db, "history", "SA", "--json", actor="audit").json()
+    refused = collab(db, "approve", "SA", "--gate", "delivery", actor="cc.dc", check=1)
+    assert refused.err.startswith("the delivery gate of SA needs signed approvals: cc.dc must register a signing key "
+                                  "and sign with it (collab key new, then collab approve SA --gate delivery --key FILE)")
+    assert collab(db, "history", "SA", "--json", actor="audit").json() == before
+    for signer in ("cc.dc", "pcc.dc", "cc.do"):
+        path = tmp_path / f"{signer}.key"
+        register(db, signer, path)
+        collab(db, "approve", "SA", "--gate", "delivery", "--key", str(path), "--on", EVIDENCE.isoformat(),
+               actor=signer, env=PASSPHRASE, check=0)
+    assert "Dorset Police PCC has not approved the delivery gate" in collab(
+        db, "advance", "SA", actor="pm", check=1).out + collab(db, "check", "SA", actor="pm").out
+    path = tmp_path / "pcc.do.key"
+    register(db, "pcc.do", path)
+    collab(db, "approve", "SA", "--gate", "delivery", "--key", str(path), actor="pcc.do", env=PASSPHRASE, check=0)
+    collab(db, "advance", "SA", actor="pm", check=0)
+    approvals = [e for e in open_as(db, "audit").history("SA", action="approved")]
+    assert [(e["actor"], "signature" in e["payload"]) for e in approvals] == [
+        ("cc.dc", True), ("pcc.dc", True), ("cc.do", True), ("pcc.do", True)]
+    collab(db, "audit", "verify", actor="audit", check=0)
+
+
+def test_an_unsigned_approval_does_not_open_a_gate_that_needs_signatures() -> None:
+    from workflow.gates import GateFacts, PartnerFacts, approved
+
+    partner = PartnerFacts("Dorset Police", "police", "cautious", None)
+    given = frozenset({("delivery", "Dorset Police", "chief-officer")})
+    facts = GateFacts(key="SA", partners=(partner,), approvals=given, unsigned=given)
+    assert approved(facts, gate="delivery", roles=("chief-officer",)) == []
+    [unsigned] = approved(facts, gate="delivery", roles=("chief-officer",), signed=True)
+    assert (unsigned.code, unsigned.text) == ("approval-unsigned", (
+        "Dorset Police chief officer approved the delivery gate without a signature, and this gate needs signed "
+        "approvals: re-approve with a signing key"))
+    assert approved(GateFacts(key="SA", partners=(partner,), approvals=given), gate="delivery",
+                    roles=("chief-officer",), signed=True) == []
+

@@ -18,7 +18,7 @@ _PARTNER_FACTS = (
     .where(Partner.collaboration_id == _CID).order_by(Partner.id)
 )
 _ARTEFACT_KINDS = select(Artefact.kind).where(Artefact.collaboration_id == _CID)
-_APPROVALS = select(Approval.gate, Approval.partner, Approval.role).where(Approval.collaboration_id == _CID)
+_APPROVALS = select(Approval.gate, Approval.partner, Approval.role, Approval.signed).where(Approval.collaboration_id == _CID)
 _LESSONS = select(func.count()).select_from(Lesson).where(Lesson.collaboration_id == _CID)
 _owner, _handed_to = aliased(User), aliased(User)
 _current = aliased(Handover)
@@ -45,6 +45,7 @@ def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | 
     """`stale` (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
     stale = approvals.stale(session, collaboration) if stale is None else stale
+    given = session.execute(_APPROVALS, cid).all()
     return gates.GateFacts(
         key=collaboration.key,
         objective=collaboration.objective,
@@ -52,7 +53,8 @@ def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | 
         rationale=collaboration.rationale,
         partners=tuple(gates.PartnerFacts(*row) for row in session.execute(_PARTNER_FACTS, cid)),
         artefacts=frozenset(session.scalars(_ARTEFACT_KINDS, cid)),
-        approvals=frozenset((gate, partner, role) for gate, partner, role in session.execute(_APPROVALS, cid)),
+        approvals=frozenset((gate, partner, role) for gate, partner, role, _ in given),
+        unsigned=frozenset((gate, partner, role) for gate, partner, role, signed in given if not signed),
         benefits=tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid)),
         lessons=session.scalar(_LESSONS, cid) or 0,
         pir_due=collaboration.pir_due,

@@ -59,6 +59,7 @@ class GateFacts:
     actor_partner: str | None = None
     variations: tuple[str, ...] = ()  # each passed gate whose approvals the facts no longer match
     stale: frozenset[tuple[str, str, str]] = frozenset()  # (gate, partner, role) approved on facts since changed
+    unsigned: frozenset[tuple[str, str, str]] = frozenset()  # (gate, partner, role) approved without a signature
 
 
 Check = Callable[..., list[Reason]]
@@ -100,6 +101,8 @@ def parameter_errors(name: str, params: dict[str, object]) -> list[str]:
             errors.append(f"requirement '{name}': '{parameter.name}' must be a list of names, not {value!r}")
         elif expected is str and not isinstance(value, str):
             errors.append(f"requirement '{name}': '{parameter.name}' must be text, not {value!r}")
+        elif expected is bool and not isinstance(value, bool):
+            errors.append(f"requirement '{name}': '{parameter.name}' must be true or false, not {value!r}")
     return errors
 
 
@@ -189,18 +192,25 @@ def artefacts(facts: GateFacts, *, gate: str, kinds: tuple[str, ...]) -> list[Re
 
 
 @requirement("approved")
-def approved(facts: GateFacts, *, gate: str, roles: tuple[str, ...], partner_kind: str = "police") -> list[Reason]:
-    return [
-        reason("approval-stale", f"{p.name} {role_title(role)} approved the {gate} gate on facts that have changed "
-               "since: re-approve", key=facts.key, gate=gate, partner=p.name, role=role)
-        if (gate, p.name, role) in facts.stale else
-        reason("approval-missing", f"{p.name} {role_title(role)} has not approved the {gate} gate",
-               key=facts.key, gate=gate, partner=p.name, role=role)
-        for p in facts.partners
-        if p.kind == partner_kind
-        for role in roles
-        if (gate, p.name, role) not in facts.approvals or (gate, p.name, role) in facts.stale
-    ]
+def approved(facts: GateFacts, *, gate: str, roles: tuple[str, ...], partner_kind: str = "police",
+             signed: bool = False) -> list[Reason]:
+    """Each partner of `partner_kind` approved by each of `roles`, on the facts as they are now and, where the
+    definition says `signed: true`, with a signature (an approval signed by a registered key)."""
+    def missing(partner: str, role: str) -> Reason | None:
+        given = (gate, partner, role)
+        if given not in facts.approvals:
+            return reason("approval-missing", f"{partner} {role_title(role)} has not approved the {gate} gate",
+                          key=facts.key, gate=gate, partner=partner, role=role)
+        if given in facts.stale:
+            return reason("approval-stale", f"{partner} {role_title(role)} approved the {gate} gate on facts that have "
+                          "changed since: re-approve", key=facts.key, gate=gate, partner=partner, role=role)
+        if signed and given in facts.unsigned:
+            return reason("approval-unsigned", f"{partner} {role_title(role)} approved the {gate} gate without a "
+                          "signature, and this gate needs signed approvals: re-approve with a signing key",
+                          key=facts.key, gate=gate, partner=partner, role=role)
+        return None
+    found = (missing(p.name, role) for p in facts.partners if p.kind == partner_kind for role in roles)
+    return [r for r in found if r is not None]
 
 
 @requirement("cost-shares-complete")

@@ -148,7 +148,8 @@ class RegisterCases:
             chosen = stored.definition_of(session, collaboration)
             if gate not in chosen.stage_names:
                 raise BadInput(reason("unknown-gate", f"unknown gate '{gate}' (gates: {', '.join(chosen.gates)})", gate=gate))
-            roles = {role for name, params in chosen.gate(gate) if name == "approved" for role in params["roles"]}
+            asked = [params for name, params in chosen.gate(gate) if name == "approved"]
+            roles = {role for params in asked for role in params["roles"]}
             if actor.role not in roles:
                 needs = f" (it needs: {', '.join(sorted(roles))})" if roles else ""
                 raise Refused(reason("approval-not-asked", f"the {gate} gate asks no approval of a {actor.role}{needs}",
@@ -172,6 +173,10 @@ class RegisterCases:
             day = self.ctx.effective(on, collaboration)
             signature = signed_decision(session, actor, signing_key, signing.statement(
                 "approve", key, actor.name, day, facts, gate=gate))
+            if signature is None and any(params.get("signed") and actor.role in params["roles"] for params in asked):
+                raise Refused(reason("signature-required", f"the {gate} gate of {key} needs signed approvals: "
+                                     f"{actor.name} must register a signing key and sign with it", key=key, gate=gate,
+                                     actor=actor.name))
             signed: dict[str, Any] = {"signature": signature} if signature else {}
             text, digest = canonical_json(facts), approvals.digest(facts)
             approval = existing or Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner,
