@@ -47,6 +47,14 @@ def database_url(target: str) -> str:
     return target
 
 
+def folder_beside(target: str, name: str) -> Path:
+    """A folder beside a SQLite database file; for a server database, in the working directory."""
+    url = database_url(target)
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).parent / name
+    return Path(name)
+
+
 def shown(target: str) -> str:
     """A database as it may be printed: the path, or the URL with any password replaced by ***."""
     return _PASSWORD.sub(r"\1***@", target)

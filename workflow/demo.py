@@ -19,15 +19,18 @@ from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from workflow.clock import LONDON, Clock
-from workflow.db import database_url, engine_for, schema_revision, upgrade
+from workflow.db import database_url, engine_for, folder_beside, schema_revision, upgrade
 from workflow.errors import BadInput, CollabError
 from workflow.clock import parse_moment
 from workflow.reminders import Reminders
 from workflow.service import Collab
+from workflow.signing import load_private_key
 
 KEY = "SA"
 DC, DORSET = "Devon & Cornwall Police", "Dorset Police"
 DEMO_MARKER = "Strategic Alliance: Devon & Cornwall Police and Dorset Police"
+SIGNATORIES = ("cc.devon-cornwall", "pcc.devon-cornwall", "cc.dorset", "pcc.dorset")
+KEY_PASSPHRASE = "alliance demo"  # the demo's signatories' keys are for trying it out, never for real decisions
 
 USERS = [
     ("admin", "admin", None),
@@ -189,8 +192,17 @@ def _is_demo(engine: Engine) -> bool:
     return title == DEMO_MARKER and strangers == 0
 
 
+def _key_files(db: str) -> dict[str, Path]:
+    """Where the demo keeps its signatories' private keys: demo-keys/ beside the database."""
+    return {name: folder_beside(db, "demo-keys") / f"{name}.key" for name in SIGNATORIES}
+
+
 def run(db: str, say: Callable[[str], None]) -> None:
     _fresh(db)
+    keys = _key_files(db)
+    for path in keys.values():  # an earlier demo's keys: their public halves went with its database
+        path.unlink(missing_ok=True)
+    next(iter(keys.values())).parent.mkdir(mode=0o700, exist_ok=True)
     upgrade(engine_for(db))
     n = Narrator(db, say)
     say(f"Building the Strategic Alliance example in {db}.")
@@ -253,9 +265,12 @@ def run(db: str, say: Callable[[str], None]) -> None:
         n.run(pm, ["partner", "add", KEY, org, "--cost-share", share],
               lambda app: app.add_partner(KEY, org, cost_share=share))
     n.on("2014-12-18")
-    for approver in ("cc.devon-cornwall", "pcc.devon-cornwall", "cc.dorset", "pcc.dorset"):
-        n.run(approver, ["approve", KEY, "--gate", "delivery"],
-              lambda app: app.approve(KEY, "delivery"))
+    say(f"  The four signatories sign with keys of their own (passphrase from COLLAB_KEY_PASSPHRASE; "
+        f"the demo's is '{KEY_PASSPHRASE}'):")
+    for approver, path in keys.items():
+        n.run(approver, ["key", "new", "--out", str(path)], lambda app: app.new_key(KEY_PASSPHRASE, path))
+        n.run(approver, ["approve", KEY, "--gate", "delivery", "--key", str(path)],
+              lambda app: app.approve(KEY, "delivery", signing_key=load_private_key(path, KEY_PASSPHRASE)))
     n.run("auditor", ["approve", KEY, "--gate", "delivery"],
           lambda app: app.approve(KEY, "delivery"), refused_ok=True)
     n.on("2015-01-05")

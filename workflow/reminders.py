@@ -39,7 +39,7 @@ from notifications.render import TemplateError, Templates, load_templates
 from workflow import definition as definitions, reviews
 from workflow.clock import LONDON
 from workflow.context import Actor, Context
-from workflow.db import database_url
+from workflow.db import folder_beside
 from workflow.delivery import DeliveryLog, Entry, Outgoing, deliver
 from workflow.errors import BadInput, reason
 from workflow.formatting import FILTERS
@@ -169,10 +169,7 @@ def meeting_uid(meeting: Meeting) -> str:
 
 def outbox_beside(db: str) -> Path:
     """cli.md: with neither COLLAB_SMTP nor COLLAB_OUTBOX, messages go to outbox/ beside the database."""
-    url = database_url(db)
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).parent / "outbox"
-    return Path("outbox")
+    return folder_beside(db, "outbox")
 
 
 def _sent(outgoing: Outgoing) -> dict[str, Any]:
