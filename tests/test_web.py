@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from builders import open_as, people, ready_for_delivery, scoped
+from builders import DC, DORSET, open_as, people, ready_for_delivery, scoped
 from conftest import COLLAB, collab
 from workflow.clock import Clock, parse_moment
 from workflow.errors import Refused
@@ -176,6 +178,7 @@ def test_token_api_answers_as_the_cli_json(web, db: str) -> None:  # type: ignor
     assert client.get("/api/collaborations", headers=bearer).status_code == 401
     actions = [e["action"] for e in open_as(db, "root").history(action=None) if e["action"].startswith("token")]
     assert actions == ["token-issued", "token-revoked"]
+    assert token not in str(open_as(db, "root").history()) and open_as(db, "root").verify().ok
 
 
 def test_an_auditor_token_reads_but_may_not_act(web, db: str) -> None:  # type: ignore[no-untyped-def]
@@ -201,3 +204,36 @@ def test_password_events_keep_no_secret_and_verify(db: str) -> None:
     assert [(e["actor"], e["payload"]) for e in events] == [("pm", {"user": "pm"})]
     assert PASSWORD not in str(open_as(db, "root").history())
     assert open_as(db, "root").verify().ok
+
+
+def test_a_signed_approval_needs_the_password_again_and_the_key(web, db: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ready_for_delivery(db)
+    with_passwords(db, "pcc.do")
+    open_as(db, "pm").set_cost_shares("SA", {DC: "60", DORSET: "40"})  # a variation: pcc.do must approve again
+    open_as(db, "pcc.do").new_key("key passphrase", tmp_path / "pcc.do.key")
+    client = web.test_client()
+    login(client, "pcc.do")
+    form = client.get("/c/SA/do/approve?gate=delivery")
+    assert 'type="file"' in form.text and "Your password" in form.text
+    before = open_as(db, "audit").history("SA")
+
+    def approve(password: str, passphrase: str, key: bytes | None) -> tuple[int, str]:
+        data: dict[str, object] = {"csrf_token": csrf(client, "/"), "gate": "delivery", "password": password,
+                                   "passphrase": passphrase}
+        if key is not None:
+            data["key_file"] = (io.BytesIO(key), "pcc.do.key")
+        done = client.post("/c/SA/do/approve", data=data, content_type="multipart/form-data")
+        return done.status_code, done.text
+
+    pem = (tmp_path / "pcc.do.key").read_bytes()
+    status, text = approve("not my password!", "key passphrase", pem)
+    assert status == 403 and "that is not pcc.do&#39;s password; nothing was signed" in text
+    status, text = approve(PASSWORD, "key passphrase", None)
+    assert status == 400 and "choose your private key file" in text
+    status, text = approve(PASSWORD, "wrong passphrase", pem)
+    assert status == 400 and "wrong passphrase" in text
+    assert open_as(db, "audit").history("SA") == before
+    status, _ = approve(PASSWORD, "key passphrase", pem)
+    assert status == 302
+    assert "signature" in open_as(db, "audit").history("SA", action="approved")[-1]["payload"]
+    assert open_as(db, "audit").verify().ok

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 from flask import Flask, g, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 
 from workflow.clock import Clock
 from workflow.errors import CollabError
@@ -84,7 +84,7 @@ def _headers(response: Any) -> Any:
 
 def serve(db: str, host: str, port: int, *, secure_cookies: bool, say: Any = print) -> None:
     """Serve the app with waitress until interrupted."""
-    from waitress import serve as waitress_serve
+    from waitress import serve as waitress_serve  # type: ignore[import-untyped]
 
     from workflow.db import UnitOfWork, engine_for, shown
 

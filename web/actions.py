@@ -55,10 +55,9 @@ def _unlocked_key(app: Collab, form: Any, files: Any) -> Any:
     """Fresh re-authentication, then the uploaded key unlocked with its passphrase."""
     app.reauthenticate(form.get("password", ""))
     upload = files.get("key_file") if files is not None else None
-    pem = upload.read() if upload is not None and upload.filename else b""
-    if not pem:
+    if upload is None or not upload.filename:
         raise BadInput(reason("key-file-missing", "choose your private key file to sign with"))
-    return private_key_from_pem(pem, form.get("passphrase", ""), upload.filename)
+    return private_key_from_pem(upload.read(), form.get("passphrase", ""), upload.filename)
 
 
 def _version(raw: str | None) -> int | None:
