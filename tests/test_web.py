@@ -237,3 +237,55 @@ def test_a_signed_approval_needs_the_password_again_and_the_key(web, db: str, tm
     assert status == 302
     assert "signature" in open_as(db, "audit").history("SA", action="approved")[-1]["payload"]
     assert open_as(db, "audit").verify().ok
+
+
+def test_every_page_is_a_get_that_changes_nothing(web, db: str) -> None:  # type: ignore[no-untyped-def]
+    ready_for_delivery(db)
+    client = web.test_client()
+    login(client, "pm")
+    before = (open_as(db, "root").head(), open_as(db, "pm").show("SA"))
+    for path in ("/", "/portfolio", "/portfolio?stage=pid&force=Dorset+Police&origin=programme", "/c/SA", "/c/SA/report",
+                 "/history", "/history?key=SA&actor=pm&action=advance&since=2019-01-01", "/audit", "/audit/export/SA",
+                 "/agenda", "/agenda?board=RCB&at=2020-01-06", "/account", "/new",
+                 *(f"/c/SA/do/{name}" for name in ("update", "partner", "advance", "hold", "resume", "approve",
+                                                     "artefact", "benefit-add", "benefit-update", "measure",
+                                                     "handover", "accept", "decline", "lesson"))):
+        assert client.get(path).status_code == 200, path
+    assert (open_as(db, "root").head(), open_as(db, "pm").show("SA")) == before
+    assert client.get("/c/NOPE").status_code == 404 and "unknown collaboration" in client.get("/c/NOPE").text
+    assert client.get("/history?since=yesterday").status_code == 400
+
+
+def test_a_session_ends_with_its_lifetime_or_when_the_user_is_deactivated(db: str) -> None:
+    from web import create_app
+
+    people(db)
+    with_passwords(db, "pm", "owner")
+    start = parse_moment(NOW)
+    later = create_app(db, clock=Clock(start.replace(hour=21, minute=1)), secure_cookies=False, secret_key="test")
+    client = create_app(db, clock=Clock(start), secure_cookies=False, secret_key="test").test_client()
+    login(client, "pm")
+    cookie = client.get_cookie("collab_session")
+    assert cookie is not None
+    stale = later.test_client()
+    stale.set_cookie("collab_session", cookie.value)
+    assert stale.get("/").status_code == 302  # 12 hours on
+    login(client, "owner")
+    open_as(db, "root").deactivate_user("owner")
+    assert client.get("/").status_code == 302
+    refused = client.post("/login", data={"name": "owner", "password": PASSWORD, "csrf_token": csrf(client, "/login")})
+    assert refused.status_code == 403 and "can no longer act" in refused.text
+
+
+def test_login_goes_back_only_to_a_page_of_this_site(web) -> None:  # type: ignore[no-untyped-def]
+    client = web.test_client()
+    for target, landed in (("/portfolio", "/portfolio"), ("//evil.example/x", "/"), ("https://evil.example/", "/")):
+        client.post("/logout", data={"csrf_token": csrf(client, "/login")})
+        response = client.post("/login", data={"name": "pm", "password": PASSWORD, "next": target,
+                                               "csrf_token": csrf(client, "/login")})
+        assert response.headers["Location"] == landed
+
+
+def test_serve_refuses_a_database_it_cannot_use(tmp_path: Path) -> None:
+    result = collab(str(tmp_path / "none.db"), "serve", "--port", "1", check=2)
+    assert "is not initialised" in result.err and "collab init" in result.err

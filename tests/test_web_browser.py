@@ -107,6 +107,8 @@ class Walk:
 
     def check(self, page: Any) -> None:
         self.pages.append(page.url)
+        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+            self.violations.append(f"{page.url}: wider than a tablet's screen")
         results = self.axe.run(page)
         assert results.response["testEngine"]["name"] == "axe-core"  # it ran, and found what it lists
         self.violations += [f"{page.url}: {v['id']} ({v['impact']}): {v['help']}"
@@ -141,6 +143,8 @@ def walk_in_browser(walk: Walk, key_file: Path) -> None:
         walk.submit(pm, "/c/SA/do/partner", {"org": org, "kind": "police", "risk_appetite": appetite})
     walk.submit(pm, "/c/SA/do/benefit-add", {"benefit": "B1", "title": "Public confidence", "category": "effectiveness"})
     assert "scoping -> pid" in walk.submit(pm, "/c/SA/do/advance", {"reason": "scoping complete"})
+    assert "pid -> on-hold" in walk.submit(pm, "/c/SA/do/hold", {"reason": "budget review"})
+    assert "on-hold -> pid" in walk.submit(pm, "/c/SA/do/resume", {})
     walk.submit(pm, "/c/SA/do/benefit-update", {"benefit": "B1", "measure": "survey agreement", "unit": "%",
                                                 "baseline": "74", "target": "78", "by": "2030-03-31", "owner": "owner",
                                                 "board": "RCB"})
@@ -171,6 +175,7 @@ def walk_in_browser(walk: Walk, key_file: Path) -> None:
     walk.follow(area, area.get_by_role("link", name="Accept a handover: SA B1").click)
     assert "handover accepted" in walk.submit(area, "/c/SA/do/accept?benefit=B1", {})
     assert "closure -> pir" in walk.submit(pm, "/c/SA/do/advance", {})
+    walk.submit(pm, "/c/SA/do/lesson", {"text": "Agree benefit owners at PID", "theme": "benefits"})
 
     auditor = walk.person("audit")
     for path in ("/portfolio?stage=pir", "/portfolio?force=Dorset+Police&origin=programme", "/c/SA", "/history?key=SA",
@@ -198,6 +203,8 @@ def walk_in_cli(db: str, key_file: Path) -> None:
         run("pm", "partner", "add", "SA", org, "--kind", "police", "--risk-appetite", appetite)
     run("pm", "benefit", "add", "SA", "B1", "--title", "Public confidence", "--category", "effectiveness")
     run("pm", "advance", "SA", "--reason", "scoping complete")
+    run("pm", "hold", "SA", "--reason", "budget review")
+    run("pm", "resume", "SA")
     run("pm", "benefit", "update", "SA", "B1", "--measure", "survey agreement", "--unit", "%", "--baseline", "74",
         "--target", "78", "--by", "2030-03-31", "--owner", "owner", "--board", "RCB")
     for kind in ARTEFACTS:
@@ -214,6 +221,7 @@ def walk_in_cli(db: str, key_file: Path) -> None:
     run("pm", "artefact", "add", "SA", "closure-report", "--ref", "ref/closure")
     run("owner2", "benefit", "accept", "SA", "B1")
     run("pm", "advance", "SA")
+    run("pm", "lesson", "add", "SA", "Agree benefit owners at PID", "--theme", "benefits")
 
 
 def events(db: str) -> list[tuple[Any, ...]]:
