@@ -6,7 +6,7 @@ commands so that `collab --help` and `collab --version` start fast.
 
 Environment: COLLAB_DB (the database), COLLAB_USER (the acting person), COLLAB_NOW (run as of
 another moment), COLLAB_SMTP / COLLAB_MAIL_FROM / COLLAB_OUTBOX (where reminders go),
-COLLAB_TEMPLATES (notification templates).
+COLLAB_TEMPLATES (notification templates), COLLAB_SECRET_KEY (the web app's CSRF key).
 """
 
 from __future__ import annotations
