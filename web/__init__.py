@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 import jinja2
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 
 from workflow.clock import Clock
@@ -70,15 +70,13 @@ def create_app(db: str, *, clock: Clock | None = None, secure_cookies: bool = Tr
 
 
 def _headers(response: Any) -> Any:
-    """No script, no framing, no sniffing; pages about people are not cached by shared caches."""
+    """No script, no framing, no sniffing; pages about people are not cached anywhere, the stylesheet is."""
     response.headers.setdefault("Content-Security-Policy",
                                 "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers.setdefault("Cache-Control", "private, no-store")
-    if g.get("person") is None and request.endpoint == "static":
-        response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Cache-Control"] = "public, max-age=3600" if request.endpoint == "static" else "private, no-store"
     return response
 
 

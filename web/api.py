@@ -17,7 +17,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from web.actions import run
 from web.auth import READ_ONLY_ROLES, engine, status_of
 from web.forms import ACTIONS
-from web.pages import _arg, _day
+from web.pages import arg, day_arg
 from workflow.errors import BadInput, CollabError, Refused, reason
 from workflow.reminders import Reminders
 
@@ -50,7 +50,7 @@ def todo() -> Any:
 @blueprint.get("/collaborations")
 @token_required
 def collaborations() -> Any:
-    return engine().list(_arg("stage"))
+    return engine().list(arg("stage"))
 
 
 @blueprint.get("/collaborations/<key>")
@@ -74,19 +74,19 @@ def benefits(key: str) -> Any:
 @blueprint.get("/history")
 @token_required
 def history() -> Any:
-    return engine().history(_arg("key"), since=_day("since"), actor=_arg("actor"), action=_arg("action"))
+    return engine().history(arg("key"), since=day_arg("since"), actor=arg("actor"), action=arg("action"))
 
 
 @blueprint.get("/lessons")
 @token_required
 def lessons() -> Any:
-    return engine().lessons(_arg("search"))
+    return engine().lessons(arg("search"))
 
 
 @blueprint.get("/reviews")
 @token_required
 def reviews() -> Any:
-    return Reminders(engine().ctx).reviews(at=_day("at"), board=_arg("board"))
+    return Reminders(engine().ctx).reviews(at=day_arg("at"), board=arg("board"))
 
 
 @blueprint.get("/audit/verify")

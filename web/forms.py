@@ -8,7 +8,7 @@ refusing it (BadInput, as the CLI exits 2) with the field's label when it is not
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -38,7 +38,6 @@ class Action:
     signs: bool = False  # a signed decision once the person has a key: asks for the password and the key again
     on_collaboration: bool = True
     submit: str = "Save"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def parse(spec: Field, raw: Any) -> Any:

@@ -49,7 +49,7 @@ def helpers() -> dict[str, Any]:
     return {"fix_of": fix_of, "actions": ACTIONS}
 
 
-def _day(name: str) -> date | None:
+def day_arg(name: str) -> date | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
@@ -59,7 +59,7 @@ def _day(name: str) -> date | None:
         raise BadInput(reason("bad-date", f"{raw!r} is not a date (e.g. 2026-11-25)", field=name)) from None
 
 
-def _arg(name: str) -> str | None:
+def arg(name: str) -> str | None:
     return request.args.get(name, "").strip() or None
 
 
@@ -73,7 +73,7 @@ def home() -> str:
 @login_required
 def portfolio() -> str:
     app = engine()
-    stage, force, origin = _arg("stage"), _arg("force"), _arg("origin")
+    stage, force, origin = arg("stage"), arg("force"), arg("origin")
     partners = app.partners_by_collaboration()
     rows = [r for r in app.list(stage) if (origin is None or r["origin"] == origin)
             and (force is None or force in partners.get(r["key"], []))]
@@ -103,7 +103,7 @@ def report(key: str) -> Response:
 @login_required
 def history() -> str:
     app = engine()
-    key, actor, action, since = _arg("key"), _arg("actor"), _arg("action"), _day("since")
+    key, actor, action, since = arg("key"), arg("actor"), arg("action"), day_arg("since")
     events = app.history(key, since=since, actor=actor, action=action)
     return render_template("history.html", events=events, chosen={"key": key, "actor": actor, "action": action,
                                                                   "since": since.isoformat() if since else None},
@@ -131,7 +131,7 @@ def agenda() -> str:
     """A board's meeting: the reviews owed at it, each benefit with its latest figure and realisation status."""
     app = engine()
     boards = [b["name"] for b in app.boards()]
-    board, at = _arg("board"), _day("at")
+    board, at = arg("board"), day_arg("at")
     meetings: dict[str, list[dict[str, Any]]] = {}
     if board:
         registers: dict[str, dict[str, dict[str, Any]]] = {}
