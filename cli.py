@@ -6,7 +6,7 @@ commands so that `collab --help` and `collab --version` start fast.
 
 Environment: COLLAB_DB (the database), COLLAB_USER (the acting person), COLLAB_NOW (run as of
 another moment), COLLAB_SMTP / COLLAB_MAIL_FROM / COLLAB_OUTBOX (where reminders go),
-COLLAB_TEMPLATES (notification templates).
+COLLAB_TEMPLATES (notification templates), COLLAB_SECRET_KEY (the web app's CSRF key).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ HINTS = {
     "approval-unsigned": " (collab approve {key} --gate {gate} --key FILE, as that person)",
     "login-required": " (connect as that login: its user name in --db or COLLAB_DB)",
     "no-such-login": "; then collab grant {login} --kind writer",
+    "login-failed": " (an admin sets a password with collab user password NAME)",
 }
 LISTING_FIELDS = {"history": ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage",
                               "to_stage", "reason", "payload", "hash", "prev_hash")}
@@ -335,6 +336,20 @@ def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> N
     done = settings.app().deactivate_user(name, reassign_to)
     click.echo(f"deactivated {name}: {len(done['benefits'])} benefit(s), {len(done['boards'])} board(s), "
                f"{len(done['handovers'])} handover(s) moved to {reassign_to or 'nobody'}")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
+@pass_settings
+def user_password(settings: Settings, name: str, password_stdin: bool) -> None:
+    """Set the web login password of NAME (an admin for anyone; anyone for themselves); ends their sessions."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True, err=True)
+    settings.app().set_password(name, password)
+    click.echo(f"password set for {name}")
 
 
 @cli.command()
@@ -980,6 +995,19 @@ def worker(settings: Settings, every: float) -> None:
     reminders = Reminders.from_env(settings.app().ctx, settings.db)
     reminders.authorise()
     run(reminders, every, click.echo)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--insecure-cookies", is_flag=True,
+              help="Let cookies travel over plain http (testing on localhost only; behind TLS leave it off).")
+@pass_settings
+def serve(settings: Settings, host: str, port: int, insecure_cookies: bool) -> None:
+    """Serve the web interface (waitress) on the same database; people log in with `collab user password`."""
+    from web import serve as run_server
+
+    run_server(settings.db, host, port, secure_cookies=not insecure_cookies, say=click.echo)
 
 
 # -- robustness: backup (workflow.backup) -------------------------------------------------------------

@@ -88,7 +88,8 @@ LAYERS = [
      "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing"},
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
-     "workflow.catalogue", "workflow.keys", "workflow.todo", "workflow.grants"},
+     "workflow.catalogue", "workflow.keys", "workflow.todo", "workflow.grants", "workflow.accounts",
+     "workflow.screens"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo"},
 ]

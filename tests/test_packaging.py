@@ -52,6 +52,7 @@ def test_demo_walks_the_strategic_alliance(tmp_path: Path) -> None:
     result = collab(str(tmp_path / "unused.db"), "demo", "--db", str(target), check=0)
     assert "refused (exit 1):" in result.out
     assert "- Dorset Police PCC has not approved the delivery gate" in result.out
+    assert f"collab --db {target} serve --insecure-cookies" in result.out  # and how to open it in a browser
     app = open_as(str(target), "auditor")
     shown = app.show("SA")
     assert [b["category"] for b in shown["benefits"]].count("effectiveness") == 5

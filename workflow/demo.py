@@ -344,6 +344,9 @@ def run(db: str, say: Callable[[str], None]) -> None:
     say(f"  history verified: {verdict.ok}, {verdict.events} events, head {verdict.head[:16]}...")
     say("")
     say(f"Done. Explore it: collab --db {db} --as auditor show {KEY}")
+    say("Or in a browser: give someone a password, then serve the demo database:")
+    say(f"  collab --db {shlex.quote(db)} --as admin user password pm.alliance")
+    say(f"  collab --db {shlex.quote(db)} serve --insecure-cookies   # http://127.0.0.1:8080/ on this machine only")
 
 
 def demo_reminders(db: str, say: Callable[[str], None], moments: Iterable[datetime | str], *,

@@ -10,21 +10,23 @@ ends over it, and a notebook can drive it directly:
 
 from __future__ import annotations
 
+from workflow.accounts import AccountCases
 from workflow.benefits import BenefitCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
+from workflow.grants import GrantCases
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
-from workflow.grants import GrantCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
+from workflow.screens import ScreenCases
 from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases,
-             TodoCases):
+class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
+             ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

@@ -63,13 +63,20 @@ def write_private_key(key: Ed25519PrivateKey, path: Path, passphrase: str) -> Pa
 
 def load_private_key(path: Path, passphrase: str) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), passphrase.encode())
+        pem = path.read_bytes()
     except OSError as error:
         raise BadInput(f"cannot read key {path}: {error.strerror}") from None
+    return private_key_from_pem(pem, passphrase, str(path))
+
+
+def private_key_from_pem(pem: bytes, passphrase: str, source: str) -> Ed25519PrivateKey:
+    """The key in an encrypted PEM (a file's or an upload's bytes); `source` names it in a refusal."""
+    try:
+        key = serialization.load_pem_private_key(pem, passphrase.encode())
     except (ValueError, TypeError):
-        raise BadInput(f"{path}: wrong passphrase, or not an encrypted private key") from None
+        raise BadInput(f"{source}: wrong passphrase, or not an encrypted private key") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise BadInput(f"{path} is not an Ed25519 key")
+        raise BadInput(f"{source} is not an Ed25519 key")
     return key
 
 
