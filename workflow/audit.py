@@ -325,10 +325,11 @@ def verify(session: Session, expect: tuple[int, str] | None = None) -> Verificat
     """The whole history against its chain, its head, `expect` (SEQ, HASH) and the registered keys."""
     head = session.get(ChainHead, 1)
     keys: dict[str, set[str]] = {}
-    result = verify_rows(_stream(session), (head.seq, head.hash) if head else None, expect, keys)
+    replaying = replay.Replaying()  # one read of the history for the chain and the replay
+    result = verify_rows(replaying.rows(_stream(session)), (head.seq, head.hash) if head else None, expect, keys)
     if not result.ok:
         return result
-    problem = _key_table_problem(session, keys) or replay.divergence(session)
+    problem = _key_table_problem(session, keys) or replaying.problem or replay.divergence(session, replaying.state)
     return Verification(False, result.events, None, problem, result.head) if problem else result
 
 

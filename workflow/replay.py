@@ -20,13 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, Board, Collaboration, Event, Handover, Lesson, Measurement, Partner, PlanPoint, User,
+    Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Measurement, Partner, PlanPoint, User,
 )
 
-STREAM_BATCH = 5000
 MOVES = ("advance", "hold", "resume", "withdraw")
-_EVENTS = (select(Event.seq, Event.collaboration, Event.effective_on, Event.actor, Event.action, Event.from_stage, Event.to_stage,
-                  Event.reason, Event.payload).order_by(Event.seq).execution_options(yield_per=STREAM_BATCH))
 
 Row = dict[str, Any]
 
@@ -48,19 +45,26 @@ class State:
     lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
 
-class Unreplayable(Exception):
-    """An event that does not describe a change collab makes (a field missing, or about something unknown)."""
+class Replaying:
+    """Replays the rows a chain check walks (audit.FIELDS order, then the hash), so that one streamed read
+    of the history serves both. The first event that does not describe a change collab makes (a field
+    missing, or about something unknown) is kept as the problem, and replay stops there."""
 
+    def __init__(self) -> None:
+        self.state, self.problem = State(), None  # type: State, str | None
 
-def replay(events: Iterable[tuple[Any, ...]]) -> State:
-    state = State()
-    for seq, key, on, actor, action, from_stage, to_stage, reason, payload in events:
-        try:
-            apply(state, key, on, actor, action, from_stage, to_stage, {"reason": reason, **json.loads(payload)})
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-            raise Unreplayable(f"event {seq} ({action}) does not describe a change collab makes: "
-                               f"{type(error).__name__} {error}") from None
-    return state
+    def rows(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        state = self.state
+        for row in rows:
+            yield row
+            if self.problem is not None:
+                continue
+            seq, _, key, _, _, on, actor, action, source, target, reason, payload = row[:12]
+            try:
+                apply(state, key, on, actor, action, source, target, {"reason": reason, **json.loads(payload)})
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                self.problem = (f"event {seq} ({action}) does not describe a change collab makes: "
+                                f"{type(error).__name__} {error}")
 
 
 def apply(state: State, key: str | None, on: str, actor: str, action: str, from_stage: str | None,
@@ -232,16 +236,8 @@ def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def events(session: Session) -> Iterator[tuple[Any, ...]]:
-    yield from session.connection().execute(_EVENTS)
-
-
-def divergence(session: Session) -> str | None:
-    """The first place where the tables differ from the state the history implies, or None."""
-    try:
-        implied = replay(events(session))
-    except Unreplayable as error:
-        return str(error)
+def divergence(session: Session, implied: State) -> str | None:
+    """The first place where the tables differ from `implied`, the state the history implies, or None."""
     held = tables(session)
     for table in State.__dataclass_fields__:
         expected, actual = getattr(implied, table), getattr(held, table)
