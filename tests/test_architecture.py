@@ -88,7 +88,7 @@ LAYERS = [
      "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing"},
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
-     "workflow.catalogue", "workflow.keys", "workflow.todo"},
+     "workflow.catalogue", "workflow.keys", "workflow.todo", "workflow.corrections"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo"},
 ]

@@ -14,6 +14,7 @@ from workflow.benefits import BenefitCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
+from workflow.corrections import CorrectionCases
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
 from workflow.people import PeopleCases
@@ -22,8 +23,8 @@ from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, ViewCases,
-             TodoCases):
+class Collab(PeopleCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases, CorrectionCases,
+             ViewCases, TodoCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:
