@@ -326,7 +326,8 @@ def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> N
 @listing("kind", "collaboration", "item", "due_on")
 @pass_settings
 def todo(settings: Settings) -> list[dict[str, Any]]:
-    """What the acting user owes now: approvals, re-approvals, handovers, figures and reviews."""
+    """What the acting user owes now: approvals, re-approvals, handovers, figures and reviews (an admin: people
+    owed a reminder who have no email address)."""
     return settings.app().todo()
 
 
@@ -977,7 +978,10 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
 def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool) -> None:
-    """Send every reminder and escalation due, each exactly once (exit 5 if some could not be delivered)."""
+    """Send every reminder and escalation due, each exactly once.
+
+    Exit 5 if some could not be delivered, or are owed to someone without an email address.
+    """
     from workflow.clock import parse_moment
     from workflow.reminders import Reminders
 
@@ -995,7 +999,9 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool
         click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
     for failed in done["failed"]:
         click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
-    if done["failed"]:
+    if done["unreachable"]:
+        click.echo("give them an address: collab user update NAME --email ADDR (collab todo lists them for an admin)", err=True)
+    if done["failed"] or done["unreachable"]:
         sys.exit(5)
 
 
