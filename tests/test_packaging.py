@@ -54,6 +54,7 @@ def test_demo_walks_the_strategic_alliance(tmp_path: Path) -> None:
     assert "- Dorset Police PCC has not approved the delivery gate" in result.out
     app = open_as(str(target), "auditor")
     shown = app.show("SA")
+    assert shown["stage"] == "bau"  # the demo walks every gate, to business as usual
     assert [b["category"] for b in shown["benefits"]].count("effectiveness") == 5
     assert {b["category"] for b in shown["benefits"]} == {"economic", "efficiency", "effectiveness"}
     assert app.verify().ok

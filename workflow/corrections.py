@@ -21,6 +21,7 @@ from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import find_benefit, find_user, same_name
 from workflow.model import Handover, Measurement, Partner, PlanPoint
+from workflow.register import keep_the_agreement
 
 
 class CorrectionCases:
@@ -70,6 +71,7 @@ class CorrectionCases:
                     "cost_share": partner.cost_share}
             session.execute(delete(Partner).where(Partner.id == partner.id))
             session.expire(collaboration, ["partners"])
+            keep_the_agreement(session, collaboration)
             self.ctx.record(session, actor, "partner-removed", collaboration=collaboration, reason=why,
                             variation=bool(agreed), **held)
             return {"key": collaboration.key, **held, "variation": bool(agreed), "reason": why}

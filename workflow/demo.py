@@ -316,6 +316,16 @@ def run(db: str, say: Callable[[str], None]) -> None:
           lambda app: app.add_lesson(KEY, lesson, theme="benefits"))
     _register(n, "auditor")
 
+    n.heading("The post-implementation review, and business as usual")
+    n.on("2017-09-25")
+    n.run(pm, ["artefact", "add", KEY, "pir-report", "--ref", "ABC/PIR/2017"],
+          lambda app: app.add_artefact(KEY, "pir-report", "ABC/PIR/2017"))
+    for approver in ("cc.devon-cornwall", "cc.dorset"):
+        n.run(approver, ["approve", KEY, "--gate", "bau"], lambda app: app.approve(KEY, "bau"))
+    n.on("2017-10-02")
+    n.run(pm, ["advance", KEY], lambda app: app.advance(KEY))
+    _register(n, "auditor")
+
     n.heading("What an auditor sees")
     shown = n.run("auditor", ["show", KEY], lambda app: app.show(KEY))
     say(f"  {shown['key']} is at {shown['stage']} since {shown['since']}, {len(shown['benefits'])} benefits, "

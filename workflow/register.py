@@ -103,7 +103,7 @@ class RegisterCases:
                 partner.risk_appetite = risk_appetite
             if share is not None:
                 partner.cost_share = share
-            _keep_the_agreement(session, collaboration)
+            keep_the_agreement(session, collaboration)
             self.ctx.record(session, actor, action, collaboration=collaboration, partner=org, kind=partner.kind,
                             risk_appetite=partner.risk_appetite, cost_share=partner.cost_share)
             return {"key": collaboration.key, **partner_dict(partner)}
@@ -125,7 +125,7 @@ class RegisterCases:
                        if partners[org].cost_share != value}
             for org, value in parsed.items():
                 partners[org].cost_share = value
-            _keep_the_agreement(session, collaboration)
+            keep_the_agreement(session, collaboration)
             if changed:
                 self.ctx.record(session, actor, "cost-shares-set", collaboration=collaboration, changes=changed)
             return {"key": collaboration.key, "partners": [partner_dict(p) for p in collaboration.partners], "changed": sorted(changed)}
@@ -219,7 +219,7 @@ def _texts(**given: str | None) -> dict[str, str | None]:
 INVARIANTS = ("cost-shares-complete", "risk-appetites-aligned")
 
 
-def _keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
+def keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
     """Cost shares never exceed 100%; once a gate that checks them is passed, they total 100% and risk appetites
     stay aligned. Refused (nothing is written) when a change would break that."""
     session.flush()
