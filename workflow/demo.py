@@ -157,7 +157,7 @@ def _fresh(db: str) -> None:
 
 
 # The demo's timeline: every event it records is dated in it (its clock is set to each step's day).
-DEMO_PERIOD = ("2014-01-20", "2017-07-04")  # from the first step's day up to, not including, this one
+DEMO_PERIOD = ("2014-01-20", "2017-10-03")  # from the first step's day up to, not including, this one
 
 
 def _is_demo(engine: Engine) -> bool:
