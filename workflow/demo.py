@@ -274,6 +274,11 @@ def run(db: str, say: Callable[[str], None]) -> None:
         for code, value in values.items():
             n.run(owners[code], ["benefit", "measure", KEY, code, f"{value:g}"],
                   lambda app: app.measure(KEY, code, value))
+    n.run(owners["B2"], ["benefit", "measure", KEY, "B2", "390000"], lambda app: app.measure(KEY, "B2", 390000))
+    why = "typed 390000 for 39000"
+    n.run(owners["B2"], ["benefit", "void", KEY, "B2", "2016-12-31", "--reason", why],
+          lambda app: app.void_measurement(KEY, "B2", date(2016, 12, 31), reason=why))
+    say("  A wrong figure is voided, not deleted: the history and the report keep it, the register leaves it out.")
     _register(n, "auditor")
 
     n.heading("Closure: every benefit needs a business area to take it on")
