@@ -46,7 +46,8 @@ def test_a_voided_measurement_stays_in_the_history_and_leaves_the_figures(db: st
     assert "Voided measurements" in html and "typed 30 for 3.0" in html
     assert verified(db)["ok"]
     again = collab(db, "benefit", "void", "SA", "B1", "2020-03-02", "--reason", "twice", actor="owner", env=NOW, check=2)
-    assert "benefit B1 has no standing measurement on 2020-03-02" in again.err
+    assert again.err.strip() == ("benefit B1 has no standing measurement on 2020-03-02 "
+                                 "(collab history SA --action measured lists the figures)")
     refused = collab(db, "benefit", "void", "SA", "B1", "2020-02-03", "--reason", "not mine", actor="pm", env=NOW, check=1)
     assert "pm may not measure benefit B1" in refused.err
     assert collab(db, "benefit", "void", "SA", "B1", "2020-02-03", "--reason", " ", actor="owner", env=NOW,

@@ -42,7 +42,8 @@ class CorrectionCases:
                 there = ", ".join(f"{m.value:g}" for m in standing)
                 raise BadInput(_because("no-such-measurement", f"benefit {benefit.code} has no standing measurement "
                                         f"{'' if value is None else f'of {value:g} '}on {on}"
-                                        + (f" (that day: {there})" if there else ""), benefit=benefit.code))
+                                        + (f" (that day: {there})" if there else ""), key=collaboration.key,
+                                        benefit=benefit.code))
             figure = chosen[0]
             figure.voided_on, figure.voided_reason = self.ctx.clock.today(), why
             figure.voided_by_id = find_user(session, actor.name).id
