@@ -65,6 +65,9 @@ HINTS = {
     "login-required": " (connect as that login: its user name in --db or COLLAB_DB)",
     "no-such-login": "; then collab grant {login} --kind writer",
     "login-failed": " (an admin sets a password with collab user password NAME)",
+    "removal-is-variation": " (to vary the agreement: collab partner remove {key} '{partner}' --reason TEXT --variation)",
+    "removal-needs-retirement": " (collab benefit retire {key} {benefit} --reason TEXT)",
+    "no-such-measurement": " (collab history {key} --action measured lists the figures)",
 }
 LISTING_FIELDS = {"history": ("seq", "recorded_at", "effective_on", "collaboration", "actor", "action", "from_stage",
                               "to_stage", "reason", "payload", "hash", "prev_hash")}
@@ -178,6 +181,18 @@ def listing(*fields: str, text: Callable[..., None] | None = None) -> Callable[.
                 text(rows, **kwargs)
             else:
                 emit_table(rows, fields)
+        return run
+    return decorate
+
+
+def written(text: Callable[[dict[str, Any]], str]) -> Callable[..., Any]:
+    """--json on a command that writes: the use case's result (what was written) as JSON, else `text(result)`."""
+    def decorate(command: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+        @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+        @functools.wraps(command)
+        def run(*args: Any, as_json: bool, **kwargs: Any) -> None:
+            done = command(*args, **kwargs)
+            emit_json(done) if as_json else click.echo(text(done))
         return run
     return decorate
 
@@ -356,7 +371,8 @@ def user_password(settings: Settings, name: str, password_stdin: bool) -> None:
 @listing("kind", "collaboration", "item", "due_on")
 @pass_settings
 def todo(settings: Settings) -> list[dict[str, Any]]:
-    """What the acting user owes now: approvals, re-approvals, handovers, figures and reviews."""
+    """What the acting user owes now: approvals, re-approvals, handovers, figures and reviews (an admin: people
+    owed a reminder who have no email address)."""
     return settings.app().todo()
 
 
@@ -456,13 +472,13 @@ def definition_add(settings: Settings, file: str) -> None:
               help="operational: started outside the formal change process, registered so that it is sighted.")
 @click.option("--manager", metavar="USER", help="The programme manager (default: the acting user).")
 @click.option("--on", type=DATE, help="The date it was registered (default today).")
+@written(lambda made: f"registered {made['key']} at {made['stage']} ({made['definition']} v{made['version']})")
 @pass_settings
 def new(settings: Settings, key: str, title: str, objective: str | None, public_benefit: str | None,
-        definition_name: str, origin: str, manager: str | None, on: date | None) -> None:
-    """Register a collaboration; it starts at the definition's first stage."""
-    made = settings.app().new(key, title, objective=objective, public_benefit=public_benefit,
+        definition_name: str, origin: str, manager: str | None, on: date | None) -> dict[str, Any]:
+    """Register a collaboration; it starts at the definition's first stage (keys are unique whatever their case)."""
+    return settings.app().new(key, title, objective=objective, public_benefit=public_benefit,
                               definition=definition_name, origin=origin, manager=manager, on=on)
-    click.echo(f"registered {made['key']} at {made['stage']} ({made['definition']} v{made['version']})")
 
 
 @cli.command()
@@ -471,11 +487,12 @@ def new(settings: Settings, key: str, title: str, objective: str | None, public_
 @click.option("--objective")
 @click.option("--public-benefit")
 @click.option("--rationale", help="s.23HA: the existing agreements considered and why this serves efficiency or effectiveness.")
+@click.option("--reason", help="Why, shown in the history and the report (e.g. correcting a title registered by mistake).")
+@written(lambda done: f"{done['key']}: updated {', '.join(done['changed'])}" if done["changed"] else f"{done['key']}: nothing changed")
 @pass_settings
-def update(settings: Settings, key: str, **fields: str | None) -> None:
+def update(settings: Settings, key: str, reason: str | None, **fields: str | None) -> dict[str, Any]:
     """Change a collaboration's title, objective, public-benefit statement or rationale."""
-    result = settings.app().update(key, **fields, **observed(settings, key))
-    click.echo(f"{key}: updated {', '.join(result['changed'])}" if result["changed"] else f"{key}: nothing changed")
+    return settings.app().update(key, reason=reason, expected_version=settings.app().version_of(key), **fields)
 
 
 @cli.command()
@@ -513,11 +530,28 @@ def partner() -> None:
 @click.option("--kind", type=click.Choice(PARTNER_KINDS))
 @click.option("--risk-appetite", type=click.Choice(RISK_APPETITES))
 @click.option("--cost-share", metavar="PERCENT")
+@written(lambda p: f"{p['key']}: {p['name']} ({p['kind']}), risk appetite {p['risk_appetite'] or '-'}, cost share "
+                   f"{p['cost_share'] if p['cost_share'] is not None else '-'}%")
 @pass_settings
-def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_appetite: str | None, cost_share: str | None) -> None:
-    """Record a partner, or change the facts of one already recorded."""
-    p = settings.app().add_partner(key, org, kind=kind, risk_appetite=risk_appetite, cost_share=cost_share, **observed(settings, key))
-    click.echo(f"{key}: {p['name']} ({p['kind']}), risk appetite {p['risk_appetite'] or '-'}, cost share {p['cost_share'] if p['cost_share'] is not None else '-'}%")
+def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_appetite: str | None,
+                cost_share: str | None) -> dict[str, Any]:
+    """Record a partner, or change the facts of one already recorded (names match whatever their case)."""
+    return settings.app().add_partner(key, org, kind=kind, risk_appetite=risk_appetite, cost_share=cost_share,
+                                      **observed(settings, key))
+
+
+@partner.command("remove")
+@click.argument("key")
+@click.argument("org")
+@click.option("--reason", required=True, help="Why (shown in the history and the report).")
+@click.option("--variation", is_flag=True,
+              help="The partner was approved at a passed gate: vary that agreement (its signatories re-approve).")
+@written(lambda done: f"{done['key']}: partner {done['partner']} removed" + (" (a variation: re-approval needed)"
+                                                                           if done["variation"] else ""))
+@pass_settings
+def partner_remove(settings: Settings, key: str, org: str, reason: str, variation: bool) -> dict[str, Any]:
+    """Remove a partner recorded by mistake (after a gate approved it, only with --variation); the history keeps it."""
+    return settings.app().remove_partner(key, org, reason=reason, variation=variation, **observed(settings, key))
 
 
 @partner.command("shares")
@@ -581,11 +615,12 @@ def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = 
     @click.argument("key")
     @click.option("--on", type=DATE, help="Effective date (default today).")
     @click.option("--reason", required=reason_required)
+    @written(lambda done: f"{done['key']}: {done['from']} -> {done['to']} (effective {done['on']})")
     @pass_settings
-    def move(settings: Settings, key: str, on: date | None, reason: str | None, **extra: Any) -> None:
+    def move(settings: Settings, key: str, on: date | None, reason: str | None, **extra: Any) -> dict[str, Any]:
         app = settings.app()
-        done = getattr(app, trigger)(key, on=on, reason=reason, **extra, **observed(settings, key))
-        click.echo(f"{done['key']}: {done['from']} -> {done['to']} (effective {done['on']})")
+        result: dict[str, Any] = getattr(app, trigger)(key, on=on, reason=reason, **extra, **observed(settings, key))
+        return result
 
     move.__doc__ = doc
     if to:
@@ -596,7 +631,8 @@ def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = 
 _moves("advance", "Pass the next gate; refused (exit 1) with every unmet requirement if it is not met.", to=True)
 _moves("hold", "Pause a collaboration (resume returns it to the same stage).", reason_required=True)
 _moves("resume", "Return a paused collaboration to the stage it was held from.")
-_moves("withdraw", "Abandon a collaboration (a chief officer or PCC of a partner).", reason_required=True)
+_moves("withdraw", "Abandon a collaboration (a chief officer or PCC of a partner; its programme manager while it has "
+                   "no partner).", reason_required=True)
 
 
 @cli.group()
@@ -621,13 +657,13 @@ def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | N
 @click.option("--gate", required=True)
 @click.option("--on", type=DATE)
 @sign_with
+@written(lambda done: f"{done['key']}: {done['partner']} {done['role']} "
+                      f"{'had already approved' if done['already'] else 'approved'} the {done['gate']} gate "
+                      f"({done['on']}{', signed' if done.get('signed') else ''})")
 @pass_settings
-def approve(settings: Settings, key: str, gate: str, on: date | None, signing_key: Any) -> None:
+def approve(settings: Settings, key: str, gate: str, on: date | None, signing_key: Any) -> dict[str, Any]:
     """Approve a gate as the acting user's role for their force, bound to the facts it checks now."""
-    done = settings.app().approve(key, gate, on=on, signing_key=signing_key, **observed(settings, key))
-    verb = "had already approved" if done["already"] else "approved"
-    signed = ", signed" if done.get("signed") else ""
-    click.echo(f"{key}: {done['partner']} {done['role']} {verb} the {done['gate']} gate ({done['on']}{signed})")
+    return settings.app().approve(key, gate, on=on, signing_key=signing_key, **observed(settings, key))
 
 
 # -- benefits ---------------------------------------------------------------------------------------
@@ -651,16 +687,18 @@ def benefit() -> None:
 @click.option("--unit", default="")
 @click.option("--dis-benefit", is_flag=True, help="A negative consequence, tracked the same way and shown apart.")
 @click.option("--on", type=DATE, help="When it was identified (default today); its realisation starts here.")
+@written(lambda added: f"{added['key']}: benefit {added['id']} ({added['category']}) {added['title']}")
 @pass_settings
-def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -> None:
+def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -> dict[str, Any]:
     """Identify a benefit; the delivery gate needs its profile complete."""
-    added = settings.app().add_benefit(key, benefit_id, **profile, **observed(settings, key))
-    click.echo(f"{key}: benefit {added['id']} ({added['category']}) {added['title']}")
+    return settings.app().add_benefit(key, benefit_id, **profile, **observed(settings, key))
 
 
 @benefit.command("update")
 @key_and_benefit
 @click.option("--title")
+@click.option("--category", type=click.Choice(CATEGORIES), help="A correction: needs --reason.")
+@click.option("--reason", help="Why (needed to correct the category; shown in the history and the report).")
 @click.option("--measure")
 @click.option("--unit")
 @click.option("--baseline", type=float)
@@ -668,12 +706,11 @@ def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -
 @click.option("--by", type=DATE, help="Target date.")
 @click.option("--owner", metavar="USER")
 @click.option("--board", metavar="BOARD")
+@written(lambda done: f"{done['key']}: benefit {done['id']}: updated {', '.join(done['changed']) or 'nothing'}")
 @pass_settings
-def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any) -> None:
-    """Complete or correct a benefit's profile."""
-    result = settings.app().update_benefit(key, benefit_id, **fields, **observed(settings, key))
-    changed = ", ".join(result["changed"]) or "nothing"
-    click.echo(f"{key}: benefit {benefit_id}: updated {changed}")
+def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any) -> dict[str, Any]:
+    """Complete or correct a benefit's profile (title, category, measure, figures, owner, board)."""
+    return settings.app().update_benefit(key, benefit_id, **fields, **observed(settings, key))
 
 
 @benefit.command("plan")
@@ -699,11 +736,35 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[st
 @click.argument("value")
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
 @click.option("--note")
+@written(lambda done: f"{done['key']}: benefit {done['id']} measured {done['value']:g} on {done['on']}")
 @pass_settings
-def benefit_measure(settings: Settings, key: str, benefit_id: str, value: str, on: date | None, note: str | None) -> None:
+def benefit_measure(settings: Settings, key: str, benefit_id: str, value: str, on: date | None,
+                    note: str | None) -> dict[str, Any]:
     """Record a measurement (the benefit's owner or its board's secretary)."""
-    done = settings.app().measure(key, benefit_id, value, on=on, note=note, **observed(settings, key))
-    click.echo(f"{key}: benefit {benefit_id} measured {done['value']:g} on {done['on']}")
+    return settings.app().measure(key, benefit_id, value, on=on, note=note, **observed(settings, key))
+
+
+@benefit.command("void", context_settings={"ignore_unknown_options": True})  # --value may be negative
+@key_and_benefit
+@click.argument("day", metavar="DATE", type=DATE)
+@click.option("--reason", required=True, help="Why the figure is wrong (shown in the history and the report).")
+@click.option("--value", type=float, help="Which figure of that day, if there is more than one (default: the newest).")
+@written(lambda done: f"{done['key']}: benefit {done['id']}: measurement {done['value']:g} of {done['on']} voided")
+@pass_settings
+def benefit_void(settings: Settings, key: str, benefit_id: str, day: date, reason: str,
+                 value: float | None) -> dict[str, Any]:
+    """Void a wrong measurement (its owner or its board's secretary): it stays in the history, out of the figures."""
+    return settings.app().void_measurement(key, benefit_id, day, reason=reason, value=value, **observed(settings, key))
+
+
+@benefit.command("remove")
+@key_and_benefit
+@click.option("--reason", required=True, help="Why (shown in the history and the report).")
+@written(lambda done: f"{done['key']}: benefit {done['id']} removed")
+@pass_settings
+def benefit_remove(settings: Settings, key: str, benefit_id: str, reason: str) -> dict[str, Any]:
+    """Remove a benefit identified by mistake, before a gate approved it (after that, retire it); the history keeps it."""
+    return settings.app().remove_benefit(key, benefit_id, reason=reason, **observed(settings, key))
 
 
 @benefit.command("handover")
@@ -962,7 +1023,10 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
 def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool) -> None:
-    """Send every reminder and escalation due, each exactly once (exit 5 if some could not be delivered)."""
+    """Send every reminder and escalation due, each exactly once.
+
+    Exit 5 if some could not be delivered, or are owed to someone without an email address.
+    """
     from workflow.clock import parse_moment
     from workflow.reminders import Reminders
 
@@ -980,7 +1044,9 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool
         click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
     for failed in done["failed"]:
         click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
-    if done["failed"]:
+    if done["unreachable"]:
+        click.echo("give them an address: collab user update NAME --email ADDR (collab todo lists them for an admin)", err=True)
+    if done["failed"] or done["unreachable"]:
         sys.exit(5)
 
 

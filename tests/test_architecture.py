@@ -88,10 +88,10 @@ LAYERS = [
      "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing"},
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
-     "workflow.catalogue", "workflow.keys", "workflow.todo", "workflow.grants", "workflow.accounts",
-     "workflow.screens"},
+     "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
+     "workflow.corrections"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
-     "workflow.demo"},
+     "workflow.demo", "workflow.todo"},
 ]
 
 

@@ -235,5 +235,5 @@ def test_a_measurement_edited_in_the_database_is_named(db: str) -> None:
         connection.execute(text("UPDATE measurements SET value = 9"))
     result = verify(db, 3)
     assert result["problem"] == ("table measurements, row SA/B1, entry 1: the history says "
-                                 f"('{date.today().isoformat()}', 4.5, 'Q1', 'owner'), the table holds "
-                                 f"('{date.today().isoformat()}', 9.0, 'Q1', 'owner')")
+                                 f"('{date.today().isoformat()}', 4.5, 'Q1', 'owner', None, None, None), the table holds "
+                                 f"('{date.today().isoformat()}', 9.0, 'Q1', 'owner', None, None, None)")

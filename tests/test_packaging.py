@@ -55,6 +55,7 @@ def test_demo_walks_the_strategic_alliance(tmp_path: Path) -> None:
     assert f"collab --db {target} serve --insecure-cookies" in result.out  # and how to open it in a browser
     app = open_as(str(target), "auditor")
     shown = app.show("SA")
+    assert shown["stage"] == "bau"  # the demo walks every gate, to business as usual
     assert [b["category"] for b in shown["benefits"]].count("effectiveness") == 5
     assert {b["category"] for b in shown["benefits"]} == {"economic", "efficiency", "effectiveness"}
     assert app.verify().ok

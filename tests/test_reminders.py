@@ -216,9 +216,17 @@ def test_someone_without_an_email_address_is_reported_not_skipped_silently(db: s
     in_delivery(db, date(2026, 9, 2))
     with UnitOfWork(engine_for(db)).write(history=False) as session:
         session.execute(update(User).where(User.name == "owner2").values(email=None))
-    result = collab(db, "remind", "--at", "2026-09-29T09:00", actor="root", env=mailbox.env, check=0)
+    result = collab(db, "remind", "--at", "2026-09-29T09:00", actor="root", env=mailbox.env, check=5)
     assert "not sent: measurement-request for owner2: no email address" in result.err
+    assert "collab user update NAME --email ADDR" in result.err
     assert [to for to, _, _ in mailbox.take()] == ["owner@example.org", "sec@example.org"]
+    on_the_day = {**mailbox.env, "COLLAB_NOW": "2026-09-29T09:00"}
+    assert {"kind": "address", "collaboration": "SA", "item": "owner2", "due_on": "2026-09-29"} in collab(
+        db, "todo", "--json", actor="root", env=on_the_day).json()
+    assert [i for i in collab(db, "todo", "--json", actor="pm", env=on_the_day).json() if i["kind"] == "address"] == []
+    collab(db, "user", "update", "owner2", "--email", "owner2@example.org", actor="root", env=on_the_day)
+    assert [s["to"] for s in remind(db, mailbox, "2026-09-29T09:00")["sent"]] == ["owner2@example.org"]
+    assert [i for i in collab(db, "todo", "--json", actor="root", env=on_the_day).json() if i["kind"] == "address"] == []
 
 
 def test_a_template_with_an_unknown_variable_is_rejected_at_load_not_at_send(db: str, mailbox: Mailbox, tmp_path: Path) -> None:

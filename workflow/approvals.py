@@ -102,6 +102,15 @@ def variations(session: Session, collaboration: Collaboration,
     return list(found.values())
 
 
+def approved_at(session: Session, collaboration: Collaboration, section: str, name: str) -> list[str]:
+    """The passed gates whose approvals covered `name` among the approved facts' `section` (partners, benefits):
+    what those gates' signatories agreed to, which only a variation changes."""
+    passed = passed_gates(session, collaboration.key)
+    covered = {gate for gate, _, _, stored in session.execute(_APPROVALS, {"cid": collaboration.id})
+               if gate in passed and stored is not None and name in json.loads(stored)[section]}
+    return [gate for gate in passed if gate in covered]
+
+
 def is_stale(stored: str | None, current: dict[str, Any]) -> bool:
     return stored is not None and bool(changes(json.loads(stored), current))
 

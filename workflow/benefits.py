@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete
 
 from workflow import signing, stored, validate
-from workflow.context import Context
+from workflow.context import Actor, Context
 from workflow.keys import signed_decision
 from workflow.errors import BadInput, Refused, reason
-from workflow.lookups import current_handovers, find_benefit, find_board, find_user, live_benefit
+from workflow.lookups import current_handovers, find_benefit, find_board, find_user, live_benefit, same_name
 from workflow.model import Benefit, Board, Handover, Measurement, PlanPoint, User
 from workflow.vocabulary import CATEGORIES
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-PROFILE = ("title", "measure", "unit", "baseline", "target", "by", "owner", "board")
+PROFILE = ("title", "category", "measure", "unit", "baseline", "target", "by", "owner", "board")
 
 
 class BenefitCases:
@@ -35,8 +35,10 @@ class BenefitCases:
         measure, unit, baseline, target = _profile(measure=measure, unit=unit, baseline=baseline, target=target).values()
         _require_change(code, baseline, target)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
-            if any(b.code == code for b in collaboration.benefits):
-                raise BadInput(reason("benefit-exists", f"benefit {code} already exists in {key}", benefit=code))
+            clash = same_name(code, collaboration.benefits, lambda b: b.code)
+            if clash is not None:
+                raise BadInput(reason("benefit-exists", f"benefit {code} already exists in {key}"
+                                      + ("" if clash.code == code else f" as {clash.code}"), benefit=code))
             benefit = Benefit(
                 collaboration=collaboration, code=code, title=title, category=category, dis_benefit=dis_benefit,
                 measure=measure, unit=unit, baseline=baseline, target=target, target_date=by,
@@ -47,14 +49,25 @@ class BenefitCases:
             session.add(benefit)
             self.ctx.record(session, actor, "benefit-added", on=benefit.start_on, collaboration=collaboration, benefit=code,
                             title=title, category=category, dis_benefit=dis_benefit, measure=measure, unit=unit,
-                            baseline=baseline, target=target, target_date=by, owner=owner, board=board)
-            return {"key": key, "id": code, "title": title, "category": category}
+                            baseline=baseline, target=target, target_date=by, owner=_named(benefit.owner),
+                            board=_named(benefit.board))
+            return {"key": collaboration.key, "id": code, "title": title, "category": category}
 
-    def update_benefit(self, key: str, code: str, *, expected_version: int | None = None, **fields: Any) -> dict[str, Any]:
-        """Complete or correct a benefit's profile (title, measure, unit, baseline, target, by, owner, board)."""
+    def update_benefit(self, key: str, code: str, *, reason: str | None = None, expected_version: int | None = None,
+                       **fields: Any) -> dict[str, Any]:
+        """Complete or correct a benefit's profile (title, category, measure, unit, baseline, target, by, owner,
+        board). A correction of its category, which its approvers never varied, says why (`reason`)."""
+        from workflow.errors import reason as because
+
         wanted = {name: value for name, value in fields.items() if value is not None}
         if not wanted or set(wanted) - set(PROFILE):
-            raise BadInput(reason("nothing-to-update", f"give at least one of: {', '.join(PROFILE)}", fields=PROFILE))
+            raise BadInput(because("nothing-to-update", f"give at least one of: {', '.join(PROFILE)}", fields=PROFILE))
+        if "category" in wanted and wanted["category"] not in CATEGORIES:
+            raise BadInput(because("unknown-category", f"unknown category '{wanted['category']}' (categories: "
+                                   f"{', '.join(CATEGORIES)})"))
+        if "category" in wanted and not (reason and reason.strip()):
+            raise BadInput(because("reason-missing", f"correcting benefit {code}'s category needs a reason"))
+        why = validate.text(reason, "the reason", multiline=True) if reason and reason.strip() else None
         wanted.update(_profile(**{k: v for k, v in wanted.items() if k in ("title", "measure", "unit", "baseline", "target")}))
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = find_benefit(collaboration, code)
@@ -74,8 +87,9 @@ class BenefitCases:
                     changes[name] = {"from": _named(before), "to": _named(value)}
                     setattr(benefit, name, value)
             if changes:
-                self.ctx.record(session, actor, "benefit-updated", collaboration=collaboration, benefit=code, changes=changes)
-            return {"key": key, "id": code, "changed": sorted(changes)}
+                self.ctx.record(session, actor, "benefit-updated", collaboration=collaboration, benefit=benefit.code, changes=changes,
+                                reason=why)
+            return {"key": collaboration.key, "id": benefit.code, "changed": sorted(changes)}
 
     def plan(self, key: str, code: str, points: list[tuple[date, float]], *,
              expected_version: int | None = None) -> dict[str, Any]:
@@ -95,9 +109,9 @@ class BenefitCases:
                                       f"{code}'s span ({benefit.start_on} to {end})", benefit=code))
             session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
             session.add_all(PlanPoint(benefit_id=benefit.id, on=day, value=value) for day, value in sorted(points))
-            self.ctx.record(session, actor, "benefit-planned", collaboration=collaboration, benefit=code,
+            self.ctx.record(session, actor, "benefit-planned", collaboration=collaboration, benefit=benefit.code,
                             points={day.isoformat(): value for day, value in sorted(points)})
-            return {"key": key, "id": code, "points": len(points)}
+            return {"key": collaboration.key, "id": benefit.code, "points": len(points)}
 
     def measure(self, key: str, code: str, value: str | float, *, on: date | None = None, note: str | None = None,
                 expected_version: int | None = None) -> dict[str, Any]:
@@ -113,12 +127,7 @@ class BenefitCases:
             if day < benefit.start_on:
                 raise BadInput(reason("measured-before-start", f"benefit {code} was identified on {benefit.start_on}: "
                                       f"a measurement cannot be dated {day}", benefit=code))
-            secretary = benefit.board.secretary.name if benefit.board else None
-            owner = benefit.owner.name if benefit.owner else None
-            if actor.name not in (owner, secretary):
-                raise Refused(reason("may-not-measure", f"{actor.name} may not measure benefit {code}: only its owner "
-                                     f"({owner or 'none named'}) or the secretary of its board ({secretary or 'no board named'})",
-                                     benefit=code, owner=owner, secretary=secretary))
+            require_measurer(actor, benefit)
             chosen = stored.definition_of(session, collaboration)
             ended = chosen.is_final(collaboration.stage) and not chosen.reviewed(collaboration.stage)
             if ended or benefit.retired_on is not None:
@@ -126,9 +135,9 @@ class BenefitCases:
                 raise Refused(reason("benefit-not-tracked", f"benefit {code} is no longer tracked ({why})", benefit=code))
             session.add(Measurement(benefit_id=benefit.id, on=day, value=number, note=note,
                                     recorded_by_id=find_user(session, actor.name).id))
-            self.ctx.record(session, actor, "measured", on=day, collaboration=collaboration, benefit=code, value=number,
+            self.ctx.record(session, actor, "measured", on=day, collaboration=collaboration, benefit=benefit.code, value=number,
                             note=note, stage=collaboration.stage)
-            return {"key": key, "id": code, "value": number, "on": day.isoformat()}
+            return {"key": collaboration.key, "id": benefit.code, "value": number, "on": day.isoformat()}
 
     def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
                  expected_version: int | None = None) -> dict[str, Any]:
@@ -144,9 +153,10 @@ class BenefitCases:
             reviewing = find_board(session, board) if board else None
             session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
                                  status="proposed", proposed_on=self.ctx.clock.today()))
-            self.ctx.record(session, actor, "handover-proposed", collaboration=collaboration, benefit=code,
-                            business_area=business_area, to=to, board=board)
-            return {"key": key, "id": code, "business_area": business_area, "to": to, "board": board}
+            self.ctx.record(session, actor, "handover-proposed", collaboration=collaboration, benefit=benefit.code,
+                            business_area=business_area, to=receiver.name, board=_named(reviewing))
+            return {"key": collaboration.key, "id": benefit.code, "business_area": business_area, "to": receiver.name,
+                    "board": _named(reviewing)}
 
     def accept(self, key: str, code: str, *, signing_key: Ed25519PrivateKey | None = None,
                expected_version: int | None = None) -> dict[str, Any]:
@@ -169,15 +179,15 @@ class BenefitCases:
                 raise Refused(reason("not-the-receiver", f"only {current.to_user.name}, the named receiver, may accept "
                                      f"or decline benefit {code}", benefit=code, receiver=current.to_user.name))
             today = self.ctx.clock.today()
-            taken = {"benefit": code, "business_area": current.business_area, "to": current.to_user.name,
+            taken = {"benefit": benefit.code, "business_area": current.business_area, "to": current.to_user.name,
                      "board": current.board.name if current.board else None}
             signature = signed_decision(session, actor, signing_key, signing.statement(
-                "accept", key, actor.name, today, taken, benefit=code)) if status == "accepted" else None
+                "accept", collaboration.key, actor.name, today, taken, benefit=benefit.code)) if status == "accepted" else None
             current.status, current.reason, current.decided_on = status, why, today
             signed: dict[str, Any] = {"signature": signature} if signature else {}
-            self.ctx.record(session, actor, f"handover-{status}", collaboration=collaboration, benefit=code, reason=why,
+            self.ctx.record(session, actor, f"handover-{status}", collaboration=collaboration, benefit=benefit.code, reason=why,
                             business_area=current.business_area, **signed)
-            return {"key": key, "id": code, "status": status, "signed": signature is not None}
+            return {"key": collaboration.key, "id": benefit.code, "status": status, "signed": signature is not None}
 
     def retire(self, key: str, code: str, *, reason: str, expected_version: int | None = None) -> dict[str, Any]:
         """Stop tracking a benefit; its history stays. A chief officer of a partner approves it."""
@@ -191,8 +201,18 @@ class BenefitCases:
             benefit = live_benefit(collaboration, code)
             benefit.retired_on, benefit.retired_reason = self.ctx.clock.today(), reason
             benefit.retired_by_id = find_user(session, actor.name).id
-            self.ctx.record(session, actor, "benefit-retired", collaboration=collaboration, benefit=code, reason=reason)
-            return {"key": key, "id": code, "retired_on": benefit.retired_on.isoformat()}
+            self.ctx.record(session, actor, "benefit-retired", collaboration=collaboration, benefit=benefit.code, reason=reason)
+            return {"key": collaboration.key, "id": benefit.code, "retired_on": benefit.retired_on.isoformat()}
+
+
+def require_measurer(actor: Actor, benefit: Benefit) -> None:
+    """Figures are recorded (and voided) by the benefit's owner or the secretary of its reviewing board."""
+    secretary = benefit.board.secretary.name if benefit.board else None
+    owner = benefit.owner.name if benefit.owner else None
+    if actor.name not in (owner, secretary):
+        raise Refused(reason("may-not-measure", f"{actor.name} may not measure benefit {benefit.code}: only its owner "
+                             f"({owner or 'none named'}) or the secretary of its board ({secretary or 'no board named'})",
+                             benefit=benefit.code, owner=owner, secretary=secretary))
 
 
 def _profile(**given: Any) -> dict[str, Any]:

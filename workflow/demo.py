@@ -160,7 +160,7 @@ def _fresh(db: str) -> None:
 
 
 # The demo's timeline: every event it records is dated in it (its clock is set to each step's day).
-DEMO_PERIOD = ("2014-01-20", "2017-07-04")  # from the first step's day up to, not including, this one
+DEMO_PERIOD = ("2014-01-20", "2017-10-03")  # from the first step's day up to, not including, this one
 
 
 def _is_demo(engine: Engine) -> bool:
@@ -289,6 +289,11 @@ def run(db: str, say: Callable[[str], None]) -> None:
         for code, value in values.items():
             n.run(owners[code], ["benefit", "measure", KEY, code, f"{value:g}"],
                   lambda app: app.measure(KEY, code, value))
+    n.run(owners["B2"], ["benefit", "measure", KEY, "B2", "390000"], lambda app: app.measure(KEY, "B2", 390000))
+    why = "typed 390000 for 39000"
+    n.run(owners["B2"], ["benefit", "void", KEY, "B2", "2016-12-31", "--reason", why],
+          lambda app: app.void_measurement(KEY, "B2", date(2016, 12, 31), reason=why))
+    say("  A wrong figure is voided, not deleted: the history and the report keep it, the register leaves it out.")
     _register(n, "auditor")
 
     n.heading("Closure: every benefit needs a business area to take it on")
@@ -329,6 +334,16 @@ def run(db: str, say: Callable[[str], None]) -> None:
     lesson = "Agree benefit owners in the business areas at PID, not at closure"
     n.run(pm, ["lesson", "add", KEY, lesson, "--theme", "benefits"],
           lambda app: app.add_lesson(KEY, lesson, theme="benefits"))
+    _register(n, "auditor")
+
+    n.heading("The post-implementation review, and business as usual")
+    n.on("2017-09-25")
+    n.run(pm, ["artefact", "add", KEY, "pir-report", "--ref", "ABC/PIR/2017"],
+          lambda app: app.add_artefact(KEY, "pir-report", "ABC/PIR/2017"))
+    for approver in ("cc.devon-cornwall", "cc.dorset"):
+        n.run(approver, ["approve", KEY, "--gate", "bau"], lambda app: app.approve(KEY, "bau"))
+    n.on("2017-10-02")
+    n.run(pm, ["advance", KEY], lambda app: app.advance(KEY))
     _register(n, "auditor")
 
     n.heading("What an auditor sees")

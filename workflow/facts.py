@@ -40,7 +40,7 @@ _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
 
 
 def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | None = None,
-               actor_role: str | None = None, actor_partner: str | None = None,
+               actor_role: str | None = None, actor_partner: str | None = None, actor_name: str | None = None,
                stale: list[tuple[str, str, str, list[str]]] | None = None) -> gates.GateFacts:
     """`stale` (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
@@ -61,6 +61,7 @@ def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | 
         reason=reason,
         actor_role=actor_role,
         actor_partner=actor_partner,
+        actor_manages=actor_name is not None and actor_name == collaboration.manager.name,
         variations=tuple(v.text for v in approvals.variations(session, collaboration, stale)),
         stale=frozenset((gate, partner, role) for gate, partner, role, _ in stale),
     )

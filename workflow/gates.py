@@ -57,6 +57,7 @@ class GateFacts:
     reason: str | None = None
     actor_role: str | None = None
     actor_partner: str | None = None
+    actor_manages: bool = False  # the acting person is the collaboration's programme manager
     variations: tuple[str, ...] = ()  # each passed gate whose approvals the facts no longer match
     stale: frozenset[tuple[str, str, str]] = frozenset()  # (gate, partner, role) approved on facts since changed
     unsigned: frozenset[tuple[str, str, str]] = frozenset()  # (gate, partner, role) approved without a signature
@@ -287,10 +288,16 @@ def reason_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
 
 @requirement("actor-of-partner")
 def actor_of_partner(facts: GateFacts, *, gate: str, roles: tuple[str, ...]) -> list[Reason]:
+    """A leader of a partner acts for the partnership; while there is no partner (say, one registered by mistake),
+    nobody's leader can, and its programme manager may instead."""
     if facts.actor_role in roles and facts.actor_partner in {p.name for p in facts.partners}:
         return []
+    if not facts.partners and facts.actor_manages:
+        return []
     titles = " or ".join(role_title(role) for role in roles)
-    return [reason("not-a-partners-leader", f"only a {titles} of a partner may move this collaboration to {gate}", gate=gate)]
+    alone = ", or its programme manager while it has no partner" if not facts.partners else ""
+    return [reason("not-a-partners-leader", f"only a {titles} of a partner{alone} may move this collaboration to {gate}",
+                   gate=gate)]
 
 
 @requirement("no-open-variations")

@@ -50,7 +50,8 @@ class LifecycleCases:
             subject = Subject(
                 state=collaboration.stage, held_from=collaboration.held_from, wanted=to, effected=effected,
                 facts=functools.partial(gate_facts.gate_facts, session, collaboration, reason=reason,
-                                        actor_role=actor.role, actor_partner=actor.partner),
+                                        actor_role=actor.role, actor_partner=actor.partner,
+                                        actor_name=actor.name),
             )
             before = collaboration.stage
             after = lifecycle(chosen).fire(trigger, subject)
@@ -60,7 +61,7 @@ class LifecycleCases:
             collaboration.stage, collaboration.stage_since = after, day
             self.ctx.record(session, actor, trigger, on=day, collaboration=collaboration, from_stage=before,
                             to_stage=after, reason=reason, held_from=collaboration.held_from, **effected.payload)
-            return {"key": key, "from": before, "to": after, "on": day.isoformat()}
+            return {"key": collaboration.key, "from": before, "to": after, "on": day.isoformat()}
 
     def migrate(self, key: str, to: str, *, stage_map: dict[str, str] | None = None, dry_run: bool = False,
                 expected_version: int | None = None) -> dict[str, Any]:
@@ -91,7 +92,7 @@ class LifecycleCases:
                     unmet = lifecycle(new).check(stage, target, facts)
                     if unmet:
                         refusing[target] = [r.text for r in unmet]
-            result = {"key": key, "from": old.label, "to": new.label, "stage": {"from": collaboration.stage, "to": stage},
+            result = {"key": collaboration.key, "from": old.label, "to": new.label, "stage": {"from": collaboration.stage, "to": stage},
                       "held_from": held_from, "map": mapping, "would_refuse": refusing, "dry_run": dry_run}
             if dry_run:
                 return result

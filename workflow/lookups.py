@@ -6,44 +6,83 @@ costs about as much as running it.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+import difflib
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import BadInput, Refused, reason
 from workflow.model import Benefit, Board, Collaboration, Event, Handover, User
 
-_USER_BY_NAME = select(User).where(User.name == bindparam("name"))
-_COLLABORATION_BY_KEY = select(Collaboration).where(Collaboration.key == bindparam("key"))
-_BOARD_BY_NAME = select(Board).where(Board.name == bindparam("name"))
+T = TypeVar("T")
+
+
+def _nocase(column: Any) -> ColumnElement[bool]:
+    """The column equals :name whatever the case; the exact spelling sorts first, for a database that kept two
+    names differing only in case from before they were refused (migration 0007)."""
+    return func.lower(column) == func.lower(bindparam("name"))
+
+
+_USER_BY_NAME = select(User).where(_nocase(User.name)).order_by((User.name == bindparam("name")).desc()).limit(1)
+_COLLABORATION_BY_KEY = (select(Collaboration).where(_nocase(Collaboration.key))
+                         .order_by((Collaboration.key == bindparam("name")).desc()).limit(1))
+_BOARD_BY_NAME = select(Board).where(_nocase(Board.name)).order_by((Board.name == bindparam("name")).desc()).limit(1)
+_USER_NAMES, _KEYS, _BOARD_NAMES = select(User.name), select(Collaboration.key), select(Board.name)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """" (did you mean X?)" when `name` is close to one of `known`, else ""."""
+    spelled = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(spelled), n=1, cutoff=0.6)
+    return f" (did you mean {spelled[close[0]]}?)" if close else ""
+
+
+def _found(session: Session, query: Any, typed: str, code: str, what: str, names: Any, **params: Any) -> Any:
+    found = session.scalar(query, {"name": typed})
+    if found is None:
+        raise BadInput(reason(code, f"unknown {what} '{typed}'{did_you_mean(typed, session.scalars(names))}", **params))
+    return found
 
 
 def find_collaboration(session: Session, key: str) -> Collaboration:
-    found = session.scalar(_COLLABORATION_BY_KEY, {"key": key})
-    if found is None:
-        raise BadInput(reason("unknown-collaboration", f"unknown collaboration '{key}'", key=key))
+    found: Collaboration = _found(session, _COLLABORATION_BY_KEY, key, "unknown-collaboration", "collaboration", _KEYS,
+                                  key=key)
     return found
 
 
 def find_user(session: Session, name: str) -> User:
-    found = session.scalar(_USER_BY_NAME, {"name": name})
-    if found is None:
-        raise BadInput(reason("unknown-user", f"unknown user '{name}'", name=name))
+    found: User = _found(session, _USER_BY_NAME, name, "unknown-user", "user", _USER_NAMES, name=name)
     return found
 
 
 def find_board(session: Session, name: str) -> Board:
-    found = session.scalar(_BOARD_BY_NAME, {"name": name})
-    if found is None:
-        raise BadInput(reason("unknown-board", f"unknown board '{name}'", name=name))
+    found: Board = _found(session, _BOARD_BY_NAME, name, "unknown-board", "board", _BOARD_NAMES, name=name)
     return found
 
 
+def taken(session: Session, column: Any, new: str, what: str, code: str, **params: Any) -> None:
+    """Refuse (BadInput) a new name that is already in `column` whatever its case, naming the spelling taken."""
+    existing = session.scalar(select(column).where(func.lower(column) == new.lower()).limit(1))
+    if existing is not None:
+        spelled = "" if existing == new else f" as '{existing}'"
+        raise BadInput(reason(code, f"{what} '{new}' already exists{spelled}", existing=existing, **params))
+
+
+def same_name(name: str, known: Iterable[T], spelled: Any = str) -> T | None:
+    """The one of `known` whose name (`spelled(item)`) equals `name` whatever the case, the exact spelling first."""
+    matches = [item for item in known if spelled(item).lower() == name.lower()]
+    return next((m for m in matches if spelled(m) == name), matches[0] if matches else None)
+
+
 def find_benefit(collaboration: Collaboration, code: str) -> Benefit:
-    for benefit in collaboration.benefits:
-        if benefit.code == code:
-            return benefit
-    raise BadInput(reason("unknown-benefit", f"unknown benefit '{code}' in {collaboration.key}",
-                          key=collaboration.key, benefit=code))
+    found = same_name(code, collaboration.benefits, lambda b: b.code)
+    if found is None:
+        near = did_you_mean(code, (b.code for b in collaboration.benefits))
+        raise BadInput(reason("unknown-benefit", f"unknown benefit '{code}' in {collaboration.key}{near}",
+                              key=collaboration.key, benefit=code))
+    return found
 
 
 def live_benefit(collaboration: Collaboration, code: str) -> Benefit:

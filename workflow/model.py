@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, false, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, false, func, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -86,6 +86,12 @@ class Partner(Base):
     collaboration: Mapped[Collaboration] = relationship(back_populates="partners")
 
 
+# Names people type are unique whatever their case (migration 0007; the engine checks first and names the clash).
+Index("uq_users_name_nocase", func.lower(User.name), unique=True)
+Index("uq_collaborations_key_nocase", func.lower(Collaboration.key), unique=True)
+Index("uq_partners_name_nocase", Partner.collaboration_id, func.lower(Partner.name), unique=True)
+
+
 class Artefact(Base):
     __tablename__ = "artefacts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,6 +161,10 @@ class Measurement(Base):
     value: Mapped[float] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # A voided figure stays, marked: who voided it, when and why (its `measurement-voided` event says the same).
+    voided_on: Mapped[date | None] = mapped_column(Date)
+    voided_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Handover(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.grants import existing_login
-from workflow.lookups import find_user
+from workflow.lookups import find_user, taken
 from workflow.model import Benefit, Board, Collaboration, Handover, User
 from workflow import validate
 from workflow.vocabulary import PARTNER_ROLES, ROLES
@@ -31,8 +31,7 @@ class PeopleCases:
                 actor = Actor(name, "admin", None)
             else:
                 actor = self.ctx.acting(session, "register users")
-            if session.scalar(select(User.id).where(User.name == name)) is not None:
-                raise BadInput(reason("user-exists", f"user '{name}' already exists", name=name))
+            taken(session, User.name, name, "user", "user-exists", name=name)
             if role in PARTNER_ROLES and not partner:
                 raise BadInput(reason("partner-needed", f"a {role} acts for a force: name the force", role=role))
             if login is not None:
@@ -75,7 +74,7 @@ class PeopleCases:
                 raise Refused(reason("still-a-secretary", f"{name} is the secretary of {', '.join(runs)}; a board's "
                                      "secretary must have the role board-secretary", name=name))
             if changes:
-                self.ctx.record(session, actor, "user-updated", user=name, changes=changes)
+                self.ctx.record(session, actor, "user-updated", user=user.name, changes=changes)
             return {**user_dict(user), "changes": changes}
 
     def deactivate_user(self, name: str, reassign_to: str | None = None) -> dict[str, Any]:
@@ -117,9 +116,10 @@ class PeopleCases:
                 "benefits": [{"collaboration": key, "benefit": b.code} for b, key in benefits],
                 "boards": [b.name for b in boards],
                 "handovers": [{"collaboration": key, "benefit": code} for _, code, key in handovers]}
-            self.ctx.record(session, actor, "user-deactivated", user=name, reassigned_to=reassign_to,
+            taker = successor.name if successor else None
+            self.ctx.record(session, actor, "user-deactivated", user=user.name, reassigned_to=taker,
                             benefits=moved["benefits"], boards=moved["boards"], handovers=moved["handovers"])
-            return {"name": name, "deactivated_on": user.deactivated_on.isoformat(), "reassigned_to": reassign_to, **moved}
+            return {"name": user.name, "deactivated_on": user.deactivated_on.isoformat(), "reassigned_to": taker, **moved}
 
     @staticmethod
     def _free_login(session: Any, login: str, name: str) -> str:
@@ -156,15 +156,14 @@ class PeopleCases:
             raise BadInput(reason("bad-recurrence", f"the board's recurrence: {error}", meets=meets)) from None
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, "register boards")
-            if session.scalar(select(Board.id).where(Board.name == name)) is not None:
-                raise BadInput(reason("board-exists", f"board '{name}' already exists", name=name))
+            taken(session, Board.name, name, "board", "board-exists", name=name)
             clerk = find_user(session, secretary)
             if clerk.role != "board-secretary":
                 raise BadInput(reason("not-a-secretary", f"{secretary} is a {clerk.role}; a board's secretary must have "
                                       "the role board-secretary", name=secretary))
             board = Board(name=name, partner=partner, meets=meets, anchor=today, secretary=clerk)
             session.add(board)
-            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=secretary)
+            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=clerk.name)
             return board_dict(board)
 
     def boards(self) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ MAY: dict[str, frozenset[str]] = {
     "change a collaboration": frozenset({"programme-manager"}),
     "advance a collaboration": frozenset({"programme-manager"}),
     "approve a gate": frozenset({"chief-officer", "pcc"}),
-    "withdraw a collaboration": frozenset({"chief-officer", "pcc"}),
+    # A programme manager only where the definition lets them (a collaboration with no partner yet).
+    "withdraw a collaboration": frozenset({"chief-officer", "pcc", "programme-manager"}),
     "retire a benefit": frozenset({"chief-officer"}),
     "record a lesson": EVERYONE_BUT_AUDITORS,
     "send reminders": frozenset({"admin", "board-secretary"}),

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import approvals, gates, signing, stored, validate
+from workflow import approvals, errors, gates, signing, stored, validate
 from workflow.audit import canonical_json
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.facts import gate_facts
 from workflow.keys import signed_decision
-from workflow.lookups import find_user, passed_gates
+from workflow.lookups import did_you_mean, find_user, passed_gates, same_name, taken
 from workflow.model import Approval, Artefact, Collaboration, Lesson, Partner
 from workflow.vocabulary import ORIGINS, PARTNER_KINDS, RISK_APPETITES
 
@@ -39,8 +39,7 @@ class RegisterCases:
             raise BadInput(reason("unknown-origin", f"unknown origin '{origin}' (origins: {', '.join(ORIGINS)})", origin=origin))
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, "register a collaboration")
-            if session.scalar(select(Collaboration.id).where(Collaboration.key == key)) is not None:
-                raise BadInput(reason("collaboration-exists", f"collaboration '{key}' already exists", key=key))
+            taken(session, Collaboration.key, key, "collaboration", "collaboration-exists", key=key)
             chosen = stored.resolve(session, definition)
             day = self.ctx.effective(on)
             collaboration = Collaboration(
@@ -56,12 +55,15 @@ class RegisterCases:
                             manager=collaboration.manager.name, definition=chosen.label, digest=chosen.digest)
             return {"key": key, "stage": collaboration.stage, "definition": chosen.name, "version": chosen.version}
 
-    def update(self, key: str, *, expected_version: int | None = None, **fields: str | None) -> dict[str, Any]:
-        """Change the title, objective, public-benefit statement or rationale."""
+    def update(self, key: str, *, reason: str | None = None, expected_version: int | None = None,
+               **fields: str | None) -> dict[str, Any]:
+        """Change the title, objective, public-benefit statement or rationale; `reason` says why (a correction of
+        a title registered by mistake, say) and shows in the history."""
         editable = ("title", "objective", "public_benefit", "rationale")
         given = {name: value for name, value in fields.items() if value is not None}
+        why = validate.text(reason, "the reason", multiline=True) if reason and reason.strip() else None
         if set(given) - set(editable) or not given:
-            raise BadInput(reason("nothing-to-update", f"give at least one of: {', '.join(editable)}", fields=editable))
+            raise BadInput(errors.reason("nothing-to-update", f"give at least one of: {', '.join(editable)}", fields=editable))
         wanted = _texts(**given)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             changes = {
@@ -72,8 +74,8 @@ class RegisterCases:
             for name in changes:
                 setattr(collaboration, name, wanted[name])
             if changes:
-                self.ctx.record(session, actor, "updated", collaboration=collaboration, changes=changes)
-            return {"key": key, "changed": sorted(changes)}
+                self.ctx.record(session, actor, "updated", collaboration=collaboration, changes=changes, reason=why)
+            return {"key": collaboration.key, "changed": sorted(changes)}
 
     def add_partner(self, key: str, org: str, *, kind: str | None = None, risk_appetite: str | None = None,
                     cost_share: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
@@ -86,7 +88,11 @@ class RegisterCases:
                                   f"(lowest first: {', '.join(RISK_APPETITES)})"))
         share = validate.percent(cost_share) if cost_share is not None else None
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
-            partner = session.scalar(select(Partner).where(Partner.collaboration_id == collaboration.id, Partner.name == org))
+            partner = same_name(org, collaboration.partners, lambda p: p.name)
+            if partner is not None and partner.name != org:
+                raise BadInput(reason("partner-exists", f"'{org}' is already a partner of {collaboration.key} as "
+                                      f"'{partner.name}' (names match whatever their case)", key=collaboration.key,
+                                      partner=partner.name))
             action = "partner-changed" if partner else "partner-added"
             if partner is None:
                 partner = Partner(collaboration=collaboration, name=org, kind=kind or "police")
@@ -97,10 +103,10 @@ class RegisterCases:
                 partner.risk_appetite = risk_appetite
             if share is not None:
                 partner.cost_share = share
-            _keep_the_agreement(session, collaboration)
+            keep_the_agreement(session, collaboration)
             self.ctx.record(session, actor, action, collaboration=collaboration, partner=org, kind=partner.kind,
                             risk_appetite=partner.risk_appetite, cost_share=partner.cost_share)
-            return partner_dict(partner)
+            return {"key": collaboration.key, **partner_dict(partner)}
 
     def set_cost_shares(self, key: str, shares: dict[str, str], *, expected_version: int | None = None) -> dict[str, Any]:
         """Change several partners' cost shares at once, so that an agreed total of 100% holds throughout."""
@@ -109,18 +115,20 @@ class RegisterCases:
         parsed = {org: validate.percent(value) for org, value in shares.items()}
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             partners = {p.name: p for p in collaboration.partners}
+            parsed = {(same_name(org, partners) or org): value for org, value in parsed.items()}
             unknown = sorted(set(parsed) - set(partners))
             if unknown:
+                near = "".join(did_you_mean(org, partners) for org in unknown)
                 raise BadInput(reason("unknown-partner", f"{', '.join(unknown)}: not a partner of {key} "
-                                      f"(partners: {', '.join(partners) or 'none'})", key=key))
+                                      f"(partners: {', '.join(partners) or 'none'}){near}", key=key))
             changed = {org: {"from": partners[org].cost_share, "to": value} for org, value in parsed.items()
                        if partners[org].cost_share != value}
             for org, value in parsed.items():
                 partners[org].cost_share = value
-            _keep_the_agreement(session, collaboration)
+            keep_the_agreement(session, collaboration)
             if changed:
                 self.ctx.record(session, actor, "cost-shares-set", collaboration=collaboration, changes=changed)
-            return {"key": key, "partners": [partner_dict(p) for p in collaboration.partners], "changed": sorted(changed)}
+            return {"key": collaboration.key, "partners": [partner_dict(p) for p in collaboration.partners], "changed": sorted(changed)}
 
     def add_artefact(self, key: str, kind: str, ref: str, *, on: date | None = None,
                      expected_version: int | None = None) -> dict[str, Any]:
@@ -134,7 +142,7 @@ class RegisterCases:
             session.add(Artefact(collaboration_id=collaboration.id, kind=kind, ref=ref, recorded_on=day,
                                  recorded_by_id=find_user(session, actor.name).id))
             self.ctx.record(session, actor, "artefact-added", on=day, collaboration=collaboration, kind=kind, ref=ref)
-            return {"key": key, "kind": kind, "ref": ref, "on": day.isoformat()}
+            return {"key": collaboration.key, "kind": kind, "ref": ref, "on": day.isoformat()}
 
     def approve(self, key: str, gate: str, *, on: date | None = None, signing_key: Ed25519PrivateKey | None = None,
                 expected_version: int | None = None) -> dict[str, Any]:
@@ -163,7 +171,7 @@ class RegisterCases:
                 Approval.partner == actor.partner, Approval.role == actor.role))
             stale = existing is not None and approvals.is_stale(existing.facts, facts)
             if existing is not None and not stale:
-                return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role,
+                return {"key": collaboration.key, "gate": gate, "partner": actor.partner, "role": actor.role,
                         "on": existing.approved_on.isoformat(), "already": True, "digest": existing.digest}
             nexts = {t.dest for t in chosen.transitions_from(collaboration.stage, collaboration.held_from) if not t.back}
             varied = stale and gate not in nexts  # re-approving a passed gate; before it passes, a refresh
@@ -172,11 +180,11 @@ class RegisterCases:
                                      f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
             day = self.ctx.effective(on, collaboration)
             signature = signed_decision(session, actor, signing_key, signing.statement(
-                "approve", key, actor.name, day, facts, gate=gate))
+                "approve", collaboration.key, actor.name, day, facts, gate=gate))
             if signature is None and any(params.get("signed") and actor.role in params["roles"] for params in asked):
-                raise Refused(reason("signature-required", f"the {gate} gate of {key} needs signed approvals: "
-                                     f"{actor.name} must register a signing key and sign with it", key=key, gate=gate,
-                                     actor=actor.name))
+                raise Refused(reason("signature-required", f"the {gate} gate of {collaboration.key} needs signed approvals: "
+                                     f"{actor.name} must register a signing key and sign with it", key=collaboration.key,
+                                     gate=gate, actor=actor.name))
             signed: dict[str, Any] = {"signature": signature} if signature else {}
             text, digest = canonical_json(facts), approvals.digest(facts)
             approval = existing or Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner,
@@ -187,7 +195,7 @@ class RegisterCases:
             self.ctx.record(session, actor, "approved", on=day, collaboration=collaboration, gate=gate,
                             partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=varied,
                             **signed)
-            return {"key": key, "gate": gate, "partner": actor.partner, "role": actor.role, "on": day.isoformat(),
+            return {"key": collaboration.key, "gate": gate, "partner": actor.partner, "role": actor.role, "on": day.isoformat(),
                     "already": False, "digest": digest, "variation": varied, "signed": signature is not None}
 
     def add_lesson(self, key: str, text: str, *, theme: str | None = None,
@@ -198,7 +206,7 @@ class RegisterCases:
             session.add(Lesson(collaboration_id=collaboration.id, text=text, theme=theme, recorded_on=self.ctx.clock.today(),
                                recorded_by_id=find_user(session, actor.name).id))
             self.ctx.record(session, actor, "lesson-recorded", collaboration=collaboration, text=text, theme=theme)
-            return {"key": key, "text": text, "theme": theme}
+            return {"key": collaboration.key, "text": text, "theme": theme}
 
 
 TITLE = 300  # the length of a collaboration's or benefit's title column
@@ -216,7 +224,7 @@ def _texts(**given: str | None) -> dict[str, str | None]:
 INVARIANTS = ("cost-shares-complete", "risk-appetites-aligned")
 
 
-def _keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
+def keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
     """Cost shares never exceed 100%; once a gate that checks them is passed, they total 100% and risk appetites
     stay aligned. Refused (nothing is written) when a change would break that."""
     session.flush()

@@ -63,6 +63,7 @@ class Occurrence:
 @dataclass(frozen=True)
 class Unreachable:
     kind: str
+    collaboration: str | None
     key: str
     recipient: str
     reason: str
@@ -198,6 +199,11 @@ class _Draft:
     fact: dict[str, Any] | None = None  # an escalation's event payload, but for "to"
 
 
+def unreachable(session: Session, today: date) -> list[Unreachable]:
+    """The reminders due today that cannot go out: their recipient has no email address (or there is nobody)."""
+    return _occurrences(session, today)[1]
+
+
 def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
     snap = reviews.snapshot(session, today, ahead=0, behind=LOOKBACK_DAYS)
     drafts: list[_Draft] = []
@@ -277,7 +283,7 @@ def _address(drafts: list[_Draft], leaders: dict[int, list[Person]]) -> tuple[li
             seen.add(name)
             key = _key(d.kind, d.collaboration, d.item, d.day, name)
             if person is None or not person.email:
-                unreachable.append(Unreachable(d.kind, key, name, "no email address" if person else "nobody to send it to"))
+                unreachable.append(Unreachable(d.kind, d.collaboration, key, name, "no email address" if person else "nobody to send it to"))
                 continue
             found.append(Occurrence(
                 Entry(key, d.kind, d.collaboration, person.name, person.email, d.due_on), d.template,

@@ -98,6 +98,8 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     elif action in ("partner-added", "partner-changed"):
         state.partners[(key, p["partner"])] = {"kind": p["kind"], "risk_appetite": p["risk_appetite"],
                                                "cost_share": _decimal(p["cost_share"])}
+    elif action == "partner-removed":
+        del state.partners[(key, p["partner"])]
     elif action == "cost-shares-set":
         for org, change in p["changes"].items():
             state.partners[(key, org)]["cost_share"] = _decimal(change["to"])
@@ -142,7 +144,14 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
     elif action == "benefit-planned":
         state.plans[b] = sorted((day, float(value)) for day, value in p["points"].items())
     elif action == "measured":
-        state.measurements[b].append((on, float(p["value"]), p["note"], actor))
+        state.measurements[b].append((on, float(p["value"]), p["note"], actor, None, None, None))
+    elif action == "measurement-voided":
+        figures = state.measurements[b]
+        n = max(i for i, m in enumerate(figures) if m[0] == p["measured_on"] and m[1] == float(p["value"]) and m[4] is None)
+        figures[n] = (*figures[n][:4], on, p["reason"], actor)
+    elif action == "benefit-removed":
+        for table in (state.benefits, state.plans, state.measurements, state.handovers):
+            del table[b]
     elif action == "handover-proposed":
         state.handovers[b].append({"business_area": p["business_area"], "to": p["to"], "board": p["board"],
                                    "status": "proposed", "reason": None, "proposed_on": on, "decided_on": None})
@@ -219,9 +228,11 @@ def tables(session: Session) -> State:
         found.plans[key], found.measurements[key], found.handovers[key] = [], [], []
     for point in session.scalars(select(PlanPoint).order_by(PlanPoint.on)):
         found.plans[codes[point.benefit_id]].append((_day(point.on), float(point.value)))
-    for m, name in session.execute(select(Measurement, by.name).join(by, by.id == Measurement.recorded_by_id)
-                                   .order_by(Measurement.id)):
-        found.measurements[codes[m.benefit_id]].append((_day(m.on), float(m.value), m.note, name))
+    for m, name, voided_by in session.execute(
+            select(Measurement, by.name, to.name).join(by, by.id == Measurement.recorded_by_id)
+            .outerjoin(to, to.id == Measurement.voided_by_id).order_by(Measurement.id)):
+        found.measurements[codes[m.benefit_id]].append((_day(m.on), float(m.value), m.note, name, _day(m.voided_on),
+                                                        m.voided_reason, voided_by))
     for h, name, board_name in session.execute(select(Handover, to.name, Board.name).join(to, to.id == Handover.to_user_id)
                                                .outerjoin(Board, Board.id == Handover.board_id).order_by(Handover.id)):
         found.handovers[codes[h.benefit_id]].append({

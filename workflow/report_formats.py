@@ -130,6 +130,8 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                     "retired"),
         "plan": ("benefit", "on", "value"),
         "measurement": ("benefit", "on", "value", "planned", "note"),
+        "voided-measurement": ("benefit", "on", "value", "note", "voided_on", "reason"),
+        "correction": ("seq", "on", "by", "action", "reason", "details"),
         "saving": ("benefit", "partner", "value"),
         "review": ("benefit", "board", "due_on", "status"),
         "event": tuple(name for name in EXPORT_FIELDS if name != "collaboration"),
@@ -185,10 +187,14 @@ def _collaboration_rows(report: Mapping[str, Any]) -> Iterator[Row]:
             yield "plan", key, {"benefit": b["id"], **point}
         for measured in b["measured"]:
             yield "measurement", key, {"benefit": b["id"], **measured}
+        for voided in b["voided"]:
+            yield "voided-measurement", key, {"benefit": b["id"], **voided}
         for partner, value in (b["savings"] or {}).items():
             yield "saving", key, {"benefit": b["id"], "partner": partner, "value": value}
     for review in report["reviews"]:
         yield "review", review["collaboration"], review
+    for correction in report["corrections"]:
+        yield "correction", key, correction
     for event in report["history"]:
         yield "event", key, event
     yield "verification", None, report["verification"]

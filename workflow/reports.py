@@ -22,6 +22,9 @@ from workflow.lookups import find_collaboration
 from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
 from workflow.realisation import STATUSES, planned_value
 
+# Events that correct a mistake, and events that do when they give a reason (a title or category put right).
+CORRECTIONS = ("measurement-voided", "partner-removed", "benefit-removed")
+CORRECTABLE = ("updated", "benefit-updated")
 COLLABORATION_FIELDS = ("key", "title", "stage", "since", "origin", "manager", "definition", "definition_version",
                         "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due")
 
@@ -40,8 +43,9 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
     """Purpose, partners, stage timeline, gates, benefits with their series, savings, reviews, history, verification."""
     today = ctx.clock.today()
     with ctx.snapshot() as session:
-        shown = views.show(session, key, today)
         collaboration = find_collaboration(session, key)
+        key = collaboration.key  # as registered, whatever the case it was asked for in
+        shown = views.show(session, key, today)
         register = views.benefit_rows(session, collaboration, today)
         events = views.history(session, key)
         checked = views.check(session, collaboration)
@@ -66,6 +70,9 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         "benefits": [_beside_plan({**row, **series[row["id"]]}) for row in register],
         "realisation": shown["realisation"],
         "reviews": owed,
+        "corrections": [{"seq": e["seq"], "on": e["effective_on"], "by": e["actor"], "action": e["action"],
+                         "reason": e["reason"], "details": e["payload"]}
+                        for e in events if e["action"] in CORRECTIONS or (e["action"] in CORRECTABLE and e["reason"])],
         "history": events,
         "verification": verified.as_dict(),
     }
@@ -139,14 +146,19 @@ def _series(session: Session, key: str) -> dict[str, dict[str, Any]]:
     """Each benefit's start, realisation plan and measurements: three queries for the whole collaboration."""
     of_key = (Benefit.collaboration_id == Collaboration.id) & (Collaboration.key == key)
     found: dict[str, dict[str, Any]] = {
-        code: {"start_on": start.isoformat(), "plan": [], "measured": []}
+        code: {"start_on": start.isoformat(), "plan": [], "measured": [], "voided": []}
         for code, start in session.execute(select(Benefit.code, Benefit.start_on).where(of_key))
     }
     plans = select(Benefit.code, PlanPoint.on, PlanPoint.value).join(Benefit, PlanPoint.benefit_id == Benefit.id)
     for code, on, value in session.execute(plans.where(of_key).order_by(PlanPoint.on)):
         found[code]["plan"].append({"on": on.isoformat(), "value": value})
-    measured = (select(Benefit.code, Measurement.on, Measurement.value, Measurement.note)
-                .join(Benefit, Measurement.benefit_id == Benefit.id))
-    for code, on, value, note in session.execute(measured.where(of_key).order_by(Measurement.on, Measurement.id)):
-        found[code]["measured"].append({"on": on.isoformat(), "value": value, "note": note})
+    measured = (select(Benefit.code, Measurement.on, Measurement.value, Measurement.note, Measurement.voided_on,
+                       Measurement.voided_reason).join(Benefit, Measurement.benefit_id == Benefit.id))
+    for code, on, value, note, voided_on, why in session.execute(measured.where(of_key)
+                                                                 .order_by(Measurement.on, Measurement.id)):
+        if voided_on is None:
+            found[code]["measured"].append({"on": on.isoformat(), "value": value, "note": note})
+        else:  # kept apart: shown struck through, out of the chart and the current figures
+            found[code]["voided"].append({"on": on.isoformat(), "value": value, "note": note,
+                                          "voided_on": voided_on.isoformat(), "reason": why})
     return found

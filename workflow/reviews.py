@@ -216,7 +216,7 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
         Measurement.benefit_id, Measurement.on, Measurement.value,
         func.row_number().over(partition_by=Measurement.benefit_id,
                                order_by=(Measurement.on.desc(), Measurement.id.desc())).label("rank"),
-    ).where(Measurement.on <= at).subquery()
+    ).where(Measurement.on <= at, Measurement.voided_on.is_(None)).subquery()
     latest = select(ranked.c.benefit_id, ranked.c.on, ranked.c.value).where(ranked.c.rank == 1).subquery()
     # The current handover is the newest per benefit: joined on the benefit with "no newer one" (both probes use
     # the index on benefit_id), not through an `id IN (... GROUP BY ...)` subquery, which SQLite re-scanned for

@@ -15,6 +15,7 @@ from workflow.benefits import BenefitCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
+from workflow.corrections import CorrectionCases
 from workflow.grants import GrantCases
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
@@ -26,7 +27,7 @@ from workflow.views import ViewCases
 
 
 class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
-             ViewCases, TodoCases, AccountCases, ScreenCases):
+             CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

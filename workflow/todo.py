@@ -4,7 +4,8 @@ proposed to them, figures for the reviews of the benefits they own, and reviews 
 A read view over one session, like `workflow.views`; `TodoCases.todo` runs it for the use-case API.
 Each item is {"kind", "collaboration", "item", "due_on"}: kinds approval (item: the gate), variation
 (the passed gate to re-approve), handover and figure (the benefit) and review (the benefit, at a board
-the person is secretary of); due_on is the meeting day for figures and reviews, else None.
+the person is secretary of); due_on is the meeting day for figures and reviews, else None. An admin also
+sees each reminder due today that cannot go out (kind address, item: the person without an email address).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import approvals, reviews, stored
+from workflow import approvals, reminders, reviews, stored
 from workflow.context import Actor, Context
 from workflow.lookups import passed_gates
 from workflow.model import Approval, Benefit, Board, Collaboration, Handover, Partner, User
 
-KINDS = ("approval", "variation", "handover", "figure", "review")
+KINDS = ("approval", "variation", "handover", "figure", "review", "address")
 OWED = ("due", "overdue")  # a review whose reminder window is open, or whose meeting went by without a figure
 
 
@@ -35,6 +36,9 @@ class TodoCases:
 
 def todo(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
     items = _approvals(session, actor) + _handovers(session, actor) + _reviews(session, actor, today)
+    if actor.role == "admin":  # who registers users, and so can give them an address
+        items += [_item("address", u.collaboration or "", u.recipient, today)
+                  for u in reminders.unreachable(session, today)]
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), i["due_on"] or "", i["collaboration"], i["item"]))
 
 

@@ -74,8 +74,7 @@ class ViewCases:
     def export(self, key: str) -> dict[str, Any]:
         """One collaboration's events, verifiable on their own (docs/audit-format.md)."""
         with self.ctx.snapshot() as session:
-            find_collaboration(session, key)
-            return audit.export(session, key)
+            return audit.export(session, find_collaboration(session, key).key)
 
     def lessons(self, search: str | None = None) -> builtins.list[dict[str, Any]]:
         """Lessons across every collaboration; `search` matches text, theme, key or title, any case."""
@@ -151,8 +150,7 @@ def history(session: Session, key: str | None = None, *, since: date | None = No
     """Events oldest first: of one collaboration, or of all when key is None; filters combine."""
     query = select(Event).order_by(Event.seq)
     if key is not None:
-        find_collaboration(session, key)
-        query = query.where(Event.collaboration == key)
+        query = query.where(Event.collaboration == find_collaboration(session, key).key)
     if since is not None:
         query = query.where(Event.effective_on >= since.isoformat())
     if actor is not None:
@@ -191,7 +189,8 @@ def benefit_rows(session: Session, collaboration: Collaboration, today: date) ->
     if ids:
         for point in session.scalars(select(PlanPoint).where(PlanPoint.benefit_id.in_(ids))):
             plans[point.benefit_id].append((point.on, point.value))
-        for m in session.scalars(select(Measurement).where(Measurement.benefit_id.in_(ids)).order_by(Measurement.id)):
+        for m in session.scalars(select(Measurement).where(Measurement.benefit_id.in_(ids), Measurement.voided_on.is_(None))
+                                 .order_by(Measurement.id)):
             measured[m.benefit_id].append((m.on, m.value))
     handovers = current_handovers(session, ids)
     shares = {p.name: p.cost_share for p in collaboration.partners}
