@@ -914,19 +914,22 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None)
 @cli.command()
 @click.option("--at", "at_text", metavar="DATETIME", help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
 @click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@click.option("--force", is_flag=True, help="Really send when --at is in the future (otherwise that is a dry run).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
-def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool) -> None:
+def remind(settings: Settings, at_text: str | None, dry_run: bool, force: bool, as_json: bool) -> None:
     """Send every reminder and escalation due, each exactly once (exit 5 if some could not be delivered)."""
     from workflow.clock import parse_moment
     from workflow.reminders import Reminders
 
     at = parse_moment(at_text, "--at") if at_text else None
-    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run)
+    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force)
+    if done["future"]:
+        click.echo(f"--at {at_text} is in the future: a dry run, nothing sent or recorded (--force sends)", err=True)
     if as_json:
         emit_json(done)
     else:
-        verb = "would send" if dry_run else "sent"
+        verb = "would send" if done["dry_run"] else "sent"
         for sent in done["sent"]:
             click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
         click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"

@@ -103,9 +103,15 @@ class Reminders:
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
         return [r.as_dict() for r in reviews.statuses(snap, day, within)]
 
-    def remind(self, at: datetime | None = None, *, dry_run: bool = False) -> dict[str, Any]:
-        """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent."""
-        moment = at or self.ctx.clock.now()
+    def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
+        """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent.
+
+        A moment in the future is only a dry run unless `force`d: sending then would record escalations dated
+        ahead and use up occurrences before they are really due (`future` in the report says so)."""
+        now = self.ctx.clock.now()
+        moment = at or now
+        future = moment > now and not force
+        dry_run = dry_run or future
         today = moment.astimezone(LONDON).date()
         with self.ctx.uow.read() as session:
             actor = self.ctx.acting(session, None if dry_run else "send reminders")
@@ -115,7 +121,7 @@ class Reminders:
         templates = self.templates or _templates(None)
         outgoing = [self._compose(o, templates, moment, actor) for o in occurrences if o.entry.key in pending]
         report: dict[str, Any] = {
-            "at": moment.isoformat(), "dry_run": dry_run, "already_sent": backlog.already_sent,
+            "at": moment.isoformat(), "dry_run": dry_run, "future": future, "already_sent": backlog.already_sent,
             "in_progress": backlog.busy, "failed": [],
             "unreachable": [{"user": u.recipient, "kind": u.kind, "key": u.key, "reason": u.reason} for u in unreachable],
         }
