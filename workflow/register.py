@@ -91,7 +91,8 @@ class RegisterCases:
             if partner is None:
                 partner = Partner(collaboration=collaboration, name=org, kind=kind or "police")
                 session.add(partner)
-            elif kind is not None:
+            elif kind is not None and kind != partner.kind:
+                _refuse_rekinding_a_signatory(session, collaboration, partner, kind)
                 partner.kind = kind
             if risk_appetite is not None:
                 partner.risk_appetite = risk_appetite
@@ -227,6 +228,20 @@ def _keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
     if broken:
         raise Refused(*(reason(f"agreed-{r.code}", f"{r.text}, but what was agreed must go on holding", **r.params)
                         for r in broken))
+
+
+def _refuse_rekinding_a_signatory(session: Session, collaboration: Collaboration, partner: Partner, kind: str) -> None:
+    """A partner whose signatories approved a gate keeps its kind: a new kind could drop their signatures from
+    the gate (a police partner relabelled `other` owes none). Such a change is a variation of the agreement,
+    which a relabelling cannot make."""
+    gates = sorted(set(session.scalars(select(Approval.gate).where(
+        Approval.collaboration_id == collaboration.id, Approval.partner == partner.name))))
+    if gates:
+        raise Refused(reason(
+            "kind-fixed-after-approval", f"{partner.name} stays {partner.kind}, not {kind}: its signatories approved "
+            f"the {', '.join(gates)} gate of {collaboration.key} as a {partner.kind} partner; a new kind would drop "
+            "their signatures from the gate, a variation of the agreement that a relabelling cannot make",
+            key=collaboration.key, partner=partner.name))
 
 
 def partner_dict(partner: Partner) -> dict[str, Any]:
