@@ -15,6 +15,7 @@ import csv
 import functools
 import gc
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -943,10 +944,13 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, force: bool, 
 
 
 @cli.command()
-@click.option("--every", type=click.FloatRange(min=0.1), default=60, show_default=True, metavar="SECONDS")
+@click.option("--every", type=click.FloatRange(min=0.1, max=86400), default=60, show_default=True, metavar="SECONDS",
+              help="From 0.1 to 86400 (a day).")
 @pass_settings
 def worker(settings: Settings, every: float) -> None:
     """Run `remind` now and every SECONDS until SIGTERM or Ctrl-C (exit 0 once the current run finishes)."""
+    if math.isnan(every):  # FloatRange lets NaN through: it compares neither below nor above a bound
+        raise click.BadParameter("nan is not a number of seconds", param_hint="--every")
     from workflow.reminders import Reminders
     from workflow.worker import run
 

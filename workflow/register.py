@@ -157,6 +157,7 @@ class RegisterCases:
             if actor.partner not in {p.name for p in collaboration.partners}:
                 raise Refused(reason("not-a-partner", f"{actor.name} acts for {actor.partner}, which is not a partner of {key}",
                                      actor=actor.name, partner=actor.partner))
+            day = self.ctx.effective(on, collaboration)  # a bad date is bad input even for an approval given already
             facts = approvals.approved_facts(session, collaboration)
             existing = session.scalar(select(Approval).where(
                 Approval.collaboration_id == collaboration.id, Approval.gate == gate,
@@ -170,7 +171,6 @@ class RegisterCases:
             if gate not in nexts and not stale:
                 raise Refused(reason("approval-not-open", f"the {gate} gate is neither the next gate of {key} (at "
                                      f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
-            day = self.ctx.effective(on, collaboration)
             signature = signed_decision(session, actor, signing_key, signing.statement(
                 "approve", key, actor.name, day, facts, gate=gate))
             signed: dict[str, Any] = {"signature": signature} if signature else {}

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from notifications.channels import Attachment, Channel, Message, channel_from_env, meeting_ics
 from notifications.render import TemplateError, Templates, load_templates
-from workflow import definition as definitions, reviews
+from workflow import definition as definitions, reviews, validate
 from workflow.clock import LONDON
 from workflow.context import Actor, Context
 from workflow.db import database_url
@@ -49,6 +49,7 @@ from workflow.vocabulary import MANAGER
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
+MAX_WITHIN = 3660  # ten years ahead: any board's next meetings, and no date arithmetic beyond the calendar
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,9 @@ class Reminders:
 
     def reviews(self, at: date | None = None, within: int = DEFAULT_WITHIN, board: str | None = None) -> list[dict[str, Any]]:
         """Reviews upcoming within `within` days, due (reminder window open) and overdue on `at`, unsatisfied."""
-        if within < 0:
-            raise BadInput(reason("bad-window", f"a window of {within} days: give 0 or more", within=within))
-        day = at or self.ctx.clock.today()
+        if not 0 <= within <= MAX_WITHIN:
+            raise BadInput(reason("bad-window", f"a window of {within} days: give 0 to {MAX_WITHIN}", within=within))
+        day = validate.day(at or self.ctx.clock.today(), "the date of the reviews")
         with self.ctx.reading() as session:
             board_id = find_board(session, board).id if board else None
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
