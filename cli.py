@@ -15,6 +15,7 @@ import csv
 import functools
 import gc
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -1020,9 +1021,10 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None)
 @cli.command()
 @click.option("--at", "at_text", metavar="DATETIME", help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
 @click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@click.option("--force", is_flag=True, help="Really send when --at is in the future (otherwise that is a dry run).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
-def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool) -> None:
+def remind(settings: Settings, at_text: str | None, dry_run: bool, force: bool, as_json: bool) -> None:
     """Send every reminder and escalation due, each exactly once.
 
     Exit 5 if some could not be delivered, or are owed to someone without an email address.
@@ -1031,11 +1033,13 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool
     from workflow.reminders import Reminders
 
     at = parse_moment(at_text, "--at") if at_text else None
-    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run)
+    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force)
+    if done["future"]:
+        click.echo(f"--at {at_text} is in the future: a dry run, nothing sent or recorded (--force sends)", err=True)
     if as_json:
         emit_json(done)
     else:
-        verb = "would send" if dry_run else "sent"
+        verb = "would send" if done["dry_run"] else "sent"
         for sent in done["sent"]:
             click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
         click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
@@ -1051,10 +1055,13 @@ def remind(settings: Settings, at_text: str | None, dry_run: bool, as_json: bool
 
 
 @cli.command()
-@click.option("--every", type=click.FloatRange(min=0.1), default=60, show_default=True, metavar="SECONDS")
+@click.option("--every", type=click.FloatRange(min=0.1, max=86400), default=60, show_default=True, metavar="SECONDS",
+              help="From 0.1 to 86400 (a day).")
 @pass_settings
 def worker(settings: Settings, every: float) -> None:
     """Run `remind` now and every SECONDS until SIGTERM or Ctrl-C (exit 0 once the current run finishes)."""
+    if math.isnan(every):  # FloatRange lets NaN through: it compares neither below nor above a bound
+        raise click.BadParameter("nan is not a number of seconds", param_hint="--every")
     from workflow.reminders import Reminders
     from workflow.worker import run
 

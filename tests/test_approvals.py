@@ -55,7 +55,7 @@ def test_an_approval_records_the_facts_it_approved(db: str) -> None:
     assert len(approval["payload"]["digest"]) == 64
 
 
-@pytest.mark.parametrize("change", ["partner", "retire", "target", "kind"])
+@pytest.mark.parametrize("change", ["partner", "retire", "target"])
 def test_each_kind_of_change_after_the_agreement_is_a_variation(db: str, change: str) -> None:
     people(db)
     in_delivery(db)
@@ -66,12 +66,9 @@ def test_each_kind_of_change_after_the_agreement_is_a_variation(db: str, change:
     elif change == "retire":
         open_as(db, "cc.dc").retire("SA", "B2", reason="measured elsewhere")
         expected = "benefit B2 retired: False -> True"
-    elif change == "target":
+    else:
         pm.update_benefit("SA", "B1", target=6)
         expected = "benefit B1 target: 12.0 -> 6.0"
-    else:
-        pm.add_partner("SA", DORSET, kind="other")
-        expected = f"partner {DORSET} kind: police -> other"
     [variation] = pm.check("SA")["variations"]
     assert variation["gate"] == "delivery" and expected in variation["changed"]
 

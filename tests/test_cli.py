@@ -72,7 +72,7 @@ def test_an_auditor_changes_nothing(db: str) -> None:
     ready_for_delivery(db)
     before = collab(db, "history", "SA", "--json", actor="audit", check=0).json()
     refused = collab(db, "advance", "SA", actor="audit", check=1)
-    assert refused.err.strip() == "audit is an auditor; to advance a collaboration needs the role programme-manager"
+    assert refused.err.strip() == "audit is an auditor; to advance a collaboration needs the role admin or programme-manager"
     collab(db, "approve", "SA", "--gate", "bau", actor="audit", check=1)
     assert collab(db, "history", "SA", "--json", actor="audit", check=0).json() == before
 

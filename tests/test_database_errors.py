@@ -166,7 +166,8 @@ def test_a_value_postgresql_cannot_hold_is_bad_input(db: str) -> None:
     people(db)
     result = collab(db, "new", "LONG", "--title", "x" * 301, actor="pm", check=2)
     assert result.err.strip() == "the title is 301 characters long; at most 300 fit: shorten it"  # checked on entry
-    result = collab(db, "user", "add", "u" * 121, "--role", "auditor", actor="root", check=2)  # not checked on entry
-    assert result.err.strip() == ("a value does not fit the database (value too long for type character varying(120)): "
+    result = collab(db, "board", "add", "b" * 201, "--partner", "Dorset Police", "--meets", "FREQ=MONTHLY;BYDAY=1TU",
+                    "--secretary", "sec", actor="root", check=2)  # not checked on entry
+    assert result.err.strip() == ("a value does not fit the database (value too long for type character varying(200)): "
                                   "shorten or correct it; nothing was changed")
     assert collab(db, "list", "--json", actor="pm", check=0).json() == []

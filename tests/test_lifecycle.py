@@ -90,7 +90,7 @@ def test_approval_is_for_the_approvers_own_force_and_role(app: Collab, db: str) 
 
 def test_roles_are_enforced_and_refusals_name_the_role(app: Collab, db: str) -> None:
     scoped(db)
-    with pytest.raises(Refused, match="audit is an auditor; to change a collaboration needs the role programme-manager"):
+    with pytest.raises(Refused, match="audit is an auditor; to change a collaboration needs the role admin or programme-manager"):
         open_as(db, "audit").update("SA", title="x")
     with pytest.raises(Refused, match="to register users needs the role admin"):
         app.add_user("eve", "admin")

@@ -70,8 +70,9 @@ def mailbox() -> Iterator[Mailbox]:
 
 def remind(db: str, mailbox: Mailbox, at: str, *args: str, check: int = 0, actor: str = "root",
            env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
-    return collab(db, "remind", "--at", at, "--json", *args, actor=actor, env={**mailbox.env, **(env or {})},
-                  check=check).json()  # type: ignore[return-value]
+    """`remind --at AT` run at AT itself (COLLAB_NOW), so that a date after today is no mere dry run."""
+    return collab(db, "remind", "--at", at, "--json", *args, actor=actor,
+                  env={"COLLAB_NOW": at, **mailbox.env, **(env or {})}, check=check).json()  # type: ignore[return-value]
 
 
 def calendar_event(message: EmailMessage) -> icalendar.Event:
@@ -200,6 +201,21 @@ def test_dry_run_lists_and_sends_and_records_nothing(db: str, mailbox: Mailbox) 
     assert sorted(s["subject"] for s in remind(db, mailbox, "2026-09-29T09:00")["sent"]) == sorted(s["subject"] for s in dry["sent"])
     text = collab(db, "remind", "--at", "2026-09-29T09:00", "--dry-run", actor="root", env=mailbox.env, check=0).out
     assert text.strip().endswith("0 would send, 3 already sent")
+
+
+def test_a_moment_in_the_future_is_a_dry_run_unless_forced(db: str, mailbox: Mailbox) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    today = {"COLLAB_NOW": "2026-09-20T09:00", **mailbox.env}
+    ahead = collab(db, "remind", "--at", "2026-10-20T09:00", "--json", actor="root", env=today, check=0)
+    assert "--at 2026-10-20T09:00 is in the future: a dry run, nothing sent or recorded (--force sends)" in ahead.err
+    report = ahead.json()
+    assert (report["dry_run"], report["future"]) == (True, True)  # type: ignore[index]
+    assert {s["kind"] for s in report["sent"]} == {"escalation"}  # type: ignore[index]
+    assert mailbox.take() == [] and deliveries(db) == 0
+    assert not [e for e in open_as(db, "audit").history("SA") if e["action"] == "escalated"]
+    forced = collab(db, "remind", "--at", "2026-10-20T09:00", "--force", actor="root", env=today, check=0)
+    assert "in the future" not in forced.err and "would send" not in forced.out
+    assert len(mailbox.take()) == deliveries(db) == len(report["sent"])  # type: ignore[index]
 
 
 def test_who_may_send_and_bad_input(db: str, mailbox: Mailbox) -> None:

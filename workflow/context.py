@@ -22,7 +22,8 @@ from workflow.db import UnitOfWork, engine_for
 from workflow.errors import BadInput, Conflict, Refused, reason
 from workflow.lookups import find_collaboration, find_user
 from workflow.model import Collaboration, Event, User
-from workflow.permissions import require
+from workflow.permissions import WRITES, require, require_writer
+from workflow.stored import definition_of
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ class Context:
         with self.uow.write() as session:
             actor = self.acting(session, doing)
             collaboration = find_collaboration(session, key)
+            if doing in WRITES and actor.name != collaboration.manager.name:
+                require_writer(actor.name, actor.role, doing, key, collaboration.manager.name,
+                               definition_of(session, collaboration).writers)
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(reason(
                     "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "

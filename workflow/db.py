@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.errors import BadInput, Conflict, reason
 from workflow.model import ChainHead
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")  # every migration, oldest first; tests check them against Alembic's
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")  # every migration, oldest first; tests check them against Alembic's
 SCHEMA_REVISION = SCHEMA_REVISIONS[-1]
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -35,7 +35,7 @@ BACKENDS = ("sqlite", "postgresql")
 _PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 _REVISION = text("SELECT version_num FROM alembic_version")
 # One key per schema: concurrent `collab init`s of one schema queue on it (pg_advisory_xact_lock).
-_INIT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('collab init ' || coalesce(current_schema(), '')))")
+INIT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('collab init ' || coalesce(current_schema(), '')))")
 
 
 def database_url(target: str) -> str:
@@ -182,7 +182,7 @@ def upgrade(engine: Engine) -> str:
     try:
         with engine.execution_options(collab_write=True).begin() as connection:
             if engine.dialect.name == "postgresql":
-                connection.execute(_INIT_LOCK)
+                connection.execute(INIT_LOCK)
             revision = _revision(connection)
             _refuse_newer(engine, revision)
             if revision != SCHEMA_REVISION:

@@ -15,6 +15,7 @@ from typing import Any
 
 from workflow import effects, gates
 from workflow.errors import BadInput
+from workflow.permissions import DEFAULT_WRITERS
 from workflow.vocabulary import ROLES
 from workflow.yaml_lines import LineList, LineMap, load
 
@@ -65,6 +66,7 @@ class Definition:
     artefact_kinds: tuple[str, ...]
     reviews: Reviews
     source: str = field(repr=False, compare=False)
+    writers: tuple[str, ...] = DEFAULT_WRITERS  # roles that may change any of its collaborations, besides the manager
     digest: str = ""
 
     @property
@@ -127,7 +129,7 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     if not isinstance(data, LineMap):
         raise BadInput(*errors.items, f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
 
-    known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews"}
+    known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews", "writers"}
     for key in data:
         if key not in known:
             errors.add(data, key, f"unknown field (known: {', '.join(sorted(known))})")
@@ -158,6 +160,9 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     reviews = _reviews(data, set(stage_names), list(artefact_kinds), errors)
     if any("schedule-pir" in t.effects for t in transitions) and reviews.pir_artefact is None:
         errors.add(data, "reviews", "the schedule-pir effect needs reviews: pir: artefact (the artefact that satisfies the PIR)")
+    writers = _names(data.get("writers", list(DEFAULT_WRITERS)))
+    if writers is None or not set(writers) <= set(ROLES):
+        errors.add(data, "writers", f"must be a list of roles (roles: {', '.join(ROLES)})")
     if stage_names and initial in stage_names:
         _check_reachable(data, initial, stage_names, transitions, errors)
     if errors.items:
@@ -174,6 +179,7 @@ def parse(text: str, path: str = "<definition>") -> Definition:
         artefact_kinds=tuple(artefact_kinds),
         reviews=reviews,
         source=text,
+        writers=tuple(writers or ()),
         digest=hashlib.sha256(text.encode()).hexdigest(),
     )
 

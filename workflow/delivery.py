@@ -6,9 +6,10 @@ and the log holds it under a unique constraint. One message at a time goes throu
 1. **Look** (one read for the whole run): keys already ``sent`` are counted and skipped; keys
    claimed by another worker whose lease is still running are left to it.
 2. **Claim**, in a short write transaction: ``INSERT ... ON CONFLICT (key) DO NOTHING`` with state
-   ``claimed``, a fresh random token and ``claimed_at``. If the row already existed it is taken
-   over only when it is still ``claimed`` and either released (token NULL, after a failed send)
-   or older than the lease (its worker died). On PostgreSQL that takeover reads the row
+   ``claimed``, a fresh random token, ``claimed_at`` and the ``claimer`` (host:pid). If the row
+   already existed it is taken over only when it is still ``claimed`` and either released (token
+   NULL, after a failed send), or its claimer is a process of this host that is no longer alive,
+   or it is older than the lease (its worker died on another host). On PostgreSQL that takeover reads the row
    ``FOR UPDATE SKIP LOCKED``, so two workers never take over the same row and neither waits for
    the other; two inserts of one new key queue on the unique index and the second does nothing.
    On SQLite the transaction is ``BEGIN IMMEDIATE``: one writer at a time. Commit.
@@ -18,9 +19,9 @@ and the log holds it under a unique constraint. One message at a time goes throu
    transaction, so it exists exactly when the delivery is recorded as sent.
 
 A failed send releases the claim (token NULL, ``last_error``); the next run retries it while the
-occurrence is still due. A crash between 3 and 4 leaves a claim whose token nobody holds: once the
-lease has run out (ten minutes, far beyond the SMTP timeout) a later run takes it over and sends
-that one message again. That is the only duplicate the protocol allows, and it carries the same
+occurrence is still due. A crash between 3 and 4 leaves a claim whose token nobody holds: a later run
+on the same host sees that its claimer is dead and takes it over at once (on another host, once the
+lease has run out: ten minutes, far beyond the SMTP timeout), and sends that one message again. That is the only duplicate the protocol allows, and it carries the same
 Message-ID (derived from the key) so mail clients fold the two together.
 
 Claims and marks append no history, so on PostgreSQL they do not queue behind the history's
@@ -29,6 +30,8 @@ chain-head lock; only a mark that records an escalation takes it.
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +87,29 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead(claimer: str | None) -> bool:
+    """Whether `claimer` (host:pid) is a process of this host that has ended (a zombie counts as ended).
+    A claimer on another host, or of unknown form, is taken to be alive: only its lease frees its claim."""
+    host, _, pid = (claimer or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, as another user
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return False
+
+
 class DeliveryLog:
     """Claims, marks and releases rows of the delivery log; time here is real time (leases), not the business clock."""
 
@@ -97,10 +123,11 @@ class DeliveryLog:
         if not entries:
             return Backlog([], 0, 0)
         free = or_(Delivery.token.is_(None), Delivery.claimed_at < self.now() - self.lease)
-        query = select(Delivery.key, Delivery.state, free).where(
+        query = select(Delivery.key, Delivery.state, free, Delivery.claimer).where(
             Delivery.due_on.between(min(e.due_on for e in entries), max(e.due_on for e in entries)))
         with self.uow.read() as session:
-            logged = {key: (state, bool(is_free)) for key, state, is_free in session.execute(query)}
+            logged = {key: (state, bool(is_free) or _dead(claimer))
+                      for key, state, is_free, claimer in session.execute(query)}
         pending, sent, busy = [], 0, 0
         for entry in entries:
             state, is_free = logged.get(entry.key, (None, True))
@@ -114,27 +141,28 @@ class DeliveryLog:
 
     def claim(self, entry: Entry, subject: str) -> str | None:
         """A token if this caller may send `entry` now; None if it is sent or another worker holds it."""
-        token = uuid.uuid4().hex
+        token, claimer = uuid.uuid4().hex, this_process()
         now = self.now()
         with self.uow.write(history=False) as session:
             inserted = session.execute(
                 _insert(session).values(
                     key=entry.key, kind=entry.kind, collaboration=entry.collaboration, recipient=entry.recipient,
                     address=entry.address, subject=subject, due_on=entry.due_on, state=CLAIMED, token=token,
-                    attempts=1, claimed_at=now,
+                    attempts=1, claimed_at=now, claimer=claimer,
                 ).on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.id)
             ).first()
             if inserted is not None:
                 return token
-            row = session.scalar(
-                select(Delivery)
-                .where(Delivery.key == entry.key, Delivery.state == CLAIMED,
-                       or_(Delivery.token.is_(None), Delivery.claimed_at < now - self.lease))
+            found = session.execute(
+                select(Delivery, or_(Delivery.token.is_(None), Delivery.claimed_at < now - self.lease))
+                .where(Delivery.key == entry.key, Delivery.state == CLAIMED)
                 .with_for_update(skip_locked=True)
-            )
-            if row is None:
+            ).first()
+            if found is None or not (found[1] or _dead(found[0].claimer)):
                 return None
-            row.token, row.claimed_at, row.attempts, row.subject = token, now, row.attempts + 1, subject
+            row = found[0]
+            row.token, row.claimed_at, row.claimer = token, now, claimer
+            row.attempts, row.subject = row.attempts + 1, subject
             return token
 
     def mark_sent(self, entry: Entry, token: str, after_sent: Callable[[Session], None] | None = None) -> bool:

@@ -259,6 +259,7 @@ class Delivery(Base):
     due_on: Mapped[date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(20))  # "claimed" until the channel accepted it, then "sent"
     token: Mapped[str | None] = mapped_column(String(40))  # the current claim; NULL = free to claim again
+    claimer: Mapped[str | None] = mapped_column(String(300))  # host:pid of the process holding the claim
     attempts: Mapped[int] = mapped_column(Integer)
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -22,7 +22,8 @@ class PeopleCases:
                  login: str | None = None) -> dict[str, Any]:
         if role not in ROLES:
             raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
-        validate.text(name, "the user name")
+        validate.key(name, "the user name", max_length=120)
+        partner = validate.text(partner, "the force", max_length=200) if partner is not None else None
         email = validate.email(email) if email is not None else None
         with self.ctx.uow.write() as session:
             if session.scalar(select(func.count()).select_from(User)) == 0:
@@ -149,6 +150,7 @@ class PeopleCases:
         from workflow.calendar import RecurrenceError, board_rule
 
         validate.text(name, "the board name")
+        validate.text(partner, "the board's force", max_length=200)
         today = self.ctx.clock.today()
         try:
             board_rule(meets, today)

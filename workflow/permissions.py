@@ -1,4 +1,5 @@
-"""Who may do what (domain.md's People): one table, checked by every use case."""
+"""Who may do what (domain.md's People): one table, checked by every use case; and who may write to one
+collaboration: its own programme manager, and the roles its definition names (`writers`, default admins)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ MAY: dict[str, frozenset[str]] = {
     "store definitions": frozenset({"admin"}),
     "migrate a collaboration": frozenset({"programme-manager", "admin"}),
     "register a collaboration": frozenset({"programme-manager"}),
-    "change a collaboration": frozenset({"programme-manager"}),
-    "advance a collaboration": frozenset({"programme-manager"}),
+    "change a collaboration": frozenset({"programme-manager", "admin"}),
+    "advance a collaboration": frozenset({"programme-manager", "admin"}),
     "approve a gate": frozenset({"chief-officer", "pcc"}),
     # A programme manager only where the definition lets them (a collaboration with no partner yet).
     "withdraw a collaboration": frozenset({"chief-officer", "pcc", "programme-manager"}),
@@ -30,6 +31,19 @@ def require(actor_name: str, role: str, doing: str) -> None:
         needed = " or ".join(sorted(allowed))
         raise Refused(reason("role-may-not", f"{actor_name} is {_article(role)} {role}; to {doing} needs the role {needed}",
                              actor=actor_name, role=role, doing=doing))
+
+
+WRITES = frozenset({"change a collaboration", "advance a collaboration", "migrate a collaboration"})
+DEFAULT_WRITERS = ("admin",)  # besides the collaboration's own manager
+
+
+def require_writer(actor_name: str, role: str, doing: str, key: str, manager: str, writers: tuple[str, ...]) -> None:
+    """A write (WRITES) on collaboration `key` is its manager's, or that of a role among its definition's `writers`."""
+    if actor_name == manager or role in writers:
+        return
+    who = " or ".join([manager, *(f"{_article(w)} {w}" for w in writers)])
+    raise Refused(reason("not-a-writer", f"{actor_name} does not manage {key}; to {doing} {key} needs {who}",
+                         actor=actor_name, key=key, manager=manager, doing=doing))
 
 
 def _article(role: str) -> str:

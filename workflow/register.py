@@ -97,7 +97,8 @@ class RegisterCases:
             if partner is None:
                 partner = Partner(collaboration=collaboration, name=org, kind=kind or "police")
                 session.add(partner)
-            elif kind is not None:
+            elif kind is not None and kind != partner.kind:
+                _refuse_rekinding_a_signatory(session, collaboration, partner, kind)
                 partner.kind = kind
             if risk_appetite is not None:
                 partner.risk_appetite = risk_appetite
@@ -165,6 +166,7 @@ class RegisterCases:
             if actor.partner not in {p.name for p in collaboration.partners}:
                 raise Refused(reason("not-a-partner", f"{actor.name} acts for {actor.partner}, which is not a partner of {key}",
                                      actor=actor.name, partner=actor.partner))
+            day = self.ctx.effective(on, collaboration)  # a bad date is bad input even for an approval given already
             facts = approvals.approved_facts(session, collaboration)
             existing = session.scalar(select(Approval).where(
                 Approval.collaboration_id == collaboration.id, Approval.gate == gate,
@@ -178,7 +180,6 @@ class RegisterCases:
             if gate not in nexts and not stale:
                 raise Refused(reason("approval-not-open", f"the {gate} gate is neither the next gate of {key} (at "
                                      f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
-            day = self.ctx.effective(on, collaboration)
             signature = signed_decision(session, actor, signing_key, signing.statement(
                 "approve", collaboration.key, actor.name, day, facts, gate=gate))
             if signature is None and any(params.get("signed") and actor.role in params["roles"] for params in asked):
@@ -240,6 +241,20 @@ def keep_the_agreement(session: Session, collaboration: Collaboration) -> None:
     if broken:
         raise Refused(*(reason(f"agreed-{r.code}", f"{r.text}, but what was agreed must go on holding", **r.params)
                         for r in broken))
+
+
+def _refuse_rekinding_a_signatory(session: Session, collaboration: Collaboration, partner: Partner, kind: str) -> None:
+    """A partner whose signatories approved a gate keeps its kind: a new kind could drop their signatures from
+    the gate (a police partner relabelled `other` owes none). Such a change is a variation of the agreement,
+    which a relabelling cannot make."""
+    gates = sorted(set(session.scalars(select(Approval.gate).where(
+        Approval.collaboration_id == collaboration.id, Approval.partner == partner.name))))
+    if gates:
+        raise Refused(reason(
+            "kind-fixed-after-approval", f"{partner.name} stays {partner.kind}, not {kind}: its signatories approved "
+            f"the {', '.join(gates)} gate of {collaboration.key} as a {partner.kind} partner; a new kind would drop "
+            "their signatures from the gate, a variation of the agreement that a relabelling cannot make",
+            key=collaboration.key, partner=partner.name))
 
 
 def partner_dict(partner: Partner) -> dict[str, Any]:

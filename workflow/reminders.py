@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from notifications.channels import Attachment, Channel, Message, channel_from_env, meeting_ics
 from notifications.render import TemplateError, Templates, load_templates
-from workflow import definition as definitions, reviews
+from workflow import definition as definitions, reviews, validate
 from workflow.clock import LONDON
 from workflow.context import Actor, Context
 from workflow.db import folder_beside
@@ -49,6 +49,7 @@ from workflow.vocabulary import MANAGER
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
+MAX_WITHIN = 3660  # ten years ahead: any board's next meetings, and no date arithmetic beyond the calendar
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,23 @@ class Reminders:
 
     def reviews(self, at: date | None = None, within: int = DEFAULT_WITHIN, board: str | None = None) -> list[dict[str, Any]]:
         """Reviews upcoming within `within` days, due (reminder window open) and overdue on `at`, unsatisfied."""
-        if within < 0:
-            raise BadInput(reason("bad-window", f"a window of {within} days: give 0 or more", within=within))
-        day = at or self.ctx.clock.today()
+        if not 0 <= within <= MAX_WITHIN:
+            raise BadInput(reason("bad-window", f"a window of {within} days: give 0 to {MAX_WITHIN}", within=within))
+        day = validate.day(at or self.ctx.clock.today(), "the date of the reviews")
         with self.ctx.reading() as session:
             board_id = find_board(session, board).id if board else None
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
         return [r.as_dict() for r in reviews.statuses(snap, day, within)]
 
-    def remind(self, at: datetime | None = None, *, dry_run: bool = False) -> dict[str, Any]:
-        """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent."""
-        moment = at or self.ctx.clock.now()
+    def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
+        """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent.
+
+        A moment in the future is only a dry run unless `force`d: sending then would record escalations dated
+        ahead and use up occurrences before they are really due (`future` in the report says so)."""
+        now = self.ctx.clock.now()
+        moment = at or now
+        future = moment > now and not force
+        dry_run = dry_run or future
         today = moment.astimezone(LONDON).date()
         with self.ctx.uow.read() as session:
             actor = self.ctx.acting(session, None if dry_run else "send reminders")
@@ -116,7 +123,7 @@ class Reminders:
         templates = self.templates or _templates(None)
         outgoing = [self._compose(o, templates, moment, actor) for o in occurrences if o.entry.key in pending]
         report: dict[str, Any] = {
-            "at": moment.isoformat(), "dry_run": dry_run, "already_sent": backlog.already_sent,
+            "at": moment.isoformat(), "dry_run": dry_run, "future": future, "already_sent": backlog.already_sent,
             "in_progress": backlog.busy, "failed": [],
             "unreachable": [{"user": u.recipient, "kind": u.kind, "key": u.key, "reason": u.reason} for u in unreachable],
         }

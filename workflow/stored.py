@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import definition as definitions
-from workflow.db import UnitOfWork
+from workflow.db import INIT_LOCK, UnitOfWork
 from workflow.definition import Definition
 from workflow.errors import BadInput, Refused, reason
 from workflow.model import Collaboration, DefinitionVersion
@@ -70,6 +70,8 @@ def store_packaged(session: Session, name: str | None = None) -> list[Definition
 def install_packaged(uow: UnitOfWork) -> list[Definition]:
     """`collab init`: store the shipped definitions that are not stored yet."""
     with uow.write(history=False) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(INIT_LOCK)  # concurrent inits store one after another, the later finding the rows made
         return store_packaged(session)
 
 
