@@ -284,19 +284,23 @@ def user() -> None:
     """Register people and their roles."""
 
 
+login_option = click.option(
+    "--login", metavar="DBROLE", help="PostgreSQL only: the database login that acts as this person (connected as "
+    "it, no one else can be named with --as; they act only through it).")
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--email")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
-@click.option("--login", metavar="DBROLE", help="PostgreSQL only: the database login that acts as this person "
-              "(connected as it, no one else can be named with --as; they act only through it).")
+@login_option
+@written(lambda added: f"added {added['name']} as {added['role']}")
 @pass_settings
 def user_add(settings: Settings, name: str, role: str, email: str | None, partner: str | None,
-             login: str | None) -> None:
+             login: str | None) -> dict[str, Any]:
     """Register a user (the first user of a new database must be an admin)."""
-    added = settings.app().add_user(name, role, email=email, partner=partner, login=login)
-    click.echo(f"added {added['name']} as {added['role']}")
+    return settings.app().add_user(name, role, email=email, partner=partner, login=login)
 
 
 @user.command("list")
@@ -312,35 +316,30 @@ def user_list(settings: Settings) -> list[dict[str, Any]]:
 @click.option("--email", metavar="ADDR", help="One email address.")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
 @click.option("--role", type=click.Choice(ROLES))
-@click.option("--login", metavar="DBROLE", help="PostgreSQL only: the database login that acts as this person "
-              "(connected as it, no one else can be named with --as; they act only through it).")
+@login_option
+@written(lambda done: f"updated {done['name']}: " + (", ".join(
+    f"{field} {terminal(str(c['from']))} -> {terminal(str(c['to']))}" for field, c in done["changes"].items())
+    or "nothing changed"))
 @pass_settings
 def user_update(settings: Settings, name: str, email: str | None, partner: str | None, role: str | None,
-                login: str | None) -> None:
+                login: str | None) -> dict[str, Any]:
     """Correct a user's email, force, role or database login (admin only)."""
-    done = settings.app().update_user(name, email=email, partner=partner, role=role, login=login)
-    changed = ", ".join(f"{field} {terminal(str(c['from']))} -> {terminal(str(c['to']))}" for field, c in done["changes"].items())
-    click.echo(f"updated {name}: {changed or 'nothing changed'}")
+    return settings.app().update_user(name, email=email, partner=partner, role=role, login=login)
 
 
 @cli.command()
 @click.argument("login")
 @click.option("--kind", required=True, type=click.Choice(LOGIN_KINDS),
               help="reader: may only read (auditors); writer: may act, but never change or remove history rows.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was granted as JSON.")
+@written(lambda done: f"granted {done['login']} the rights of a {done['kind']} on schema {done['schema']}:\n"
+         + "\n".join(f"  {statement};" for statement in done["statements"]))
 @pass_settings
-def grant(settings: Settings, login: str, kind: str, as_json: bool) -> None:
+def grant(settings: Settings, login: str, kind: str) -> dict[str, Any]:
     """PostgreSQL only: give a database login the rights of a reader or a writer on collab's tables (admin).
 
     Run it connected as the schema's owner. Map a writer login to its person with `user add/update --login`.
     """
-    done = settings.app().grant(login, kind)
-    if as_json:
-        emit_json(done)
-        return
-    click.echo(f"granted {login} the rights of a {kind} on schema {done['schema']}:")
-    for statement in done["statements"]:
-        click.echo(f"  {statement};")
+    return settings.app().grant(login, kind)
 
 
 @user.command("deactivate")
