@@ -197,6 +197,12 @@ def _key_files(db: str) -> dict[str, Path]:
     return {name: folder_beside(db, "demo-keys") / f"{name}.key" for name in SIGNATORIES}
 
 
+def _signed_approval(n: Narrator, approver: str, gate: str, path: Path) -> None:
+    """A signatory approves a gate, signing with their key (once registered, they must)."""
+    n.run(approver, ["approve", KEY, "--gate", gate, "--key", str(path)],
+          lambda app: app.approve(KEY, gate, signing_key=load_private_key(path, KEY_PASSPHRASE)))
+
+
 def run(db: str, say: Callable[[str], None]) -> None:
     _fresh(db)
     keys = _key_files(db)
@@ -269,8 +275,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
         f"the demo's is '{KEY_PASSPHRASE}'):")
     for approver, path in keys.items():
         n.run(approver, ["key", "new", "--out", str(path)], lambda app: app.new_key(KEY_PASSPHRASE, path))
-        n.run(approver, ["approve", KEY, "--gate", "delivery", "--key", str(path)],
-              lambda app: app.approve(KEY, "delivery", signing_key=load_private_key(path, KEY_PASSPHRASE)))
+        _signed_approval(n, approver, "delivery", path)
     n.run("auditor", ["approve", KEY, "--gate", "delivery"],
           lambda app: app.approve(KEY, "delivery"), refused_ok=True)
     n.on("2015-01-05")
@@ -341,7 +346,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
     n.run(pm, ["artefact", "add", KEY, "pir-report", "--ref", "ABC/PIR/2017"],
           lambda app: app.add_artefact(KEY, "pir-report", "ABC/PIR/2017"))
     for approver in ("cc.devon-cornwall", "cc.dorset"):
-        n.run(approver, ["approve", KEY, "--gate", "bau"], lambda app: app.approve(KEY, "bau"))
+        _signed_approval(n, approver, "bau", keys[approver])
     n.on("2017-10-02")
     n.run(pm, ["advance", KEY], lambda app: app.advance(KEY))
     _register(n, "auditor")
