@@ -29,7 +29,7 @@ def test_the_default_definition_encodes_domain_md() -> None:
     assert [t.dest for t in d.transitions if t.trigger == "advance"] == ["pid", "delivery", "closure", "pir", "bau"]
     assert {t.source for t in d.transitions if t.trigger == "withdraw"} == {"scoping", "pid", "delivery", "closure", "pir", "on-hold"}
     assert [name for name, _ in d.gate("delivery")] == ["artefacts", "approved", "cost-shares-complete", "benefit-profiles-complete",
-                                                     "no-open-variations"]
+                                                     "benefits-linked", "no-open-variations"]
     assert d.reviews.pir_after_months == 6
     assert d.reviews.stages == ("delivery", "closure", "pir", "bau") and d.reviews.begin == "delivery"
     assert (d.reviews.pir_artefact, d.reviews.escalate_to) == ("pir-report", ("programme-manager", "chief-officer"))
