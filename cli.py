@@ -51,6 +51,8 @@ HINTS = {
     "unknown-collaboration": " (collab list shows them)",
     "unknown-board": " (collab board list shows them)",
     "unknown-benefit": " (collab benefit list {key} shows them)",
+    "unknown-objective": " (collab objective list {key} shows them; collab objective add {key} ID --title TEXT)",
+    "benefit-not-linked": " (collab benefit link {key} {benefit} --objective OBJ or --contributes-to BID)",
     "unknown-definition": " (collab definition list shows them)",
     "first-user-admin": " (collab user add {name} --role admin)",
     "destination-ambiguous": " with --to",
@@ -809,6 +811,22 @@ def benefit_retire(settings: Settings, key: str, benefit_id: str, reason: str) -
     click.echo(f"{key}: benefit {benefit_id} retired on {done['retired_on']}")
 
 
+@benefit.command("link")
+@key_and_benefit
+@click.option("--objective", metavar="OBJ", help="The objective this (programme) benefit serves.")
+@click.option("--contributes-to", metavar="BID", help="The benefit this (business-area) benefit contributes to.")
+@click.option("--caused-by", metavar="BID", help="The benefit that causes this dis-benefit.")
+@written(lambda done: f"{done['key']}: benefit {done['id']} linked ({done['link']}) to {done['to']}")
+@pass_settings
+def benefit_link(settings: Settings, key: str, benefit_id: str, **ends: str | None) -> dict[str, Any]:
+    """Place a benefit on the logic map: give exactly one of --objective, --contributes-to, --caused-by."""
+    given = [(name, value) for name, value in ends.items() if value is not None]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --objective, --contributes-to, --caused-by")
+    [(name, to)] = given
+    return settings.app().link_benefit(key, benefit_id, kind=name.replace("_", "-"), to=to, **observed(settings, key))
+
+
 REGISTER_FIELDS = ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "handover", "title")
 
 
@@ -830,6 +848,36 @@ def _register_text(rows: list[dict[str, Any]], key: str, **_: Any) -> None:
 def benefit_list(settings: Settings, key: str) -> list[dict[str, Any]]:
     """The benefits register with realisation as at today; dis-benefits apart."""
     return settings.app().benefits(key)
+
+
+@cli.group()
+def objective() -> None:
+    """A collaboration's objectives: the roots of its benefits logic map."""
+
+
+@objective.command("add")
+@click.argument("key")
+@click.argument("objective_id", metavar="ID")
+@click.option("--title", required=True)
+@click.option("--on", type=DATE, help="Effective date (default today).")
+@written(lambda done: f"{done['key']}: objective {done['id']} added")
+@pass_settings
+def objective_add(settings: Settings, key: str, objective_id: str, title: str, on: date | None) -> dict[str, Any]:
+    """Record an objective of the collaboration."""
+    return settings.app().add_objective(key, objective_id, title=title, on=on, **observed(settings, key))
+
+
+def _objectives_text(rows: list[dict[str, Any]], **_: Any) -> None:
+    emit_table([{**row, "benefits": " ".join(row["benefits"])} for row in rows], ("id", "title", "benefits"))
+
+
+@objective.command("list")
+@click.argument("key")
+@listing("id", "title", "benefits", text=_objectives_text)
+@pass_settings
+def objective_list(settings: Settings, key: str) -> list[dict[str, Any]]:
+    """Objectives and the benefits linked to each directly."""
+    return settings.app().objectives(key)
 
 
 @cli.group()

@@ -58,7 +58,7 @@ def people(db: str) -> None:
 
 
 def scoped(db: str, key: str = "SA", definition: str = DEFAULT_DEFINITION) -> Collab:
-    """A collaboration that meets every requirement of the pid gate (still in scoping)."""
+    """A collaboration that meets every requirement of the pid gate (still in scoping), its benefits serving O1."""
     pm = open_as(db, "pm")
     pm.new(key, "Strategic Alliance", objective="Share services", public_benefit="Protect the front line",
            definition=definition, on=date(2019, 1, 2))
@@ -67,6 +67,9 @@ def scoped(db: str, key: str = "SA", definition: str = DEFAULT_DEFINITION) -> Co
     pm.add_partner(key, DORSET, kind="police", risk_appetite="open")
     pm.add_benefit(key, "B1", title="Savings", category="economic", on=date(2019, 1, 2))
     pm.add_benefit(key, "B2", title="Public confidence", category="effectiveness", on=date(2019, 1, 2))
+    pm.add_objective(key, "O1", title="Protect the front line while budgets fall", on=date(2019, 1, 2))
+    for code in ("B1", "B2"):
+        pm.link_benefit(key, code, kind="objective", to="O1")
     return pm
 
 

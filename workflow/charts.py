@@ -273,3 +273,61 @@ def status_bar(counts: Mapping[str, int], order: Sequence[str], width: float = 1
             segments.append(Segment(status, x, share, count))
             x = round(x + share, 1)
     return segments
+
+
+@dataclass(frozen=True)
+class MapNode:
+    id: str
+    label: str
+    kind: str  # "objective", "benefit", "dis-benefit" or "unlinked" (a benefit the map does not reach)
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class LogicMap:
+    width: int
+    height: int
+    box_width: float
+    box_height: float
+    nodes: list[MapNode]
+    edges: list[str]  # one path per link, from the box it leads from to the box it serves
+    columns: list[tuple[float, str]]  # each column's x and heading
+
+
+MAP_COLUMNS = ("Objectives", "Programme benefits", "Business-area benefits")
+
+
+def logic_map(objectives: Sequence[Mapping[str, Any]], benefits: Sequence[Mapping[str, Any]],
+              width: int = 680) -> LogicMap | None:
+    """Objectives in the first column, the benefits serving them next, those contributing to a benefit (or caused
+    by one) a column further on; a benefit reaching no objective sits in the benefits column, marked unlinked."""
+    if not objectives and not benefits:
+        return None
+    level = {o["id"]: 0 for o in objectives}
+    up = {b["id"]: [*b["objectives"], *b["contributes_to"], *b["caused_by"]] for b in benefits}
+    while True:  # a benefit one column right of the leftmost thing it serves
+        found = {code: 1 + min(level[t] for t in targets if t in level) for code, targets in up.items()
+                 if code not in level and any(t in level for t in targets)}
+        if not found:
+            break
+        level.update(found)
+    columns = max([len(MAP_COLUMNS) - 1, *level.values()]) + 1
+    step, box_height, gap, top = width / columns, 30.0, 8.0, 22.0
+    placed: dict[int, int] = {}
+    nodes = []
+    for item, kind in [*((o, "objective") for o in objectives),
+                       *((b, "dis-benefit" if b["dis_benefit"] else "benefit") for b in benefits)]:
+        column = level.get(item["id"], 1)
+        row = placed[column] = placed.get(column, -1) + 1
+        nodes.append(MapNode(item["id"], _fit(f"{item['id']} {item['title']}", int(step / 6.2)),
+                             kind if item["id"] in level else "unlinked", round(column * step, 1),
+                             top + row * (box_height + gap)))
+    box_width = round(step - 24, 1)
+    at = {n.id: n for n in nodes}
+    edges = [_path([(at[t].x + box_width, at[t].y + box_height / 2),
+                    (at[code].x, at[code].y + box_height / 2)])
+             for code, targets in up.items() for t in targets if t in at and code in level]
+    headings = [MAP_COLUMNS[min(n, len(MAP_COLUMNS) - 1)] for n in range(columns)]
+    return LogicMap(width, int(top + max(placed.values()) * (box_height + gap) + box_height + 2), box_width,
+                    box_height, nodes, edges, [(round(n * step, 1), h) for n, h in enumerate(headings)])

@@ -19,6 +19,7 @@ from workflow import approvals, validate
 from workflow.benefits import require_measurer
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
+from workflow.logicmap import unlink_removed
 from workflow.lookups import find_benefit, find_user, same_name
 from workflow.model import Handover, Measurement, Partner, PlanPoint
 from workflow.register import keep_the_agreement
@@ -96,6 +97,7 @@ class CorrectionCases:
                     "removal-needs-retirement", f"benefit {benefit.code} already has {' and '.join(used)}: retire it "
                     "instead, so that its record stays", key=collaboration.key, benefit=benefit.code, gates=[]))
             session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
+            unlink_removed(session, benefit)
             session.delete(benefit)
             session.flush()
             session.expire(collaboration, ["benefits"])

@@ -77,6 +77,10 @@ BENEFITS = [
      74.0, 78.0, date(2018, 3, 31), "operations.lead", "D&C Performance Board"),
 ]
 
+# The logic map: objectives, the programme benefits serving each, and what contributes to those.
+OBJECTIVES = {"O1": "Protect frontline policing while budgets fall", "O2": "A better service to the public"}
+LINKS = [("B1", "objective", "O1"), ("B2", "objective", "O1"), ("B5", "objective", "O2"), ("B7", "objective", "O2"),
+         ("B3", "contributes-to", "B6"), ("B4", "contributes-to", "B6"), ("B6", "contributes-to", "B7")]
 # Business areas that take each benefit on at closure: (area, receiving owner, reviewing board after closure)
 HANDOVERS = {
     "B1": ("Alliance Finance", "ba.finance", "D&C Resource Control Board"),
@@ -260,6 +264,10 @@ def run(db: str, say: Callable[[str], None]) -> None:
         n.run(pm, argv, lambda app:
               app.update_benefit(KEY, code, measure=measure, unit=unit, baseline=baseline, target=target, by=by,
                                  owner=owner, board=board))
+    for code, title in OBJECTIVES.items():
+        n.run(pm, ["objective", "add", KEY, code, "--title", title], lambda app: app.add_objective(KEY, code, title=title))
+    for code, kind, to in LINKS:
+        n.run(pm, ["benefit", "link", KEY, code, f"--{kind}", to], lambda app: app.link_benefit(KEY, code, kind=kind, to=to))
     for kind, ref, on in (("pid", "ABC/PID/v1.3", "2014-07-15"),
                           ("benefits-management-strategy", "Alliance Benefits Management Strategy", "2014-10-20"),
                           ("benefits-logic-map", "ABC/BLM/v2", "2014-10-20"),

@@ -10,6 +10,7 @@ from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import approvals, gates
+from workflow.lookups import links_of
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Partner, User
 
 _CID: BindParameter[int] = bindparam("cid")
@@ -56,6 +57,7 @@ def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | 
         approvals=frozenset((gate, partner, role) for gate, partner, role, _ in given),
         unsigned=frozenset((gate, partner, role) for gate, partner, role, signed in given if not signed),
         benefits=tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid)),
+        links=tuple(links_of(session, collaboration)),
         lessons=session.scalar(_LESSONS, cid) or 0,
         pir_due=collaboration.pir_due,
         reason=reason,

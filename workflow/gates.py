@@ -52,6 +52,7 @@ class GateFacts:
     artefacts: frozenset[str] = frozenset()
     approvals: frozenset[tuple[str, str, str]] = frozenset()  # (gate, partner, role)
     benefits: tuple[BenefitFacts, ...] = ()
+    links: tuple[tuple[str, str, str], ...] = ()  # the logic map: (benefit, kind, objective or benefit)
     lessons: int = 0
     pir_due: date | None = None
     reason: str | None = None
@@ -241,6 +242,25 @@ def benefit_profiles_complete(facts: GateFacts, *, gate: str) -> list[Reason]:
             reasons.append(reason("benefit-profile-incomplete", f"benefit {benefit.id} profile incomplete: no {', no '.join(missing)}",
                                   key=facts.key, benefit=benefit.id, missing=missing))
     return reasons
+
+
+@requirement("benefits-linked")
+def benefits_linked(facts: GateFacts, *, gate: str) -> list[Reason]:
+    """Every live benefit reaches an objective on the logic map: directly, through the benefits it contributes to,
+    or (a dis-benefit) through the benefit that causes it."""
+    up: dict[str, set[str]] = {}
+    served = {code for code, kind, _ in facts.links if kind == "objective"}
+    for code, kind, to in facts.links:
+        if kind != "objective":
+            up.setdefault(code, set()).add(to)
+    while True:
+        more = {code for code, above in up.items() if above & served} - served
+        if not more:
+            break
+        served |= more
+    return [reason("benefit-not-linked", f"benefit {b.id} is linked to no objective (directly or through the benefit "
+                   "it contributes to or is caused by)", key=facts.key, benefit=b.id)
+            for b in facts.benefits if not b.retired and b.id not in served]
 
 
 @requirement("handovers-proposed")

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from workflow.errors import BadInput, Refused, reason
-from workflow.model import Benefit, Board, Collaboration, Event, Handover, User
+from workflow.model import Benefit, BenefitLink, Board, Collaboration, Event, Handover, Objective, User
 
 T = TypeVar("T")
 
@@ -30,6 +30,13 @@ _COLLABORATION_BY_KEY = (select(Collaboration).where(_nocase(Collaboration.key))
                          .order_by((Collaboration.key == bindparam("name")).desc()).limit(1))
 _BOARD_BY_NAME = select(Board).where(_nocase(Board.name)).order_by((Board.name == bindparam("name")).desc()).limit(1)
 _USER_NAMES, _KEYS, _BOARD_NAMES = select(User.name), select(Collaboration.key), select(Board.name)
+_target = aliased(Benefit)
+_LINKS = (select(Benefit.code, BenefitLink.kind, func.coalesce(Objective.code, _target.code))
+          .select_from(BenefitLink).join(Benefit, Benefit.id == BenefitLink.benefit_id)
+          .outerjoin(Objective, Objective.id == BenefitLink.objective_id)
+          .outerjoin(_target, _target.id == BenefitLink.target_id)
+          .where(Benefit.collaboration_id == bindparam("cid"))
+          .order_by(BenefitLink.id))
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -106,3 +113,23 @@ def passed_gates(session: Session, key: str) -> list[str]:
     """The stages the collaboration entered by a gated move, in order: the gates it has passed."""
     entered = select(Event.to_stage).where(Event.collaboration == key, Event.action == "advance").order_by(Event.seq)
     return list(dict.fromkeys(stage for stage in session.scalars(entered) if stage))
+
+
+def objectives_of(session: Session, collaboration: Collaboration) -> list[Objective]:
+    return list(session.scalars(select(Objective).where(Objective.collaboration_id == collaboration.id)
+                                .order_by(Objective.id)))
+
+
+def find_objective(session: Session, collaboration: Collaboration, code: str) -> Objective:
+    known = objectives_of(session, collaboration)
+    found = same_name(code, known, lambda o: o.code)
+    if found is None:
+        near = did_you_mean(code, (o.code for o in known))
+        raise BadInput(reason("unknown-objective", f"unknown objective '{code}' in {collaboration.key}{near}",
+                              key=collaboration.key, objective=code))
+    return found
+
+
+def links_of(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str]]:
+    """The map's edges as (benefit ID, kind, objective or benefit ID), in the order they were made."""
+    return [(code, kind, to) for code, kind, to in session.execute(_LINKS, {"cid": collaboration.id})]

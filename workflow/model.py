@@ -185,6 +185,44 @@ class Handover(Base):
     board: Mapped[Board | None] = relationship(lazy="joined")
 
 
+class Objective(Base):
+    """One of a collaboration's objectives: the root of its benefits logic map."""
+
+    __tablename__ = "objectives"
+    __table_args__ = (UniqueConstraint("collaboration_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    added_on: Mapped[date] = mapped_column(Date)
+
+
+class BenefitLink(Base):
+    """An edge of the logic map from a benefit: to an objective it serves (`objective`), a benefit it contributes
+    to (`contributes-to`), or, for a dis-benefit, the benefit that causes it (`caused-by`)."""
+
+    __tablename__ = "benefit_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    objective_id: Mapped[int | None] = mapped_column(ForeignKey("objectives.id"))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("benefits.id"), index=True)
+
+
+class Cost(Base):
+    """One partner's one-off and recurring cost of a category in a financial year (pounds, to the penny)."""
+
+    __tablename__ = "costs"
+    __table_args__ = (UniqueConstraint("collaboration_id", "partner", "year", "category"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collaboration_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"))
+    partner: Mapped[str] = mapped_column(String(200))
+    year: Mapped[str] = mapped_column(String(7))
+    category: Mapped[str] = mapped_column(String(20))
+    one_off: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    recurring: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
 class Lesson(Base):
     __tablename__ = "lessons"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 Every change to state is written with an event that describes it completely, so the events alone
 rebuild every collaboration, partner, benefit, measurement, handover, approval, artefact, lesson,
-user and board. A row edited, added or removed behind the engine's back (straight in the database)
+user, board, objective and link of the logic map. A row edited, added or removed behind the engine's back (straight in the database)
 shows as the first field where the tables and the history disagree. The events are streamed once;
 the state kept is one entry per thing, not per event.
 """
@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Measurement, Partner, PlanPoint, User,
+    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, Objective, Partner,
+    PlanPoint, User,
 )
 
 MOVES = ("advance", "hold", "resume", "withdraw")
@@ -43,6 +44,8 @@ class State:
     handovers: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     artefacts: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    objectives: dict[tuple[str, str], Row] = field(default_factory=dict)
+    links: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)  # (kind, objective or benefit)
 
 
 class Replaying:
@@ -130,6 +133,9 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
     if action == "lesson-recorded":
         state.lessons[key].append((p["text"], p["theme"], on, actor))
         return
+    if action == "objective-added":
+        state.objectives[(key, p["objective"])] = {"title": p["title"], "added_on": on}
+        return
     code = p.get("benefit")
     if code is None:
         return
@@ -138,7 +144,7 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         state.benefits[b] = {name: p[name] for name in ("title", "category", "dis_benefit", "measure", "unit", "baseline",
                                                          "target", "target_date", "owner", "board")}
         state.benefits[b].update(start_on=on, retired_on=None, retired_reason=None, retired_by=None)
-        state.plans[b], state.measurements[b], state.handovers[b] = [], [], []
+        state.plans[b], state.measurements[b], state.handovers[b], state.links[b] = [], [], [], []
     elif action == "benefit-updated":
         state.benefits[b].update({name: change["to"] for name, change in p["changes"].items()})
     elif action == "benefit-planned":
@@ -150,8 +156,13 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         n = max(i for i, m in enumerate(figures) if m[0] == p["measured_on"] and m[1] == float(p["value"]) and m[4] is None)
         figures[n] = (*figures[n][:4], on, p["reason"], actor)
     elif action == "benefit-removed":
-        for table in (state.benefits, state.plans, state.measurements, state.handovers):
+        for table in (state.benefits, state.plans, state.measurements, state.handovers, state.links):
             del table[b]
+        for (each, _), links in state.links.items():
+            if each == key:
+                links[:] = [(kind, to) for kind, to in links if kind == "objective" or to != code]
+    elif action == "benefit-linked":
+        state.links[b].append((p["link"], p["to"]))
     elif action == "handover-proposed":
         state.handovers[b].append({"business_area": p["business_area"], "to": p["to"], "board": p["board"],
                                    "status": "proposed", "reason": None, "proposed_on": on, "decided_on": None})
@@ -225,7 +236,7 @@ def tables(session: Session) -> State:
             "baseline": b.baseline, "target": b.target, "target_date": _day(b.target_date), "owner": owner_name,
             "board": board_name, "start_on": _day(b.start_on), "retired_on": _day(b.retired_on),
             "retired_reason": b.retired_reason, "retired_by": retired_by}
-        found.plans[key], found.measurements[key], found.handovers[key] = [], [], []
+        found.plans[key], found.measurements[key], found.handovers[key], found.links[key] = [], [], [], []
     for point in session.scalars(select(PlanPoint).order_by(PlanPoint.on)):
         found.plans[codes[point.benefit_id]].append((_day(point.on), float(point.value)))
     for m, name, voided_by in session.execute(
@@ -240,6 +251,13 @@ def tables(session: Session) -> State:
             "proposed_on": _day(h.proposed_on), "decided_on": _day(h.decided_on)})
     for lesson, name in session.execute(select(Lesson, by.name).join(by, by.id == Lesson.recorded_by_id).order_by(Lesson.id)):
         found.lessons[keys[lesson.collaboration_id]].append((lesson.text, lesson.theme, _day(lesson.recorded_on), name))
+    objectives = {}
+    for o in session.scalars(select(Objective)):
+        objectives[o.id] = o.code
+        found.objectives[(keys[o.collaboration_id], o.code)] = {"title": o.title, "added_on": _day(o.added_on)}
+    for link in session.scalars(select(BenefitLink).order_by(BenefitLink.id)):
+        end = codes[link.target_id][1] if link.target_id is not None else objectives.get(link.objective_id or 0)
+        found.links[codes[link.benefit_id]].append((link.kind, end))
     return found
 
 

@@ -108,6 +108,7 @@ def to_html(report: Mapping[str, Any]) -> str:
     pictures = {
         "timeline": charts.timeline(report["stages"], report["approvals"], as_of),
         "benefits": {b["id"]: charts.realisation(b, as_of) for b in report["benefits"]},
+        "map": charts.logic_map(report["objectives"], report["benefits"]),
     }
     return _environment().get_template("report.html").render(r=report, pictures=pictures)
 
@@ -125,9 +126,10 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "stage": ("stage", "on", "until", "days", "by", "action", "reason"),
         "approval": ("gate", "partner", "role", "by", "on"),
         "gate": ("to", "ready", "unmet"),
+        "objective": ("id", "title", "benefits"),
         "benefit": ("id", "title", "category", "dis_benefit", "measure", "unit", "baseline", "target", "target_date",
                     "start_on", "latest", "latest_on", "progress", "planned", "status", "owner", "board", "handover",
-                    "retired"),
+                    "retired", "objectives", "contributes_to", "caused_by"),
         "plan": ("benefit", "on", "value"),
         "measurement": ("benefit", "on", "value", "planned", "note"),
         "voided-measurement": ("benefit", "on", "value", "note", "voided_on", "reason"),
@@ -178,7 +180,7 @@ def _collaboration_rows(report: Mapping[str, Any]) -> Iterator[Row]:
     key = report["collaboration"]["key"]
     yield "collaboration", key, report["collaboration"]
     for section, facts in (("partner", "partners"), ("artefact", "artefacts"), ("stage", "stages"),
-                           ("approval", "approvals"), ("gate", "gates")):
+                           ("approval", "approvals"), ("gate", "gates"), ("objective", "objectives")):
         for fact in report[facts]:
             yield section, key, fact
     for b in report["benefits"]:

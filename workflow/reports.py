@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from workflow import __version__, audit, reviews, views
 from workflow.context import Context
-from workflow.lookups import find_collaboration
+from workflow.logicmap import objective_rows
+from workflow.lookups import find_collaboration, links_of
 from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
 from workflow.realisation import STATUSES, planned_value
 
@@ -50,6 +51,8 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         events = views.history(session, key)
         checked = views.check(session, collaboration)
         series = _series(session, key)
+        objectives = objective_rows(session, collaboration)
+        links = links_of(session, collaboration)
         owed = open_reviews(session, today, key)
         verified = audit.verify(session)
     return {
@@ -67,7 +70,8 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         ],
         "gates": checked["transitions"],
         "variations": checked["variations"],
-        "benefits": [_beside_plan({**row, **series[row["id"]]}) for row in register],
+        "objectives": objectives,
+        "benefits": [_beside_plan({**row, **series[row["id"]], **_linked(row["id"], links)}) for row in register],
         "realisation": shown["realisation"],
         "reviews": owed,
         "corrections": [{"seq": e["seq"], "on": e["effective_on"], "by": e["actor"], "action": e["action"],
@@ -140,6 +144,13 @@ def _beside_plan(benefit: dict[str, Any]) -> dict[str, Any]:
             date.fromisoformat(benefit["start_on"]), benefit["baseline"], benefit["target"],
             date.fromisoformat(benefit["target_date"]), plan, date.fromisoformat(reading["on"])), 6) if complete else None
     return benefit
+
+
+def _linked(code: str, links: list[tuple[str, str, str]]) -> dict[str, list[str]]:
+    """Where a benefit sits on the logic map: the objectives it serves, the benefits it contributes to, its causes."""
+    return {name: [to for each, kind, to in links if each == code and kind == link]
+            for name, link in (("objectives", "objective"), ("contributes_to", "contributes-to"),
+                               ("caused_by", "caused-by"))}
 
 
 def _series(session: Session, key: str) -> dict[str, dict[str, Any]]:

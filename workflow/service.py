@@ -19,6 +19,7 @@ from workflow.corrections import CorrectionCases
 from workflow.grants import GrantCases
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
+from workflow.logicmap import LogicMapCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
 from workflow.screens import ScreenCases
@@ -27,7 +28,7 @@ from workflow.views import ViewCases
 
 
 class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
-             CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
+             LogicMapCases, CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

@@ -11,6 +11,9 @@ PARTNER_KINDS = ("police", "fire", "ambulance", "local-authority", "other")
 RISK_APPETITES = ("averse", "minimal", "cautious", "open", "eager")  # lowest first
 CATEGORIES = ("economic", "efficiency", "effectiveness")
 FINANCIAL = frozenset({"economic", "efficiency"})
+# How a benefit joins the logic map: to an objective, to a benefit it contributes to, a dis-benefit to its cause.
+LINK_KINDS = ("objective", "contributes-to", "caused-by")
+COST_CATEGORIES = ("staff", "estates", "ict", "other")
 MANAGER = "programme-manager"  # as an audience, the collaboration's own programme manager(s)
 
 _ROLE_TITLES = {"chief-officer": "chief officer", "pcc": "PCC", "programme-manager": "programme manager"}
