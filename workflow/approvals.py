@@ -80,9 +80,10 @@ class Variation:
 
 def stale(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str, list[str]]]:
     """Every approval that no longer matches the facts: (gate, partner, role, what changed)."""
-    current = approved_facts(session, collaboration)
+    given = session.execute(_APPROVALS, {"cid": collaboration.id}).all()
+    current = approved_facts(session, collaboration) if given else {}  # no approval, nothing to compare
     found = []
-    for gate, partner, role, stored in session.execute(_APPROVALS, {"cid": collaboration.id}):
+    for gate, partner, role, stored in given:
         changed = changes(json.loads(stored), current) if stored is not None else []
         if changed:
             found.append((gate, partner, role, changed))
@@ -92,9 +93,10 @@ def stale(session: Session, collaboration: Collaboration) -> list[tuple[str, str
 def variations(session: Session, collaboration: Collaboration,
                stale_approvals: list[tuple[str, str, str, list[str]]] | None = None) -> list[Variation]:
     """Each passed gate whose approvals no longer match the facts, with what changed and whose approval is stale."""
-    passed = set(passed_gates(session, collaboration.key))
+    stale_approvals = stale(session, collaboration) if stale_approvals is None else stale_approvals
+    passed = set(passed_gates(session, collaboration.key)) if stale_approvals else set()
     found: dict[str, Variation] = {}
-    for gate, partner, role, changed in stale(session, collaboration) if stale_approvals is None else stale_approvals:
+    for gate, partner, role, changed in stale_approvals:
         if gate in passed:
             seen = found.setdefault(gate, Variation(gate, [], []))
             seen.changed.extend(c for c in changed if c not in seen.changed)

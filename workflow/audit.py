@@ -161,6 +161,7 @@ _EVENTS, _HEAD = cast(Table, Event.__table__), cast(Table, ChainHead.__table__) 
 # unit of work costs more than the statements themselves.
 _INSERT_EVENT = insert(_EVENTS)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+_HEAD_KEY, _NEWEST_KEY = "chain_head", "newest_event"  # in Session.info
 _LATEST_OF = (select(_EVENTS.c.hash).where(_EVENTS.c.collaboration == bindparam("key"))
               .order_by(_EVENTS.c.seq.desc()).limit(1))
 
@@ -183,12 +184,15 @@ def append(
     The event and the new chain head are written at once, in the caller's transaction; the Event
     returned is a record of that row, not an object the session tracks.
     """
-    head = session.get(ChainHead, 1)
+    head = session.info.get(_HEAD_KEY) or session.get(ChainHead, 1)
     assert head is not None, "chain_head row is created by the first migration"
     connection = session.connection()
+    newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
     collab_prev = None
     if collaboration is not None:
-        collab_prev = connection.execute(_LATEST_OF, {"key": collaboration}).scalar() or GENESIS
+        if collaboration not in newest:
+            newest[collaboration] = connection.execute(_LATEST_OF, {"key": collaboration}).scalar()
+        collab_prev = newest[collaboration] or GENESIS
     try:
         fields: dict[str, Any] = {
             "seq": head.seq + 1,
@@ -212,7 +216,16 @@ def append(
     connection.execute(_MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
     for name, value in (("seq", fields["seq"]), ("hash", digest)):
         set_committed_value(head, name, value)  # the session's copy of the head follows, without a second UPDATE
+    if collaboration is not None:
+        newest[collaboration] = digest
     return Event(**fields, hash=digest)
+
+
+def hold_head(session: Session, head: ChainHead, newest: Mapping[str, str | None]) -> None:
+    """Keep the chain head and collaborations' newest event hashes (None: no event yet), read under the writer's
+    lock with the rest of a use case's first read, for the appends of this transaction: they then read neither."""
+    session.info[_HEAD_KEY] = head  # a strong reference: the session's identity map holds objects weakly
+    session.info.setdefault(_NEWEST_KEY, {}).update(newest)
 
 
 # -- verify -----------------------------------------------------------------------------------------------

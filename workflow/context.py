@@ -11,18 +11,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit
 from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
+from workflow.definition import Definition
 from workflow.errors import BadInput, Conflict, Refused, reason
-from workflow.lookups import find_collaboration, find_user
-from workflow.model import Collaboration, Event, User
+from workflow.lookups import find_user, unknown_collaboration
+from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import require
+from workflow.stored import stored_definition
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,21 @@ class Actor:
 
 
 _USERS = select(func.count()).select_from(User)
+_COLUMNS = cast(Table, Collaboration.__table__)
+_SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read"))  # SET: the
+# columns given
+# A write's one read: the collaboration, the chain head it will append to and the collaboration's newest event
+# hash (both taken under the writer's lock), and its newest evidence (approval, artefact) for a move's gate.
+_newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).order_by(Event.seq.desc()).limit(1)
+           .correlate(Collaboration).scalar_subquery())
+_CHANGING = (select(Collaboration, ChainHead, _newest).join(ChainHead, ChainHead.id == 1)
+             .where(Collaboration.key == bindparam("key")))
+_MOVING = _CHANGING.add_columns(
+    select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
+    .correlate(Collaboration).scalar_subquery(),
+    select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
+    .correlate(Collaboration).scalar_subquery(),
+)
 
 
 @dataclass
@@ -40,6 +59,10 @@ class Context:
     uow: UnitOfWork
     actor_name: str | None
     clock: Clock = field(default_factory=Clock)
+    # Read once per context: a user's role and force change rarely (`collab user update` runs in a process of its
+    # own), and a stored definition version never changes.
+    _actor: Actor | None = field(default=None, init=False, repr=False)
+    _definitions: dict[tuple[str, int], Definition] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def open(cls, db: str, actor: str | None = None, clock: Clock | None = None) -> Context:
@@ -63,43 +86,90 @@ class Context:
             yield session
 
     def acting(self, session: Session, doing: str | None) -> Actor:
-        """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user."""
-        if self.actor_name is None:
-            if doing is None and session.scalar(_USERS) == 0:
-                return Actor("anonymous", "admin", None)
-            raise BadInput(reason("actor-missing", "name the acting user"))
-        user = find_user(session, self.actor_name)
-        if user.deactivated_on is not None:
-            raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and can "
-                                 "no longer act", name=user.name))
+        """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user.
+
+        The user is looked up once per context (the one place that maps a login to a user); the check
+        against `doing` runs every time."""
+        actor = self._actor
+        if actor is None:
+            if self.actor_name is None:
+                if doing is None and session.scalar(_USERS) == 0:
+                    return Actor("anonymous", "admin", None)
+                raise BadInput(reason("actor-missing", "name the acting user"))
+            user = find_user(session, self.actor_name)
+            if user.deactivated_on is not None:
+                raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and "
+                                     "can no longer act", name=user.name))
+            actor = self._actor = Actor(user.name, user.role, user.partner)
         if doing is not None:
-            require(user.name, user.role, doing)
-        return Actor(user.name, user.role, user.partner)
+            require(actor.name, actor.role, doing)
+        return actor
+
+    def forget_actor(self) -> None:
+        """Look the acting user up again at the next use case (after a change to users)."""
+        self._actor = None
+
+    def definition(self, session: Session, name: str, version: int) -> Definition:
+        """A stored definition version, read once per context (a stored version never changes)."""
+        found = self._definitions.get((name, version))
+        if found is None:
+            found = self._definitions[name, version] = stored_definition(session, name, version)
+        return found
 
     @contextmanager
     def changing(self, key: str, doing: str | None,
                  expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
         """A write transaction on one collaboration, refused (Conflict) if it changed since `expected_version`."""
+        with self._writing(_CHANGING, key, doing, expected_version) as (session, actor, row):
+            yield session, actor, row[0]
+
+    @contextmanager
+    def moving(self, key: str, doing: str, expected_version: int | None
+               ) -> Iterator[tuple[Session, Actor, Collaboration, date | None]]:
+        """`changing` for a stage move: also the date of the collaboration's newest approval or artefact
+        (None if it has none), so that a move checks its gate's evidence by query only when that date is later."""
+        with self._writing(_MOVING, key, doing, expected_version) as (session, actor, row):
+            yield session, actor, row[0], max((day for day in row[3:] if day is not None), default=None)
+
+    @contextmanager
+    def _writing(self, statement: Any, key: str, doing: str | None,
+                 expected_version: int | None) -> Iterator[tuple[Session, Actor, Any]]:
         with self.uow.write() as session:
             actor = self.acting(session, doing)
-            collaboration = find_collaboration(session, key)
+            row = session.execute(statement, {"key": key}).first()
+            if row is None:
+                raise BadInput(unknown_collaboration(key))
+            collaboration, head, newest = row[:3]
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(reason(
                     "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "
                     f"{collaboration.version}); nothing was changed, try again", key=key))
-            yield session, actor, collaboration
+            audit.hold_head(session, head, {key: newest})
+            yield session, actor, row
 
     def record(self, session: Session, actor: Actor, action: str, *, on: date | None = None,
                collaboration: Collaboration | None = None, from_stage: str | None = None,
-               to_stage: str | None = None, reason: str | None = None, **payload: Any) -> Event:
-        """Append the history event of a change; a change to a collaboration also bumps its version."""
-        if collaboration is not None and collaboration.id is not None:
+               to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> Event:
+        """Append the history event of a change; a change to a collaboration also bumps its version (unless
+        `saved` wrote it already)."""
+        if collaboration is not None and collaboration.id is not None and not saved:
             collaboration.version += 1
         return audit.append(
             session, actor=actor.name, action=action, recorded_at=self.clock.now(),
             effective_on=on or self.clock.today(), collaboration=collaboration.key if collaboration else None,
             from_stage=from_stage, to_stage=to_stage, reason=reason, payload=payload,
         )
+
+    def save(self, session: Session, collaboration: Collaboration, **columns: Any) -> None:
+        """Write these columns of the collaboration with its next version, in one UPDATE through Core with the
+        optimistic version check (StaleDataError, a Conflict, if another writer changed it); the ORM's flush of
+        one row costs more than the statement. Record its event with `saved=True`."""
+        columns["version"] = collaboration.version + 1
+        done = session.connection().execute(_SAVE, {**columns, "cid": collaboration.id, "read": collaboration.version})
+        if done.rowcount != 1:
+            raise StaleDataError(f"{collaboration.key} was changed by another writer")
+        for name, value in columns.items():
+            set_committed_value(collaboration, name, value)
 
     def effective(self, on: date | None, collaboration: Collaboration | None = None, *, in_stage: bool = True) -> date:
         """The day a decision takes effect: never in the future, never before the collaboration was registered

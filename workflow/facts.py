@@ -6,6 +6,8 @@ and loading entities cost more than the queries themselves.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -39,26 +41,29 @@ _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
 )
 
 
-def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | None = None,
-               actor_role: str | None = None, actor_partner: str | None = None,
+def gate_facts(session: Session, collaboration: Collaboration, needed: frozenset[str] = gates.QUERIED, *,
+               reason: str | None = None, actor_role: str | None = None, actor_partner: str | None = None,
                stale: list[tuple[str, str, str, list[str]]] | None = None) -> gates.GateFacts:
-    """`stale` (approvals.stale) when the caller has it already, so it is not gathered twice."""
+    """The facts of `collaboration`, of the queried ones only those `needed` (the rest left empty); `stale`
+    (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
-    stale = approvals.stale(session, collaboration) if stale is None else stale
+    found: dict[str, Any] = {}
+    if "partners" in needed:
+        found["partners"] = tuple(gates.PartnerFacts(*row) for row in session.execute(_PARTNER_FACTS, cid))
+    if "artefacts" in needed:
+        found["artefacts"] = frozenset(session.scalars(_ARTEFACT_KINDS, cid))
+    if "approvals" in needed:
+        found["approvals"] = frozenset((gate, partner, role) for gate, partner, role in session.execute(_APPROVALS, cid))
+    if "benefits" in needed:
+        found["benefits"] = tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid))
+    if "lessons" in needed:
+        found["lessons"] = session.scalar(_LESSONS, cid) or 0
+    if needed & {"stale", "variations"}:
+        stale = approvals.stale(session, collaboration) if stale is None else stale
+        found["variations"] = tuple(v.text for v in approvals.variations(session, collaboration, stale))
+        found["stale"] = frozenset((gate, partner, role) for gate, partner, role, _ in stale)
     return gates.GateFacts(
-        key=collaboration.key,
-        objective=collaboration.objective,
-        public_benefit=collaboration.public_benefit,
-        rationale=collaboration.rationale,
-        partners=tuple(gates.PartnerFacts(*row) for row in session.execute(_PARTNER_FACTS, cid)),
-        artefacts=frozenset(session.scalars(_ARTEFACT_KINDS, cid)),
-        approvals=frozenset((gate, partner, role) for gate, partner, role in session.execute(_APPROVALS, cid)),
-        benefits=tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid)),
-        lessons=session.scalar(_LESSONS, cid) or 0,
-        pir_due=collaboration.pir_due,
-        reason=reason,
-        actor_role=actor_role,
-        actor_partner=actor_partner,
-        variations=tuple(v.text for v in approvals.variations(session, collaboration, stale)),
-        stale=frozenset((gate, partner, role) for gate, partner, role, _ in stale),
+        key=collaboration.key, objective=collaboration.objective, public_benefit=collaboration.public_benefit,
+        rationale=collaboration.rationale, pir_due=collaboration.pir_due, reason=reason, actor_role=actor_role,
+        actor_partner=actor_partner, **found,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from workflow.errors import BadInput, Refused, reason
+from workflow.errors import BadInput, Reason, Refused, reason
 from workflow.model import Benefit, Board, Collaboration, Event, Handover, User
 
 _USER_BY_NAME = select(User).where(User.name == bindparam("name"))
@@ -20,8 +20,12 @@ _BOARD_BY_NAME = select(Board).where(Board.name == bindparam("name"))
 def find_collaboration(session: Session, key: str) -> Collaboration:
     found = session.scalar(_COLLABORATION_BY_KEY, {"key": key})
     if found is None:
-        raise BadInput(reason("unknown-collaboration", f"unknown collaboration '{key}'", key=key))
+        raise BadInput(unknown_collaboration(key))
     return found
+
+
+def unknown_collaboration(key: str) -> Reason:
+    return reason("unknown-collaboration", f"unknown collaboration '{key}'", key=key)
 
 
 def find_user(session: Session, name: str) -> User:
