@@ -28,7 +28,6 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import replay
 from workflow.errors import BadInput
 from workflow.model import ChainHead, Event, UserKey
 
@@ -184,41 +183,47 @@ def append(
     The event and the new chain head are written at once, in the caller's transaction; the Event
     returned is a record of that row, not an object the session tracks.
     """
+    return Event(**append_all(session, [{
+        "actor": actor, "action": action, "recorded_at": recorded_at, "effective_on": effective_on,
+        "collaboration": collaboration, "from_stage": from_stage, "to_stage": to_stage, "reason": reason,
+        "payload": payload}])[0])
+
+
+def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`append` for many events (each a mapping of its keywords), chained in order and written with one
+    INSERT of their rows and one UPDATE of the chain head; returns the rows written."""
     head = session.info.get(_HEAD_KEY) or session.get(ChainHead, 1)
     assert head is not None, "chain_head row is created by the first migration"
     connection = session.connection()
     newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
-    collab_prev = None
-    if collaboration is not None:
-        if collaboration not in newest:
-            newest[collaboration] = connection.execute(_LATEST_OF, {"key": collaboration}).scalar()
-        collab_prev = newest[collaboration] or GENESIS
-    try:
-        fields: dict[str, Any] = {
-            "seq": head.seq + 1,
-            "format": FORMAT,
-            "collaboration": collaboration,
-            "collab_prev": collab_prev,
-            "recorded_at": recorded_at.isoformat(timespec="microseconds"),
-            "effective_on": effective_on.isoformat(),
-            "actor": actor,
-            "action": action,
-            "from_stage": from_stage,
-            "to_stage": to_stage,
-            "reason": reason,
-            "payload": payload_json(payload or {}),
-            "prev_hash": head.hash,
-        }
-        digest = event_hash(fields)
-    except ValueError as error:  # includes UnicodeEncodeError: text with lone surrogates
-        raise BadInput(f"cannot record {action} in the history: {error}") from None
-    connection.execute(_INSERT_EVENT, {**fields, "hash": digest})
-    connection.execute(_MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
-    for name, value in (("seq", fields["seq"]), ("hash", digest)):
+    seq, prev, rows = head.seq, head.hash, []
+    for event in events:
+        collaboration, action = event.get("collaboration"), event["action"]
+        collab_prev = None
+        if collaboration is not None:
+            if collaboration not in newest:
+                newest[collaboration] = connection.execute(_LATEST_OF, {"key": collaboration}).scalar()
+            collab_prev = newest[collaboration] or GENESIS
+        try:
+            fields: dict[str, Any] = {
+                "seq": seq + 1, "format": FORMAT, "collaboration": collaboration, "collab_prev": collab_prev,
+                "recorded_at": event["recorded_at"].isoformat(timespec="microseconds"),
+                "effective_on": event["effective_on"].isoformat(), "actor": event["actor"], "action": action,
+                "from_stage": event.get("from_stage"), "to_stage": event.get("to_stage"), "reason": event.get("reason"),
+                "payload": payload_json(event.get("payload") or {}), "prev_hash": prev,
+            }
+            digest = event_hash(fields)
+        except ValueError as error:  # includes UnicodeEncodeError: text with lone surrogates
+            raise BadInput(f"cannot record {action} in the history: {error}") from None
+        rows.append({**fields, "hash": digest})
+        seq, prev = seq + 1, digest
+        if collaboration is not None:
+            newest[collaboration] = digest
+    connection.execute(_INSERT_EVENT, rows)
+    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    for name, value in (("seq", seq), ("hash", prev)):
         set_committed_value(head, name, value)  # the session's copy of the head follows, without a second UPDATE
-    if collaboration is not None:
-        newest[collaboration] = digest
-    return Event(**fields, hash=digest)
+    return rows
 
 
 def hold_head(session: Session, head: ChainHead, newest: Mapping[str, str | None]) -> None:
@@ -341,6 +346,8 @@ def verify(session: Session, expect: tuple[int, str] | None = None) -> Verificat
     result = verify_rows(_stream(session), (head.seq, head.hash) if head else None, expect, keys)
     if not result.ok:
         return result
+    from workflow import replay  # only verify replays the history
+
     problem = _key_table_problem(session, keys) or replay.divergence(session)
     return Verification(False, result.events, None, problem, result.head) if problem else result
 

@@ -7,7 +7,7 @@ given to it, never read from the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -152,13 +152,23 @@ class Context:
                to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> Event:
         """Append the history event of a change; a change to a collaboration also bumps its version (unless
         `saved` wrote it already)."""
+        return Event(**self.record_all(session, actor, action, [(on or self.clock.today(), payload)],
+                                       collaboration=collaboration, from_stage=from_stage, to_stage=to_stage,
+                                       reason=reason, saved=saved)[0])
+
+    def record_all(self, session: Session, actor: Actor, action: str, entries: Sequence[tuple[date, dict[str, Any]]], *,
+                   collaboration: Collaboration | None = None, from_stage: str | None = None,
+                   to_stage: str | None = None, reason: str | None = None, saved: bool = False) -> list[dict[str, Any]]:
+        """`record` for several events of one kind, each (effective date, payload), written at once; returns
+        their rows (an Event each would cost more than writing it)."""
         if collaboration is not None and collaboration.id is not None and not saved:
-            collaboration.version += 1
-        return audit.append(
-            session, actor=actor.name, action=action, recorded_at=self.clock.now(),
-            effective_on=on or self.clock.today(), collaboration=collaboration.key if collaboration else None,
-            from_stage=from_stage, to_stage=to_stage, reason=reason, payload=payload,
-        )
+            collaboration.version += len(entries)
+        recorded_at = self.clock.now()
+        return audit.append_all(session, [
+            {"actor": actor.name, "action": action, "recorded_at": recorded_at, "effective_on": on,
+             "collaboration": collaboration.key if collaboration else None, "from_stage": from_stage,
+             "to_stage": to_stage, "reason": reason, "payload": payload}
+            for on, payload in entries])
 
     def save(self, session: Session, collaboration: Collaboration, **columns: Any) -> None:
         """Write these columns of the collaboration with its next version, in one UPDATE through Core with the
