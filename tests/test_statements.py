@@ -81,3 +81,22 @@ def test_a_move_with_effects_writes_them_with_its_stage_in_one_update(db: str) -
     shown = open_as(db, "pm").show("SA")
     assert (shown["stage"], shown["closed_on"], shown["pir_due"]) == ("closure", "2023-03-31", "2023-09-30")  # six months on
     assert open_as(db, "audit").verify().ok
+
+
+def test_the_portfolio_reads_a_fixed_number_of_statements_whatever_the_number_of_collaborations(db: str) -> None:
+    from workflow.reports import portfolio_report
+
+    people(db)
+    in_delivery(db, "SD")  # approvals, artefacts and benefit profiles to read
+    keys = [f"S{n:02d}" for n in range(30)]
+    counts = []
+    for first, last in ((0, 3), (3, 30)):
+        for n, key in enumerate(keys[first:last], first):
+            pm = scoped(db, key)
+            if n % 3 == 0:
+                pm.hold(key, reason="budget review")  # a stage held from
+        with statements(db) as sent:
+            report = portfolio_report(open_as(db, "pm").ctx)
+        assert len(report["collaborations"]) == last + 1
+        counts.append(len(sent))
+    assert counts[0] == counts[1], counts
