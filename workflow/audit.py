@@ -26,7 +26,6 @@ from typing import Any, cast
 import rfc8785
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.errors import BadInput
 from workflow.model import ChainHead, Event, UserKey
@@ -161,6 +160,7 @@ _EVENTS, _HEAD = cast(Table, Event.__table__), cast(Table, ChainHead.__table__) 
 _INSERT_EVENT = insert(_EVENTS)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
 _HEAD_KEY, _NEWEST_KEY = "chain_head", "newest_event"  # in Session.info
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _LATEST_OF = (select(_EVENTS.c.hash).where(_EVENTS.c.collaboration == bindparam("key"))
               .order_by(_EVENTS.c.seq.desc()).limit(1))
 
@@ -192,11 +192,10 @@ def append(
 def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """`append` for many events (each a mapping of its keywords), chained in order and written with one
     INSERT of their rows and one UPDATE of the chain head; returns the rows written."""
-    head = session.info.get(_HEAD_KEY) or session.get(ChainHead, 1)
-    assert head is not None, "chain_head row is created by the first migration"
     connection = session.connection()
+    seq, prev = session.info.get(_HEAD_KEY) or connection.execute(_READ_HEAD).one()
     newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
-    seq, prev, rows = head.seq, head.hash, []
+    rows: list[dict[str, Any]] = []
     for event in events:
         collaboration, action = event.get("collaboration"), event["action"]
         collab_prev = None
@@ -221,16 +220,16 @@ def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[di
             newest[collaboration] = digest
     connection.execute(_INSERT_EVENT, rows)
     connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
-    for name, value in (("seq", seq), ("hash", prev)):
-        set_committed_value(head, name, value)  # the session's copy of the head follows, without a second UPDATE
+    session.info[_HEAD_KEY] = seq, prev  # where this transaction's next append continues
     return rows
 
 
-def hold_head(session: Session, head: ChainHead, newest: Mapping[str, str | None]) -> None:
+def hold_head(session: Session, seq: int, digest: str, newest: Mapping[str, str | None]) -> None:
     """Keep the chain head and collaborations' newest event hashes (None: no event yet), read under the writer's
     lock with the rest of a use case's first read, for the appends of this transaction: they then read neither."""
-    session.info[_HEAD_KEY] = head  # a strong reference: the session's identity map holds objects weakly
+    session.info[_HEAD_KEY] = seq, digest
     session.info.setdefault(_NEWEST_KEY, {}).update(newest)
+
 
 
 # -- verify -----------------------------------------------------------------------------------------------

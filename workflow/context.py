@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,9 +44,9 @@ _SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.ver
 # hash (both taken under the writer's lock), and its newest evidence (approval, artefact) for a move's gate.
 _newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).order_by(Event.seq.desc()).limit(1)
            .correlate(Collaboration).scalar_subquery())
-_CHANGING = (select(Collaboration, ChainHead, _newest).join(ChainHead, ChainHead.id == 1)
+_CHANGING = (select(Collaboration, ChainHead.seq, ChainHead.hash, _newest).join(ChainHead, ChainHead.id == 1)
              .where(Collaboration.key == bindparam("key")))
-_MOVING = _CHANGING.add_columns(
+_MOVING = _CHANGING.options(lazyload(Collaboration.manager)).add_columns(  # a move does not name the manager
     select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
     .correlate(Collaboration).scalar_subquery(),
     select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
@@ -129,7 +129,7 @@ class Context:
         """`changing` for a stage move: also the date of the collaboration's newest approval or artefact
         (None if it has none), so that a move checks its gate's evidence by query only when that date is later."""
         with self._writing(_MOVING, key, doing, expected_version) as (session, actor, row):
-            yield session, actor, row[0], max((day for day in row[3:] if day is not None), default=None)
+            yield session, actor, row[0], max((day for day in row[4:] if day is not None), default=None)
 
     @contextmanager
     def _writing(self, statement: Any, key: str, doing: str | None,
@@ -139,22 +139,21 @@ class Context:
             row = session.execute(statement, {"key": key}).first()
             if row is None:
                 raise BadInput(unknown_collaboration(key))
-            collaboration, head, newest = row[:3]
+            collaboration, seq, digest, newest = row[:4]
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(reason(
                     "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "
                     f"{collaboration.version}); nothing was changed, try again", key=key))
-            audit.hold_head(session, head, {key: newest})
+            audit.hold_head(session, seq, digest, {key: newest})
             yield session, actor, row
 
     def record(self, session: Session, actor: Actor, action: str, *, on: date | None = None,
                collaboration: Collaboration | None = None, from_stage: str | None = None,
-               to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> Event:
+               to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> None:
         """Append the history event of a change; a change to a collaboration also bumps its version (unless
         `saved` wrote it already)."""
-        return Event(**self.record_all(session, actor, action, [(on or self.clock.today(), payload)],
-                                       collaboration=collaboration, from_stage=from_stage, to_stage=to_stage,
-                                       reason=reason, saved=saved)[0])
+        self.record_all(session, actor, action, [(on or self.clock.today(), payload)], collaboration=collaboration,
+                        from_stage=from_stage, to_stage=to_stage, reason=reason, saved=saved)
 
     def record_all(self, session: Session, actor: Actor, action: str, entries: Sequence[tuple[date, dict[str, Any]]], *,
                    collaboration: Collaboration | None = None, from_stage: str | None = None,

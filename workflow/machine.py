@@ -125,13 +125,17 @@ def _run_effect(run: effects.Effect, event: EventData) -> None:
         run(subject.effected)
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(name: str, version: int, digest: str, source: str) -> Lifecycle:
-    from workflow.definition import parse
-
-    return Lifecycle(parse(source, f"{name} v{version}"))
+_MACHINES: dict[tuple[str, int, str], Lifecycle] = {}
+_MACHINES_KEPT = 64  # definition versions a process keeps machines for
 
 
 def lifecycle(definition: Definition) -> Lifecycle:
-    """The shared machine of a definition version (built once per process)."""
-    return _compiled(definition.name, definition.version, definition.digest, definition.source)
+    """The shared machine of a definition version (built once per process, from the definition given: it is
+    not parsed again)."""
+    key = (definition.name, definition.version, definition.digest)
+    found = _MACHINES.get(key)
+    if found is None:
+        if len(_MACHINES) >= _MACHINES_KEPT:
+            _MACHINES.clear()
+        found = _MACHINES[key] = Lifecycle(definition)
+    return found
