@@ -38,8 +38,8 @@ class Actor:
 
 _USERS = select(func.count()).select_from(User)
 _COLUMNS = cast(Table, Collaboration.__table__)
-_SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read"))  # SET: the
-# columns given
+# SET takes the columns given with each execution; WHERE the optimistic version check.
+_SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read"))
 # A write's one read: the collaboration, the chain head it will append to and the collaboration's newest event
 # hash (both taken under the writer's lock), and its newest evidence (approval, artefact) for a move's gate.
 _newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).order_by(Event.seq.desc()).limit(1)
@@ -106,7 +106,7 @@ class Context:
         return actor
 
     def forget_actor(self) -> None:
-        """Look the acting user up again at the next use case (after a change to users)."""
+        """Look the acting user up again at the next use case (after a change to their own record)."""
         self._actor = None
 
     def definition(self, session: Session, name: str, version: int) -> Definition:
