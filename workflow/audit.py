@@ -192,6 +192,8 @@ def append(
 def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """`append` for many events (each a mapping of its keywords), chained in order and written with one
     INSERT of their rows and one UPDATE of the chain head; returns the rows written."""
+    if not events:
+        return []
     connection = session.connection()
     seq, prev = session.info.get(_HEAD_KEY) or connection.execute(_READ_HEAD).one()
     newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
