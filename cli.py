@@ -716,12 +716,25 @@ def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any)
 
 
 @benefit.command("plan")
-@key_and_benefit
-@click.option("--point", "points", multiple=True, required=True, metavar="DATE=VALUE",
+@click.argument("key")
+@click.argument("benefit_id", metavar="[ID]", required=False)
+@click.option("--point", "points", multiple=True, metavar="DATE=VALUE",
               help="An expected value on a date; repeat for each point. Replaces the plan.")
+@click.option("--from-csv", "table", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The plans of many benefits at once, instead of ID --point: a CSV file with the columns benefit, "
+                   "on and value; each benefit named has its plan replaced, or none if a row is wrong (each named).")
 @pass_settings
-def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[str, ...]) -> None:
+def benefit_plan(settings: Settings, key: str, benefit_id: str | None, points: tuple[str, ...], table: str | None) -> None:
     """Set a benefit's realisation plan (linear between points)."""
+    if table is not None:
+        if benefit_id is not None or points:
+            raise click.UsageError("give either ID --point DATE=VALUE ... or --from-csv FILE, not both")
+        rows = read_table(table, required=("benefit", "on", "value"))
+        done = settings.app().plan_rows(key, rows, first=2, **observed(settings, key))
+        click.echo(f"{key}: plans set for {done['benefits']} benefit(s) ({done['points']} points)")
+        return
+    if benefit_id is None or not points:
+        raise click.UsageError("give the benefit's ID and at least one --point DATE=VALUE (or --from-csv FILE)")
     parsed = []
     for point in points:
         day, _, value = point.partition("=")
@@ -734,15 +747,27 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str, points: tuple[st
 
 
 @benefit.command("measure", context_settings={"ignore_unknown_options": True})  # VALUE may be negative: -1
-@key_and_benefit
-@click.argument("value")
+@click.argument("key")
+@click.argument("benefit_id", metavar="[ID", required=False)
+@click.argument("value", metavar="VALUE]", required=False)
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
 @click.option("--note")
-@written(lambda done: f"{done['key']}: benefit {done['id']} measured {done['value']:g} on {done['on']}")
+@click.option("--from-csv", "table", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Many figures at once, instead of ID VALUE: a CSV file with the columns benefit and value, and "
+                   "optionally on and note; all are recorded, or none if a row is wrong (each named by its row).")
+@written(lambda done: f"{done['key']}: {done['measured']} figure(s) measured" if "measured" in done
+         else f"{done['key']}: benefit {done['id']} measured {done['value']:g} on {done['on']}")
 @pass_settings
-def benefit_measure(settings: Settings, key: str, benefit_id: str, value: str, on: date | None,
-                    note: str | None) -> dict[str, Any]:
+def benefit_measure(settings: Settings, key: str, benefit_id: str | None, value: str | None, on: date | None,
+                    note: str | None, table: str | None) -> dict[str, Any]:
     """Record a measurement (the benefit's owner or its board's secretary)."""
+    if table is not None:
+        if benefit_id is not None or value is not None or on is not None or note is not None:
+            raise click.UsageError("give either ID VALUE [--on DATE] [--note TEXT] or --from-csv FILE, not both")
+        rows = read_table(table, required=("benefit", "value"), optional=("on", "note"))
+        return settings.app().measure_rows(key, rows, first=2, **observed(settings, key))
+    if benefit_id is None or value is None:
+        raise click.UsageError("give the benefit's ID and the VALUE measured (or --from-csv FILE)")
     return settings.app().measure(key, benefit_id, value, on=on, note=note, **observed(settings, key))
 
 
@@ -767,6 +792,28 @@ def benefit_void(settings: Settings, key: str, benefit_id: str, day: date, reaso
 def benefit_remove(settings: Settings, key: str, benefit_id: str, reason: str) -> dict[str, Any]:
     """Remove a benefit identified by mistake, before a gate approved it (after that, retire it); the history keeps it."""
     return settings.app().remove_benefit(key, benefit_id, reason=reason, **observed(settings, key))
+
+
+def read_table(path: str, *, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The rows of a CSV file with a header row (UTF-8, a spreadsheet's byte-order mark allowed), as text."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            reader = csv.DictReader(file)
+            columns = [name.strip() for name in reader.fieldnames or []]
+            reader.fieldnames = columns
+            missing = [name for name in required if name not in columns]
+            unknown = [name for name in columns if name not in required + optional]
+            if missing or unknown:
+                raise click.BadParameter(
+                    f"{path}: the header row must name the columns {', '.join(required)}"
+                    f"{' and optionally ' + ', '.join(optional) if optional else ''}"
+                    f" ({'missing: ' + ', '.join(missing) if missing else 'unknown: ' + ', '.join(unknown)})",
+                    param_hint="--from-csv")
+            return [{name: (cell or "").strip() for name, cell in row.items() if name is not None} for row in reader]
+    except OSError as error:
+        raise click.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="--from-csv") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise click.BadParameter(f"{path} is not a UTF-8 CSV file ({error})", param_hint="--from-csv") from None
 
 
 @benefit.command("handover")

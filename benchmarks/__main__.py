@@ -26,6 +26,8 @@ SUITES = {
     "verify": "item 4: collab audit verify over 1,000,000 events, peak memory, bare SHA-256",
     "startup": "item 5: collab --version / --help against python -c pass; collab show on 10,000 collaborations",
     "reminders": "item 3 (and 6): collab reviews / remind --dry-run on 10,000 and 100,000 collaborations (SQLite, PostgreSQL)",
+    "portfolio": "issue 14 item 6: collab report --all on 10,000 collaborations (fixed number of queries)",
+    "bulk": "issue 14 item 4: benefit measure / benefit plan --from-csv with 10,000 rows, one process each",
     "report": "the HTML report of a collaboration with 200 events and 20 benefits (benchmarks/report.py)",
     "peers": "issue 14 part 7: the same audited moves on Django + django-fsm, SpiffWorkflow, transitions and "
              "python-statemachine, as shares of the raw rate (needs the extra: pip install -e '.[peers]')",

@@ -78,7 +78,7 @@ def main() -> None:
         timings = []
         for _ in range(RUNS):
             began = time.perf_counter()
-            page = render(collaboration_report(app, KEY), "html")
+            page = render(collaboration_report(app.ctx, KEY), "html")
             timings.append((time.perf_counter() - began) * 1000)
         assert page.count("<figure") == BENEFITS
         engine_for(db).dispose()

@@ -7,7 +7,9 @@ are interleaved so that background load falls on all alike; figures are medians.
 - `collab --version` and `collab --help`: their excess over that floor (they import no
   SQLAlchemy, transitions or jinja2);
 - `collab show KEY` on a database of 10,000 collaborations (bulk-inserted as in
-  benchmarks/common.py: two partners and two benefits each), each run on a random key.
+  benchmarks/common.py: two partners and two benefits each), each run on a random key;
+- a write in one process (issue 14, item 3): `collab hold KEY --reason ...` and `collab resume KEY`
+  alternately on the same database, each an audited move committed to the hash chain.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from benchmarks.common import (
 
 TARGET_EXCESS_MS = 60
 TARGET_SHOW_MS = 400
+TARGET_WRITE_MS = 150
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,6 +64,13 @@ def main(argv: list[str] | None = None) -> None:
             if code != 0 or key not in out:
                 raise SystemExit(f"collab show {key} failed (exit {code}): {out[:300]}")
             shows.append(wall)
+        writes = []
+        for n in range(runs * 2):
+            move = [COLLAB, "hold", keys[0], "--reason", "budget review"] if n % 2 == 0 else [COLLAB, "resume", keys[0]]
+            wall, code, _, out = run(move, show_env)
+            if code != 0:
+                raise SystemExit(f"{' '.join(move)} failed (exit {code}): {out[:300]}")
+            writes.append(wall)
 
     floor = median(times["python_pass"]) * 1000
     emit("startup.python_pass", floor, "ms", f"`python -c pass`, median of {runs}: the floor")
@@ -73,6 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     emit("startup.show", show_ms, "ms",
          f"`collab show KEY` among {collaborations:,} collaborations, median of {runs}; target < {TARGET_SHOW_MS} ms: "
          f"{verdict(show_ms < TARGET_SHOW_MS)}")
+    write_ms = median(writes) * 1000
+    emit("startup.write", write_ms, "ms",
+         f"`collab hold`/`collab resume` in one process each, median of {len(writes)}; {write_ms - floor:.0f} ms over the "
+         f"floor; target <= {TARGET_WRITE_MS} ms: {verdict(write_ms <= TARGET_WRITE_MS)}")
 
 
 if __name__ == "__main__":

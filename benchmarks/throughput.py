@@ -33,8 +33,39 @@ from benchmarks.common import (
 )
 
 PEERS = "Camunda 7: >1,000 instances/s on a cluster; Flowable: 1,089 instances/s on 8 CPUs, PostgreSQL, history off"
-TARGET_RATE = 1000
-TARGET_SHARE = 1 / 3
+TARGET_SHARE = {"sqlite": 0.5, "postgresql": 0.25}  # issue 14: of the raw commit rate measured in the same run
+TARGET_STATEMENTS = 6  # per move on SQLite, BEGIN and COMMIT included
+
+
+def statements_per_move(target: str, key: str, advance_key: str) -> dict[str, int]:
+    """Statements each kind of move sends (BEGIN and COMMIT included), counted with SQLAlchemy's events
+    once the Collab has made a first move (its user and definition are then read)."""
+    from sqlalchemy import event
+
+    from workflow.db import engine_for
+    from workflow.service import Collab
+
+    pm, sent = Collab.open(target, "pm"), []
+    pm.hold(key, reason="budget review")
+    pm.resume(key)
+    engine = engine_for(target)
+
+    def executed(*_args: object) -> None:
+        sent.append(1)
+
+    counts = {}
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", executed)
+    try:
+        for name, move in (("hold", lambda: pm.hold(key, reason="budget review")), ("resume", lambda: pm.resume(key)),
+                           ("advance", lambda: pm.advance(advance_key))):
+            sent.clear()
+            move()
+            counts[name] = len(sent)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "commit", executed)
+    return counts
 
 
 def raw_commit_rate(target: str, commits: int) -> float:
@@ -84,7 +115,8 @@ def measure(backend: str, target: str, raw_target: str, transitions: int, advanc
     people(target)
     ready_for_pid(target, "HR")  # through the API: stores the definition version, hold/resume runs on it
     batches = [[f"A{r}-{n:05d}" for n in range(advances)] for r in range(rounds)]
-    bulk_ready_collaborations(target, [key for batch in batches for key in batch])
+    bulk_ready_collaborations(target, [key for batch in batches for key in batch] + ["COUNTED"])
+    counted = statements_per_move(target, "HR", "COUNTED")
     hold_resume_rate(target, "HR", min(transitions, 200))  # warm up: imports, caches, the machine
     raw_commit_rate(raw_target, min(transitions, 200))
     raw, moves, cpu, advanced = [], [], [], []
@@ -95,21 +127,25 @@ def measure(backend: str, target: str, raw_target: str, transitions: int, advanc
         cpu.append(cpu_ms)
         advanced.append(advance_rate(target, batches[r]))
     raw_rate, move_rate, advance = median(raw), median(moves), median(advanced)
-    floor = max(TARGET_RATE, TARGET_SHARE * raw_rate)
+    share = TARGET_SHARE[backend]
     emit(f"transitions.{backend}.raw_commit", raw_rate, "commits/s",
          "the limit: single-row INSERT+COMMIT through SQLAlchemy Core, same durability settings")
     emit(f"transitions.{backend}.hold_resume", move_rate, "transitions/s",
-         f"target >= {TARGET_RATE:,}/s and >= 1/3 of raw = {TARGET_SHARE * raw_rate:,.0f}/s: "
-         f"{verdict(move_rate >= floor)}; {PEERS}")
+         f"target >= {share:.2f} of raw = {share * raw_rate:,.0f}/s: {verdict(move_rate >= share * raw_rate)}; {PEERS}")
     emit(f"transitions.{backend}.hold_resume_share_of_raw", move_rate / raw_rate, "",
-         f"target >= 0.33: {verdict(move_rate / raw_rate >= TARGET_SHARE)}")
+         f"target >= {share:.2f}: {verdict(move_rate / raw_rate >= share)}")
     emit(f"transitions.{backend}.advance_pid_gate", advance, "transitions/s",
-         f"seven-requirement gate each; target >= {TARGET_RATE:,}/s and >= {TARGET_SHARE * raw_rate:,.0f}/s: "
-         f"{verdict(advance >= floor)}")
+         f"seven-requirement gate each; target >= {share:.2f} of raw = {share * raw_rate:,.0f}/s: "
+         f"{verdict(advance >= share * raw_rate)}")
     emit(f"transitions.{backend}.advance_share_of_raw", advance / raw_rate, "",
-         f"target >= 0.33: {verdict(advance / raw_rate >= TARGET_SHARE)}")
+         f"target >= {share:.2f}: {verdict(advance / raw_rate >= share)}")
     emit(f"transitions.{backend}.hold_resume_latency", 1000 / move_rate, "ms/transition",
          f"of which {median(cpu):.2f} ms is this process's CPU (Python, SQLAlchemy, the driver)")
+    limit = TARGET_STATEMENTS  # PostgreSQL sends no BEGIN, and locks the chain head first instead
+    emit(f"transitions.{backend}.statements_per_move", " / ".join(str(counted[m]) for m in ("hold", "resume", "advance")),
+         "hold / resume / advance", f"target <= {limit}, BEGIN and COMMIT included: "
+         f"{verdict(max(counted['hold'], counted['resume']) <= limit)} for hold and resume, "
+         f"{verdict(counted['advance'] <= limit)} for advance (its gate's facts: partners, benefits, approvals)")
 
 
 def main(argv: list[str] | None = None) -> None:

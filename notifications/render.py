@@ -124,6 +124,16 @@ class Templates:
         return frozenset(self._templates)
 
     def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
+        self._check(kind, context)
+        parts = {part: self._part(template, context) for part, template in self._templates[kind].items()}
+        return Rendered(subject=self._subject(kind, parts["subject"]), text=parts["text"], html=parts["html"])
+
+    def subject(self, kind: str, context: Mapping[str, Any]) -> str:
+        """Just the subject line, for a dry run that shows only that (the text and HTML cost the most)."""
+        self._check(kind, context)
+        return self._subject(kind, self._part(self._templates[kind]["subject"], context))
+
+    def _check(self, kind: str, context: Mapping[str, Any]) -> None:
         allowed = KINDS.get(kind)
         if allowed is None or kind not in self._templates:
             raise TemplateError(f"unknown notification kind '{kind}' (known: {', '.join(sorted(KINDS))})")
@@ -140,20 +150,24 @@ class Templates:
                 f"{kind}: context does not match the contract: {'; '.join(problems)} "
                 f"(expected: {', '.join(sorted(allowed))})"
             )
-        parts: dict[str, str] = {}
-        for part, template in self._templates[kind].items():
-            try:
-                parts[part] = template.render(dict(context))
-            except jinja2.TemplateError as exc:
-                # UndefinedError (a missing attribute), SecurityError (sandbox), ...
-                raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                # a filter given the wrong type of value, and the like
-                raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc
-        subject = " ".join(parts["subject"].split())
+
+    @staticmethod
+    def _part(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        try:
+            return template.render(dict(context))
+        except jinja2.TemplateError as exc:
+            # UndefinedError (a missing attribute), SecurityError (sandbox), ...
+            raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            # a filter given the wrong type of value, and the like
+            raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _subject(kind: str, rendered: str) -> str:
+        subject = " ".join(rendered.split())
         if not subject:
             raise TemplateError(f"{kind}{PARTS['subject']}: rendered an empty subject")
-        return Rendered(subject=subject, text=parts["text"], html=parts["html"])
+        return subject
 
 
 def load_templates(directory: Path | None = None, filters: Mapping[str, Callable[..., str]] | None = None) -> Templates:

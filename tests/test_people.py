@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import text
 
 from builders import DC, DORSET, as_of, closed, connection, in_delivery, open_as, people, scoped
@@ -175,3 +176,14 @@ def test_todo_lists_handovers_figures_and_reviews(db: str) -> None:
         {"kind": "figure", "collaboration": "SA", "item": "B2", "due_on": "2020-03-03"}]
     assert todo(db, "owner2", "2020-03-01T09:00") == [
         {"kind": "handover", "collaboration": "SA", "item": "B2", "due_on": None}]
+
+
+def test_the_acting_user_is_read_once_per_collab_but_their_own_update_takes_effect_at_once(db: str) -> None:
+    from workflow.errors import Refused
+
+    people(db)
+    root = open_as(db, "root")
+    root.add_user("root2", "admin")
+    root.update_user("root", role="programme-manager")
+    with pytest.raises(Refused):
+        root.add_user("late", "auditor")  # no longer an admin, though this Collab had read root as one

@@ -14,48 +14,73 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.audit import canonical_json
 from workflow.lookups import passed_gates
-from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Partner, User
+from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Event, Handover, Partner, User
 from workflow.vocabulary import role_title
 
 _CID: BindParameter[int] = bindparam("cid")
-_PARTNERS = select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share).where(Partner.collaboration_id == _CID)
-_ARTEFACTS = select(Artefact.kind, Artefact.ref).where(Artefact.collaboration_id == _CID).order_by(Artefact.id)
+# Each statement reads every collaboration's rows, the collaboration's id first; `one` narrows it to one.
+_PARTNERS = select(Partner.collaboration_id, Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
+_ARTEFACTS = select(Artefact.collaboration_id, Artefact.kind, Artefact.ref).order_by(Artefact.id)
 _owner, _current = aliased(User), aliased(Handover)
 _newest = select(Handover.id).where(Handover.benefit_id == Benefit.id).order_by(Handover.id.desc()).limit(1)
 _BENEFITS = (
-    select(Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target, Benefit.target_date,
-           _owner.name, Board.name, Benefit.retired_on.is_not(None), _current.status)
+    select(Benefit.collaboration_id, Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target,
+           Benefit.target_date, _owner.name, Board.name, Benefit.retired_on.is_not(None), _current.status)
     .outerjoin(_owner, _owner.id == Benefit.owner_id)
     .outerjoin(Board, Board.id == Benefit.board_id)
     .outerjoin(_current, _current.id == _newest.correlate(Benefit).scalar_subquery())
-    .where(Benefit.collaboration_id == _CID)
 )
-_APPROVALS = (select(Approval.gate, Approval.partner, Approval.role, Approval.facts)
-              .where(Approval.collaboration_id == _CID, Approval.facts.is_not(None)))
+_APPROVALS = select(Approval.collaboration_id, Approval.gate, Approval.partner, Approval.role, Approval.facts).where(
+    Approval.facts.is_not(None))
+_PASSED = select(Event.collaboration, Event.to_stage).where(Event.action == "advance").order_by(Event.seq)
+
+Row = Sequence[Any]
+Stale = tuple[str, str, str, list[str]]  # gate, partner, role, what changed
+
+
+def one(statement: Select[Any]) -> Select[Any]:
+    """The statement narrowed to the collaboration whose id is bound as `cid`."""
+    return statement.where(statement.selected_columns[0] == _CID)
+
+
+_PARTNERS_OF, _ARTEFACTS_OF, _BENEFITS_OF, _APPROVALS_OF = map(one, (_PARTNERS, _ARTEFACTS, _BENEFITS, _APPROVALS))
+
+
+def grouped(rows: Iterable[Row]) -> dict[Any, list[Row]]:
+    """Rows whose first column names their collaboration, by collaboration, without that column."""
+    found: dict[Any, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(row[1:])
+    return found
 
 
 def approved_facts(session: Session, collaboration: Collaboration) -> dict[str, Any]:
     """What an approval of `collaboration` consents to, as plain JSON values."""
     cid = {"cid": collaboration.id}
+    return _consented(collaboration, *([row[1:] for row in session.execute(statement, cid)]
+                                       for statement in (_PARTNERS_OF, _BENEFITS_OF, _ARTEFACTS_OF)))
+
+
+def _consented(collaboration: Any, partners: Iterable[Row], benefits: Iterable[Row], artefacts: Iterable[Row]) -> dict[str, Any]:
     return {
         "purpose": {"objective": collaboration.objective, "public_benefit": collaboration.public_benefit,
                     "rationale": collaboration.rationale},
         "partners": {name: {"kind": kind, "risk_appetite": appetite, "cost_share": None if share is None else str(share)}
-                     for name, kind, appetite, share in session.execute(_PARTNERS, cid)},
+                     for name, kind, appetite, share in partners},
         "benefits": {code: {"category": category, "measure": measure, "baseline": baseline, "target": target,
                             "target_date": None if by is None else by.isoformat(), "owner": owner, "board": board,
                             "retired": retired, "handed_over": status == "accepted"}
-                     for code, category, measure, baseline, target, by, owner, board, retired, status
-                     in session.execute(_BENEFITS, cid)},
-        "artefacts": {kind: ref for kind, ref in session.execute(_ARTEFACTS, cid)},  # the newest of each kind
+                     for code, category, measure, baseline, target, by, owner, board, retired, status in benefits},
+        "artefacts": {kind: ref for kind, ref in artefacts},  # the newest of each kind
     }
 
 
@@ -78,23 +103,51 @@ class Variation:
                 f"{', '.join(self.awaiting)}")
 
 
-def stale(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str, list[str]]]:
+def stale(session: Session, collaboration: Collaboration) -> list[Stale]:
     """Every approval that no longer matches the facts: (gate, partner, role, what changed)."""
-    current = approved_facts(session, collaboration)
+    given = [row[1:] for row in session.execute(_APPROVALS_OF, {"cid": collaboration.id})]
+    current = approved_facts(session, collaboration) if given else {}  # no approval, nothing to compare
+    return _stale(given, current)
+
+
+def stale_of_all(session: Session, collaborations: Iterable[Any]) -> dict[int, list[Stale]]:
+    """`stale` for every collaboration given (by id), in a fixed number of queries."""
+    given = grouped(session.execute(_APPROVALS))
+    if not given:
+        return {}
+    partners, benefits, artefacts = (grouped(session.execute(s)) for s in (_PARTNERS, _BENEFITS, _ARTEFACTS))
+    return {c.id: _stale(given[c.id], _consented(c, partners.get(c.id, []), benefits.get(c.id, []),
+                                                 artefacts.get(c.id, [])))
+            for c in collaborations if c.id in given}
+
+
+def _stale(given: Iterable[Row], current: dict[str, Any]) -> list[Stale]:
     found = []
-    for gate, partner, role, stored in session.execute(_APPROVALS, {"cid": collaboration.id}):
+    for gate, partner, role, stored in given:
         changed = changes(json.loads(stored), current) if stored is not None else []
         if changed:
             found.append((gate, partner, role, changed))
     return found
 
 
-def variations(session: Session, collaboration: Collaboration,
-               stale_approvals: list[tuple[str, str, str, list[str]]] | None = None) -> list[Variation]:
+def variations(session: Session, collaboration: Collaboration, stale_approvals: list[Stale] | None = None) -> list[Variation]:
     """Each passed gate whose approvals no longer match the facts, with what changed and whose approval is stale."""
-    passed = set(passed_gates(session, collaboration.key))
+    stale_approvals = stale(session, collaboration) if stale_approvals is None else stale_approvals
+    passed = set(passed_gates(session, collaboration.key)) if stale_approvals else set()
+    return _variations(stale_approvals, passed)
+
+
+def variations_of_all(session: Session, stale: dict[str, list[Stale]]) -> dict[str, list[Variation]]:
+    """`variations` for the collaborations (by key) with stale approvals, in one query."""
+    if not stale:
+        return {}
+    passed = grouped(session.execute(_PASSED.where(Event.collaboration.in_(list(stale)))))
+    return {key: _variations(found, {stage for (stage,) in passed.get(key, []) if stage}) for key, found in stale.items()}
+
+
+def _variations(stale_approvals: list[Stale], passed: set[str]) -> list[Variation]:
     found: dict[str, Variation] = {}
-    for gate, partner, role, changed in stale(session, collaboration) if stale_approvals is None else stale_approvals:
+    for gate, partner, role, changed in stale_approvals:
         if gate in passed:
             seen = found.setdefault(gate, Variation(gate, [], []))
             seen.changed.extend(c for c in changed if c not in seen.changed)
@@ -106,7 +159,7 @@ def approved_at(session: Session, collaboration: Collaboration, section: str, na
     """The passed gates whose approvals covered `name` among the approved facts' `section` (partners, benefits):
     what those gates' signatories agreed to, which only a variation changes."""
     passed = passed_gates(session, collaboration.key)
-    covered = {gate for gate, _, _, stored in session.execute(_APPROVALS, {"cid": collaboration.id})
+    covered = {gate for _, gate, _, _, stored in session.execute(_APPROVALS_OF, {"cid": collaboration.id})
                if gate in passed and stored is not None and name in json.loads(stored)[section]}
     return [gate for gate in passed if gate in covered]
 

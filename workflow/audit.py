@@ -26,9 +26,7 @@ from typing import Any, cast
 import rfc8785
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import replay
 from workflow.errors import BadInput
 from workflow.model import ChainHead, Event, UserKey
 
@@ -161,6 +159,8 @@ _EVENTS, _HEAD = cast(Table, Event.__table__), cast(Table, ChainHead.__table__) 
 # unit of work costs more than the statements themselves.
 _INSERT_EVENT = insert(_EVENTS)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+_HEAD_KEY, _NEWEST_KEY = "chain_head", "newest_event"  # in Session.info
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _LATEST_OF = (select(_EVENTS.c.hash).where(_EVENTS.c.collaboration == bindparam("key"))
               .order_by(_EVENTS.c.seq.desc()).limit(1))
 
@@ -183,36 +183,55 @@ def append(
     The event and the new chain head are written at once, in the caller's transaction; the Event
     returned is a record of that row, not an object the session tracks.
     """
-    head = session.get(ChainHead, 1)
-    assert head is not None, "chain_head row is created by the first migration"
+    return Event(**append_all(session, [{
+        "actor": actor, "action": action, "recorded_at": recorded_at, "effective_on": effective_on,
+        "collaboration": collaboration, "from_stage": from_stage, "to_stage": to_stage, "reason": reason,
+        "payload": payload}])[0])
+
+
+def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`append` for many events (each a mapping of its keywords), chained in order and written with one
+    INSERT of their rows and one UPDATE of the chain head; returns the rows written."""
+    if not events:
+        return []
     connection = session.connection()
-    collab_prev = None
-    if collaboration is not None:
-        collab_prev = connection.execute(_LATEST_OF, {"key": collaboration}).scalar() or GENESIS
-    try:
-        fields: dict[str, Any] = {
-            "seq": head.seq + 1,
-            "format": FORMAT,
-            "collaboration": collaboration,
-            "collab_prev": collab_prev,
-            "recorded_at": recorded_at.isoformat(timespec="microseconds"),
-            "effective_on": effective_on.isoformat(),
-            "actor": actor,
-            "action": action,
-            "from_stage": from_stage,
-            "to_stage": to_stage,
-            "reason": reason,
-            "payload": payload_json(payload or {}),
-            "prev_hash": head.hash,
-        }
-        digest = event_hash(fields)
-    except ValueError as error:  # includes UnicodeEncodeError: text with lone surrogates
-        raise BadInput(f"cannot record {action} in the history: {error}") from None
-    connection.execute(_INSERT_EVENT, {**fields, "hash": digest})
-    connection.execute(_MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
-    for name, value in (("seq", fields["seq"]), ("hash", digest)):
-        set_committed_value(head, name, value)  # the session's copy of the head follows, without a second UPDATE
-    return Event(**fields, hash=digest)
+    seq, prev = session.info.get(_HEAD_KEY) or connection.execute(_READ_HEAD).one()
+    newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        collaboration, action = event.get("collaboration"), event["action"]
+        collab_prev = None
+        if collaboration is not None:
+            if collaboration not in newest:
+                newest[collaboration] = connection.execute(_LATEST_OF, {"key": collaboration}).scalar()
+            collab_prev = newest[collaboration] or GENESIS
+        try:
+            fields: dict[str, Any] = {
+                "seq": seq + 1, "format": FORMAT, "collaboration": collaboration, "collab_prev": collab_prev,
+                "recorded_at": event["recorded_at"].isoformat(timespec="microseconds"),
+                "effective_on": event["effective_on"].isoformat(), "actor": event["actor"], "action": action,
+                "from_stage": event.get("from_stage"), "to_stage": event.get("to_stage"), "reason": event.get("reason"),
+                "payload": payload_json(event.get("payload") or {}), "prev_hash": prev,
+            }
+            digest = event_hash(fields)
+        except ValueError as error:  # includes UnicodeEncodeError: text with lone surrogates
+            raise BadInput(f"cannot record {action} in the history: {error}") from None
+        rows.append({**fields, "hash": digest})
+        seq, prev = seq + 1, digest
+        if collaboration is not None:
+            newest[collaboration] = digest
+    connection.execute(_INSERT_EVENT, rows)
+    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    session.info[_HEAD_KEY] = seq, prev  # where this transaction's next append continues
+    return rows
+
+
+def hold_head(session: Session, seq: int, digest: str, newest: Mapping[str, str | None]) -> None:
+    """Keep the chain head and collaborations' newest event hashes (None: no event yet), read under the writer's
+    lock with the rest of a use case's first read, for the appends of this transaction: they then read neither."""
+    session.info[_HEAD_KEY] = seq, digest
+    session.info.setdefault(_NEWEST_KEY, {}).update(newest)
+
 
 
 # -- verify -----------------------------------------------------------------------------------------------
@@ -325,6 +344,8 @@ def verify(session: Session, expect: tuple[int, str] | None = None) -> Verificat
     """The whole history against its chain, its head, `expect` (SEQ, HASH) and the registered keys."""
     head = session.get(ChainHead, 1)
     keys: dict[str, set[str]] = {}
+    from workflow import replay  # only verify replays the history
+
     replaying = replay.Replaying()  # one read of the history for the chain and the replay
     result = verify_rows(replaying.rows(_stream(session)), (head.seq, head.hash) if head else None, expect, keys)
     if not result.ok:

@@ -2,22 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete, insert
+from sqlalchemy.orm import Session
 
 from workflow import signing, stored, validate
 from workflow.context import Actor, Context
 from workflow.keys import signed_decision
-from workflow.errors import BadInput, Refused, reason
+from workflow.errors import BadInput, CollabError, Reason, Refused, reason
 from workflow.lookups import current_handovers, find_benefit, find_board, find_user, live_benefit, same_name
-from workflow.model import Benefit, Board, Handover, Measurement, PlanPoint, User
+from workflow.model import Benefit, Board, Collaboration, Handover, Measurement, PlanPoint, User
 from workflow.vocabulary import CATEGORIES
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+Figure = tuple[str, float, date, str | None]  # benefit, value, date, note
+
+
+def _ended(session: Session, collaboration: Collaboration) -> bool:
+    """Whether the collaboration's stage ends the tracking of its benefits (a final stage not reviewed)."""
+    chosen = stored.definition_of(session, collaboration)
+    return chosen.is_final(collaboration.stage) and not chosen.reviewed(collaboration.stage)
+
+
+def _may_measure(actor: Actor, collaboration: Collaboration, ended: bool, figure: Figure) -> Figure:
+    """The figure, with its benefit as spelled in the register; refused unless the benefit exists, the actor owns
+    it or is its board's secretary, and it is still tracked."""
+    code, value, day, note = figure
+    benefit = find_benefit(collaboration, code)
+    if day < benefit.start_on:
+        raise BadInput(reason("measured-before-start", f"benefit {code} was identified on {benefit.start_on}: "
+                              f"a measurement cannot be dated {day}", benefit=code))
+    require_measurer(actor, benefit)
+    if ended or benefit.retired_on is not None:
+        why = "retired" if benefit.retired_on is not None else f"its collaboration is {collaboration.stage}"
+        raise Refused(reason("benefit-not-tracked", f"benefit {code} is no longer tracked ({why})", benefit=code))
+    return benefit.code, value, day, note
+
+
+def _refuse_rows(problems: Sequence[tuple[int, CollabError]]) -> None:
+    """Every wrong row of a table at once, each reason named by its row: bad input (exit 2) if any row is
+    malformed, else refused (1) by the rules."""
+    if problems:
+        kind = BadInput if any(isinstance(error, BadInput) for _, error in problems) else Refused
+        raise kind(*(Reason(r.code, f"row {number}: {r.text}", {**r.params, "row": number})
+                     for number, error in problems for r in error.reasons))
+
+
+def _day(text: str | None) -> date | None:
+    """An ISO date from a table's cell (None if empty)."""
+    if not text or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"the date {text!r} is not a date: give YYYY-MM-DD") from None
+
+
+_MEASUREMENTS, _PLAN_POINTS = cast(Table, Measurement.__table__), cast(Table, PlanPoint.__table__)  # Core: many rows
 PROFILE = ("title", "category", "measure", "unit", "baseline", "target", "by", "owner", "board")
 
 
@@ -102,42 +148,103 @@ class BenefitCases:
         points = [(day, validate.number(value, f"the plan point of {day}")) for day, value in points]
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = find_benefit(collaboration, code)
-            end = benefit.target_date or validate.horizon(self.ctx.clock.today())
-            outside = [day.isoformat() for day, _ in points if not benefit.start_on <= day <= end]
-            if outside:
-                raise BadInput(reason("plan-outside-span", f"plan points {', '.join(outside)} fall outside benefit "
-                                      f"{code}'s span ({benefit.start_on} to {end})", benefit=code))
-            session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
-            session.add_all(PlanPoint(benefit_id=benefit.id, on=day, value=value) for day, value in sorted(points))
-            self.ctx.record(session, actor, "benefit-planned", collaboration=collaboration, benefit=benefit.code,
-                            points={day.isoformat(): value for day, value in sorted(points)})
+            self._in_span(benefit, days)
+            self._replace_plan(session, actor, collaboration, benefit, dict(points))
             return {"key": collaboration.key, "id": benefit.code, "points": len(points)}
+
+    def plan_rows(self, key: str, rows: Sequence[Mapping[str, str | None]], *, first: int = 1,
+                  expected_version: int | None = None) -> dict[str, Any]:
+        """Replace the plans of the benefits a table names, as read from it: each row a `benefit`, a date `on`
+        and the `value` expected then. One unit of work, one `benefit-planned` event per benefit; if any row is
+        wrong nothing changes and every wrong row is named by its number, counted from `first` (as measure_rows)."""
+        if not rows:
+            raise BadInput(reason("empty-plan", "give at least one plan point (a date and the value expected then)"))
+        with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
+            plans: dict[str, dict[date, float]] = {}
+            problems = []
+            for number, row in enumerate(rows, first):
+                try:
+                    benefit, day = find_benefit(collaboration, row.get("benefit") or ""), _day(row.get("on"))
+                    if day is None:
+                        raise BadInput(reason("plan-date-missing", "a plan point needs its date (on)"))
+                    value = validate.number(row.get("value") or "", f"the plan point of {day}")
+                    self._in_span(benefit, [day])
+                    if day in plans.setdefault(benefit.code, {}):
+                        raise BadInput(reason("plan-date-twice", f"a second plan point of {benefit.code} for {day}"))
+                    plans[benefit.code][day] = value
+                except CollabError as error:
+                    problems.append((number, error))
+            _refuse_rows(problems)
+            for code, points in plans.items():
+                self._replace_plan(session, actor, collaboration, find_benefit(collaboration, code), points)
+            return {"key": collaboration.key, "benefits": len(plans), "points": sum(map(len, plans.values()))}
+
+    def _in_span(self, benefit: Benefit, days: Sequence[date]) -> None:
+        end = benefit.target_date or validate.horizon(self.ctx.clock.today())
+        outside = [day.isoformat() for day in days if not benefit.start_on <= day <= end]
+        if outside:
+            raise BadInput(reason("plan-outside-span", f"plan points {', '.join(outside)} fall outside benefit "
+                                  f"{benefit.code}'s span ({benefit.start_on} to {end})", benefit=benefit.code))
+
+    def _replace_plan(self, session: Session, actor: Actor, collaboration: Collaboration, benefit: Benefit,
+                      points: dict[date, float]) -> None:
+        session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
+        session.connection().execute(insert(_PLAN_POINTS), [{"benefit_id": benefit.id, "on": day, "value": value}
+                                            for day, value in sorted(points.items())])
+        self.ctx.record(session, actor, "benefit-planned", collaboration=collaboration, benefit=benefit.code,
+                        points={day.isoformat(): value for day, value in sorted(points.items())})
 
     def measure(self, key: str, code: str, value: str | float, *, on: date | None = None, note: str | None = None,
                 expected_version: int | None = None) -> dict[str, Any]:
         """Record a benefit's measured value; by its owner or the secretary of its reviewing board."""
+        figure = self._figure(code, value, on, note)
+        with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
+            figure = _may_measure(actor, collaboration, _ended(session, collaboration), figure)
+            return self._record_figures(session, actor, collaboration, [figure])[0]
+
+    def measure_rows(self, key: str, rows: Sequence[Mapping[str, str | None]], *, first: int = 1,
+                     expected_version: int | None = None) -> dict[str, Any]:
+        """Record many measurements at once, as read from a table: each row names its `benefit`, `value` and
+        optionally `on` (ISO date, default today) and `note`. One unit of work with one `measured` event per
+        figure; if any row is wrong nothing is recorded and every wrong row is named by its number, counted
+        from `first` (2 for a table under a header row, as a spreadsheet numbers it)."""
+        if not rows:
+            raise BadInput(reason("no-figures", "the table has no figures: give a row per figure (benefit, value)"))
+        with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
+            ended = _ended(session, collaboration)
+            figures, problems = [], []
+            for number, row in enumerate(rows, first):
+                try:
+                    figure = self._figure(row.get("benefit") or "", row.get("value") or "", _day(row.get("on")),
+                                          row.get("note") or None)
+                    figures.append(_may_measure(actor, collaboration, ended, figure))
+                except CollabError as error:
+                    problems.append((number, error))
+            _refuse_rows(problems)
+            done = self._record_figures(session, actor, collaboration, figures)
+            return {"key": collaboration.key, "measured": len(done), "figures": done}
+
+    def _figure(self, code: str, value: str | float, on: date | None, note: str | None) -> Figure:
+        """A figure checked on its own: (benefit, value, date, note)."""
         number = validate.number(value, "the value")
         note = validate.text(note, "the note", multiline=True) if note is not None else None
         today = self.ctx.clock.today()
         day = on or today
         if day > today:
             raise BadInput(reason("date-in-future", f"a measurement cannot be dated in the future ({day}; today is {today})"))
-        with self.ctx.changing(key, None, expected_version) as (session, actor, collaboration):
-            benefit = find_benefit(collaboration, code)
-            if day < benefit.start_on:
-                raise BadInput(reason("measured-before-start", f"benefit {code} was identified on {benefit.start_on}: "
-                                      f"a measurement cannot be dated {day}", benefit=code))
-            require_measurer(actor, benefit)
-            chosen = stored.definition_of(session, collaboration)
-            ended = chosen.is_final(collaboration.stage) and not chosen.reviewed(collaboration.stage)
-            if ended or benefit.retired_on is not None:
-                why = "retired" if benefit.retired_on is not None else f"its collaboration is {collaboration.stage}"
-                raise Refused(reason("benefit-not-tracked", f"benefit {code} is no longer tracked ({why})", benefit=code))
-            session.add(Measurement(benefit_id=benefit.id, on=day, value=number, note=note,
-                                    recorded_by_id=find_user(session, actor.name).id))
-            self.ctx.record(session, actor, "measured", on=day, collaboration=collaboration, benefit=benefit.code, value=number,
-                            note=note, stage=collaboration.stage)
-            return {"key": collaboration.key, "id": benefit.code, "value": number, "on": day.isoformat()}
+        return code, number, day, note
+
+    def _record_figures(self, session: Session, actor: Actor, collaboration: Collaboration,
+                        figures: Sequence[Figure]) -> list[dict[str, Any]]:
+        """Insert checked figures and their `measured` events, each statement once for all of them."""
+        ids, recorder = {b.code: b.id for b in collaboration.benefits}, find_user(session, actor.name).id
+        session.connection().execute(insert(_MEASUREMENTS), [{"benefit_id": ids[code], "on": day, "value": value, "note": note,
+                                               "recorded_by_id": recorder} for code, value, day, note in figures])
+        self.ctx.record_all(session, actor, "measured", [
+            (day, {"benefit": code, "value": value, "note": note, "stage": collaboration.stage})
+            for code, value, day, note in figures], collaboration=collaboration)
+        return [{"key": collaboration.key, "id": code, "value": value, "on": day.isoformat()}
+                for code, value, day, _ in figures]
 
     def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
                  expected_version: int | None = None) -> dict[str, Any]:

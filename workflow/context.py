@@ -7,23 +7,26 @@ given to it, never read from the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit
 from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
+from workflow.definition import Definition
 from workflow.errors import BadInput, Conflict, Refused, reason
-from workflow.lookups import find_collaboration, find_user
-from workflow.model import Collaboration, Event, User
+from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, find_user, unknown_collaboration
+from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import WRITES, require, require_writer
-from workflow.stored import definition_of
+from workflow.stored import stored_definition
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,27 @@ class Actor:
     name: str
     role: str
     partner: str | None
+    id: int | None = None  # the user's row, once registered
 
 
 _USERS = select(func.count()).select_from(User)
 _SESSION_USER = text("SELECT session_user")
 _UNKNOWN: Any = object()  # not looked up yet
+_COLUMNS = cast(Table, Collaboration.__table__)
+# SET takes the columns given with each execution; WHERE the optimistic version check.
+_SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read"))
+# A write's one read: the collaboration, the chain head it will append to and the collaboration's newest event
+# hash (both taken under the writer's lock), and its newest evidence (approval, artefact) for a move's gate.
+_newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).order_by(Event.seq.desc()).limit(1)
+           .correlate(Collaboration).scalar_subquery())
+_CHANGING = (select(Collaboration, ChainHead.seq, ChainHead.hash, _newest).join(ChainHead, ChainHead.id == 1)
+             .where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
+_MOVING = _CHANGING.options(lazyload(Collaboration.manager)).add_columns(  # a move does not name the manager
+    select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
+    .correlate(Collaboration).scalar_subquery(),
+    select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
+    .correlate(Collaboration).scalar_subquery(),
+)
 
 
 @dataclass
@@ -43,8 +62,12 @@ class Context:
     uow: UnitOfWork
     actor_name: str | None
     clock: Clock = field(default_factory=Clock)
-    _login: Any = field(default=_UNKNOWN, repr=False)  # the database login, once looked up
-    _login_user: Any = field(default=_UNKNOWN, repr=False)  # the user mapped to it, once looked up
+    # Read once per context: a user's role and force change rarely (`collab user update` runs in a process of its
+    # own), and a stored definition version never changes.
+    _actor: Actor | None = field(default=None, init=False, repr=False)
+    _definitions: dict[tuple[str, int], Definition] = field(default_factory=dict, init=False, repr=False)
+    _login: Any = field(default=_UNKNOWN, init=False, repr=False)  # the database login, once looked up
+    _login_user: Any = field(default=_UNKNOWN, init=False, repr=False)  # the user mapped to it, once looked up
 
     @classmethod
     def open(cls, db: str, actor: str | None = None, clock: Clock | None = None) -> Context:
@@ -84,61 +107,118 @@ class Context:
     def acting(self, session: Session, doing: str | None) -> Actor:
         """The acting user, checked against `doing` (a permissions.MAY entry); None: any registered user.
 
-        On PostgreSQL a login mapped to a person acts only as that person (who need not be named), and a
-        person mapped to a login acts only through it: identity rests on the database's authentication.
+        The user is looked up once per context (the one place that maps a login to a user); the check
+        against `doing` runs every time. On PostgreSQL a login mapped to a person acts only as that person
+        (who need not be named), and a person mapped to a login acts only through it: identity rests on the
+        database's authentication.
         """
-        mapped = self._mapped_user(session)
-        name = self.actor_name or mapped
-        if name is None:
-            if doing is None and session.scalar(_USERS) == 0:
-                return Actor("anonymous", "admin", None)
-            raise BadInput(reason("actor-missing", "name the acting user"))
-        user = find_user(session, name)
-        login = self.login(session)
-        if mapped is not None and user.name != mapped:
-            raise Refused(reason("login-is-someone-else", f"connected as the database login {login}, which belongs "
-                                 f"to {mapped}: only {mapped} can act through it, not {user.name}", login=login,
-                                 name=user.name))
-        if user.login is not None and user.login != login:
-            raise Refused(reason("login-required", f"{user.name} acts only through the database login {user.login} "
-                                 f"(connected as {login or 'no login'})", login=user.login, name=user.name))
-        if user.deactivated_on is not None:
-            raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and can "
-                                 "no longer act", name=user.name))
+        actor = self._actor
+        if actor is None:
+            mapped = self._mapped_user(session)
+            name = self.actor_name or mapped
+            if name is None:
+                if doing is None and session.scalar(_USERS) == 0:
+                    return Actor("anonymous", "admin", None)
+                raise BadInput(reason("actor-missing", "name the acting user"))
+            user = find_user(session, name)
+            login = self.login(session)
+            if mapped is not None and user.name != mapped:
+                raise Refused(reason("login-is-someone-else", f"connected as the database login {login}, which "
+                                     f"belongs to {mapped}: only {mapped} can act through it, not {user.name}",
+                                     login=login, name=user.name))
+            if user.login is not None and user.login != login:
+                raise Refused(reason("login-required", f"{user.name} acts only through the database login "
+                                     f"{user.login} (connected as {login or 'no login'})", login=user.login,
+                                     name=user.name))
+            if user.deactivated_on is not None:
+                raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and "
+                                     "can no longer act", name=user.name))
+            actor = self._actor = Actor(user.name, user.role, user.partner, user.id)
         if doing is not None:
-            require(user.name, user.role, doing)
-        return Actor(user.name, user.role, user.partner)
+            require(actor.name, actor.role, doing)
+        return actor
+
+    def forget_actor(self) -> None:
+        """Look the acting user up again at the next use case (after a change to their own record)."""
+        self._actor = None
+
+    def definition(self, session: Session, name: str, version: int) -> Definition:
+        """A stored definition version, read once per context (a stored version never changes)."""
+        found = self._definitions.get((name, version))
+        if found is None:
+            found = self._definitions[name, version] = stored_definition(session, name, version)
+        return found
 
     @contextmanager
     def changing(self, key: str, doing: str | None,
                  expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
         """A write transaction on one collaboration, refused (Conflict) if it changed since `expected_version`."""
+        with self._writing(_CHANGING, key, doing, expected_version) as (session, actor, row):
+            yield session, actor, row[0]
+
+    @contextmanager
+    def moving(self, key: str, doing: str, expected_version: int | None
+               ) -> Iterator[tuple[Session, Actor, Collaboration, date | None]]:
+        """`changing` for a stage move: also the date of the collaboration's newest approval or artefact
+        (None if it has none), so that a move checks its gate's evidence by query only when that date is later."""
+        with self._writing(_MOVING, key, doing, expected_version) as (session, actor, row):
+            yield session, actor, row[0], max((day for day in row[4:] if day is not None), default=None)
+
+    @contextmanager
+    def _writing(self, statement: Any, key: str, doing: str | None,
+                 expected_version: int | None) -> Iterator[tuple[Session, Actor, Any]]:
         with self.uow.write() as session:
             actor = self.acting(session, doing)
-            collaboration = find_collaboration(session, key)
-            if doing in WRITES and actor.name != collaboration.manager.name:
-                require_writer(actor.name, actor.role, doing, key, collaboration.manager.name,
-                               definition_of(session, collaboration).writers)
+            row = session.execute(statement, {"name": key}).first()
+            if row is None:
+                raise BadInput(unknown_collaboration(session, key))
+            collaboration, seq, digest, newest = row[:4]
+            if doing in WRITES and collaboration.manager_id != actor.id:
+                writers = self.definition(session, collaboration.definition_name, collaboration.definition_version).writers
+                if actor.role not in writers:  # only then is the manager's name needed, for the refusal
+                    require_writer(actor.name, actor.role, doing, collaboration.key, collaboration.manager.name, writers)
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(reason(
                     "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "
                     f"{collaboration.version}); nothing was changed, try again", key=key))
-            yield session, actor, collaboration
+            audit.hold_head(session, seq, digest, {collaboration.key: newest})
+            yield session, actor, row
 
     def record(self, session: Session, actor: Actor, action: str, *, on: date | None = None,
                collaboration: Collaboration | None = None, from_stage: str | None = None,
-               to_stage: str | None = None, reason: str | None = None, **payload: Any) -> Event:
-        """Append the history event of a change; a change to a collaboration also bumps its version."""
-        if collaboration is not None and collaboration.id is not None:
-            collaboration.version += 1
+               to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> None:
+        """Append the history event of a change; a change to a collaboration also bumps its version (unless
+        `saved` wrote it already)."""
+        self.record_all(session, actor, action, [(on or self.clock.today(), payload)], collaboration=collaboration,
+                        from_stage=from_stage, to_stage=to_stage, reason=reason, saved=saved)
+
+    def record_all(self, session: Session, actor: Actor, action: str, entries: Sequence[tuple[date, dict[str, Any]]], *,
+                   collaboration: Collaboration | None = None, from_stage: str | None = None,
+                   to_stage: str | None = None, reason: str | None = None, saved: bool = False) -> list[dict[str, Any]]:
+        """`record` for several events of one kind, each (effective date, payload), written at once; returns
+        their rows (an Event each would cost more than writing it). On PostgreSQL each payload also names the
+        database login the change came through (`connected_as`)."""
+        if collaboration is not None and collaboration.id is not None and not saved:
+            collaboration.version += len(entries)
+        recorded_at = self.clock.now()
         login = self.login(session)
-        if login is not None:
-            payload["connected_as"] = login
-        return audit.append(
-            session, actor=actor.name, action=action, recorded_at=self.clock.now(),
-            effective_on=on or self.clock.today(), collaboration=collaboration.key if collaboration else None,
-            from_stage=from_stage, to_stage=to_stage, reason=reason, payload=payload,
-        )
+        connected = {} if login is None else {"connected_as": login}
+        return audit.append_all(session, [
+            {"actor": actor.name, "action": action, "recorded_at": recorded_at, "effective_on": on,
+             "collaboration": collaboration.key if collaboration else None, "from_stage": from_stage,
+             "to_stage": to_stage, "reason": reason, "payload": {**payload, **connected}}
+            for on, payload in entries])
+
+    def save(self, session: Session, collaboration: Collaboration, **columns: Any) -> None:
+        """Write these columns of the collaboration with its next version, in one UPDATE through Core with the
+        optimistic version check (StaleDataError, a Conflict, if another writer changed it); the ORM's flush of
+        one row costs more than the statement. Record its event with `saved=True`."""
+        columns["version"] = collaboration.version + 1
+        done = session.connection().execute(_SAVE, {**columns, "cid": collaboration.id, "read": collaboration.version})
+        if done.rowcount != 1:
+            raise StaleDataError(f"{collaboration.key} was changed by another writer")
+        for name, value in columns.items():
+            set_committed_value(collaboration, name, value)
 
     def effective(self, on: date | None, collaboration: Collaboration | None = None, *, in_stage: bool = True) -> date:
         """The day a decision takes effect: never in the future, never before the collaboration was registered

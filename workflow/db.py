@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.audit import hold_head
 from workflow.errors import BadInput, Conflict, reason
 from workflow.model import ChainHead
 
@@ -264,10 +265,11 @@ class UnitOfWork:
         try:
             with Session(self._write_bind, expire_on_commit=False, autoflush=True) as session, session.begin():
                 if history and self.engine.dialect.name != "sqlite":
-                    # Lock the whole row and hold it in the session (whose identity map is weak), so that
-                    # the history append reads the chain head without a second round trip.
-                    session.info["chain_head"] = session.scalars(
-                        select(ChainHead).where(ChainHead.id == 1).with_for_update()).one()
+                    # Lock the row and keep what it holds, so that the history append reads the chain head
+                    # without a second round trip.
+                    seq, digest = session.execute(
+                        select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()).one()
+                    hold_head(session, seq, digest, {})
                 yield session
         except StaleDataError:
             raise Conflict("someone else changed this collaboration at the same time; nothing was changed, try again") from None

@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class Effected:
-    """What an effect may touch: the collaboration in the deciding transaction, and the event's payload."""
+    """What an effect may touch: the collaboration in the deciding transaction (its own columns through
+    `columns`, written with the move's stage), and the event's payload."""
 
     session: Session
     collaboration: Collaboration
     definition: Definition
     day: date
     payload: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
 
 
 Effect = Callable[[Effected], None]
@@ -48,7 +50,7 @@ def effect(name: str) -> Callable[[Effect], Effect]:
 @effect("close-programme")
 def close_programme(done: Effected) -> None:
     """The programme closes: benefits go on being reviewed, now by their business areas."""
-    done.collaboration.closed_on = done.day
+    done.columns["closed_on"] = done.day
     done.payload["closed_on"] = done.day
 
 
@@ -58,7 +60,7 @@ def schedule_pir(done: Effected) -> None:
     from dateutil.relativedelta import relativedelta
 
     due = done.day + relativedelta(months=done.definition.reviews.pir_after_months)
-    done.collaboration.pir_due = due
+    done.columns["pir_due"] = due
     done.payload["pir_due"] = due
 
 

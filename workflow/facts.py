@@ -6,21 +6,25 @@ and loading entities cost more than the queries themselves.
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, bindparam, func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import approvals, gates
-from workflow.lookups import links_of
+from workflow.lookups import LINKS
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Partner, User
 
-_CID: BindParameter[int] = bindparam("cid")
+# Each statement reads every collaboration's facts, the collaboration's id first; approvals.one narrows it to one.
 _PARTNER_FACTS = (
-    select(Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
-    .where(Partner.collaboration_id == _CID).order_by(Partner.id)
+    select(Partner.collaboration_id, Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
+    .order_by(Partner.id)
 )
-_ARTEFACT_KINDS = select(Artefact.kind).where(Artefact.collaboration_id == _CID)
-_APPROVALS = select(Approval.gate, Approval.partner, Approval.role, Approval.signed).where(Approval.collaboration_id == _CID)
-_LESSONS = select(func.count()).select_from(Lesson).where(Lesson.collaboration_id == _CID)
+_ARTEFACT_KINDS = select(Artefact.collaboration_id, Artefact.kind)
+_APPROVALS = select(Approval.collaboration_id, Approval.gate, Approval.partner, Approval.role)
+_UNSIGNED = _APPROVALS.where(Approval.signed == false())
+_LESSONS = select(Lesson.collaboration_id, func.count()).group_by(Lesson.collaboration_id)
 _owner, _handed_to = aliased(User), aliased(User)
 _current = aliased(Handover)
 _current_handover = (  # a benefit's newest handover is its current one
@@ -28,42 +32,68 @@ _current_handover = (  # a benefit's newest handover is its current one
 )
 _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
     select(
-        Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target, Benefit.target_date,
-        _owner.name, Board.name, Benefit.retired_on.is_not(None), _current.status, _handed_to.name,
+        Benefit.collaboration_id, Benefit.code, Benefit.category, Benefit.measure, Benefit.baseline, Benefit.target,
+        Benefit.target_date, _owner.name, Board.name, Benefit.retired_on.is_not(None), _current.status, _handed_to.name,
     )
     .outerjoin(_owner, _owner.id == Benefit.owner_id)
     .outerjoin(Board, Board.id == Benefit.board_id)
     .outerjoin(_current, _current.id == _current_handover)
     .outerjoin(_handed_to, _handed_to.id == _current.to_user_id)
-    .where(Benefit.collaboration_id == _CID)
     .order_by(Benefit.id)
 )
+_QUERIES = {"partners": _PARTNER_FACTS, "artefacts": _ARTEFACT_KINDS, "approvals": _APPROVALS,
+            "unsigned": _UNSIGNED, "benefits": _BENEFIT_FACTS, "links": LINKS, "lessons": _LESSONS}
+_OF_ONE = {name: approvals.one(statement) for name, statement in _QUERIES.items()}
 
 
-def gate_facts(session: Session, collaboration: Collaboration, *, reason: str | None = None,
-               actor_role: str | None = None, actor_partner: str | None = None, actor_name: str | None = None,
-               stale: list[tuple[str, str, str, list[str]]] | None = None) -> gates.GateFacts:
-    """`stale` (approvals.stale) when the caller has it already, so it is not gathered twice."""
+def _facts(name: str, rows: list[Sequence[Any]]) -> Any:
+    """A GateFacts field from its query's rows for one collaboration (without the collaboration's id)."""
+    if name == "partners":
+        return tuple(gates.PartnerFacts(*row) for row in rows)
+    if name == "artefacts":
+        return frozenset(kind for (kind,) in rows)
+    if name in ("approvals", "unsigned"):
+        return frozenset((gate, partner, role) for gate, partner, role in rows)
+    if name == "links":
+        return tuple((code, kind, to) for code, kind, to in rows)
+    if name == "benefits":
+        return tuple(gates.BenefitFacts(*row) for row in rows)
+    return rows[0][0] if rows else 0  # lessons
+
+
+def gate_facts(session: Session, collaboration: Collaboration, needed: frozenset[str] = gates.QUERIED, *,
+               reason: str | None = None, actor_role: str | None = None, actor_partner: str | None = None,
+               actor_manages: bool = False, stale: list[approvals.Stale] | None = None) -> gates.GateFacts:
+    """The facts of `collaboration`, of the queried ones only those `needed` (the rest left empty); `stale`
+    (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
-    stale = approvals.stale(session, collaboration) if stale is None else stale
-    given = session.execute(_APPROVALS, cid).all()
+    found = {name: _facts(name, [row[1:] for row in session.execute(statement, cid)])
+             for name, statement in _OF_ONE.items() if name in needed}
+    if needed & {"stale", "variations"}:
+        stale = approvals.stale(session, collaboration) if stale is None else stale
+        found["variations"] = tuple(v.text for v in approvals.variations(session, collaboration, stale))
+        found["stale"] = frozenset((gate, partner, role) for gate, partner, role, _ in stale)
+    return _gate_facts(collaboration, found, reason=reason, actor_role=actor_role, actor_partner=actor_partner,
+                       actor_manages=actor_manages)
+
+
+def gate_facts_of_all(session: Session, collaborations: Sequence[Collaboration]) -> dict[int, tuple[
+        gates.GateFacts, list[approvals.Variation]]]:
+    """Every collaboration's facts (by id) and variations, in a fixed number of queries whatever their number."""
+    rows = {name: approvals.grouped(session.execute(statement)) for name, statement in _QUERIES.items()}
+    stale = approvals.stale_of_all(session, collaborations)
+    varied = approvals.variations_of_all(session, {c.key: stale[c.id] for c in collaborations if c.id in stale})
+    found = {}
+    for c in collaborations:
+        fields = {name: _facts(name, rows[name].get(c.id, [])) for name in _QUERIES}
+        fields["variations"] = tuple(v.text for v in varied.get(c.key, []))
+        fields["stale"] = frozenset((gate, partner, role) for gate, partner, role, _ in stale.get(c.id, []))
+        found[c.id] = _gate_facts(c, fields), varied.get(c.key, [])
+    return found
+
+
+def _gate_facts(collaboration: Collaboration, found: dict[str, Any], **move: Any) -> gates.GateFacts:
     return gates.GateFacts(
-        key=collaboration.key,
-        objective=collaboration.objective,
-        public_benefit=collaboration.public_benefit,
-        rationale=collaboration.rationale,
-        partners=tuple(gates.PartnerFacts(*row) for row in session.execute(_PARTNER_FACTS, cid)),
-        artefacts=frozenset(session.scalars(_ARTEFACT_KINDS, cid)),
-        approvals=frozenset((gate, partner, role) for gate, partner, role, _ in given),
-        unsigned=frozenset((gate, partner, role) for gate, partner, role, signed in given if not signed),
-        benefits=tuple(gates.BenefitFacts(*row) for row in session.execute(_BENEFIT_FACTS, cid)),
-        links=tuple(links_of(session, collaboration)),
-        lessons=session.scalar(_LESSONS, cid) or 0,
-        pir_due=collaboration.pir_due,
-        reason=reason,
-        actor_role=actor_role,
-        actor_partner=actor_partner,
-        actor_manages=actor_name is not None and actor_name == collaboration.manager.name,
-        variations=tuple(v.text for v in approvals.variations(session, collaboration, stale)),
-        stale=frozenset((gate, partner, role) for gate, partner, role, _ in stale),
+        key=collaboration.key, objective=collaboration.objective, public_benefit=collaboration.public_benefit,
+        rationale=collaboration.rationale, pir_due=collaboration.pir_due, **move, **found,
     )

@@ -7,10 +7,12 @@ that is missing at once.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import CodeType
 from typing import Callable, get_type_hints
 
 from workflow.errors import Reason, reason
@@ -106,6 +108,27 @@ def parameter_errors(name: str, params: dict[str, object]) -> list[str]:
         elif expected is bool and not isinstance(value, bool):
             errors.append(f"requirement '{name}': '{parameter.name}' must be true or false, not {value!r}")
     return errors
+
+
+QUERIED = frozenset({"partners", "artefacts", "approvals", "unsigned", "benefits", "links", "lessons", "variations",
+                     "stale"})  # GateFacts
+# fields gathered by queries; the others come with the collaboration's row or the move itself.
+
+
+def _names(code: CodeType) -> set[str]:
+    """Every attribute and global name a function's code (its comprehensions included) refers to."""
+    return set(code.co_names).union(*(_names(c) for c in code.co_consts if isinstance(c, CodeType)))
+
+
+@functools.cache
+def _reads(name: str) -> frozenset[str]:
+    return QUERIED & _names(REQUIREMENTS[name].__code__)
+
+
+def reads(requirements: tuple[tuple[str, dict[str, object]], ...]) -> frozenset[str]:
+    """The queried facts these requirements read (as their code says), so that a gate gathers only those:
+    a hold, whose gate wants only a reason, runs no query for facts."""
+    return frozenset().union(*(_reads(name) for name, _ in requirements))
 
 
 def unmet(gate: str, requirements: tuple[tuple[str, dict[str, object]], ...], facts: GateFacts) -> list[Reason]:

@@ -41,8 +41,8 @@ class LifecycleCases:
               reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
         if reason and reason.strip():  # an empty one is for the gate to refuse, as a missing one is
             reason = validate.text(reason, "the reason", multiline=True)
-        with self.ctx.changing(key, doing, expected_version) as (session, actor, collaboration):
-            chosen = stored.definition_of(session, collaboration)
+        with self.ctx.moving(key, doing, expected_version) as (session, actor, collaboration, evidence):
+            chosen = self.ctx.definition(session, collaboration.definition_name, collaboration.definition_version)
             if to is not None and to not in chosen.stage_names:
                 raise BadInput(_unknown_stage(to, chosen))
             day = self.ctx.effective(on, collaboration)
@@ -51,16 +51,16 @@ class LifecycleCases:
                 state=collaboration.stage, held_from=collaboration.held_from, wanted=to, effected=effected,
                 facts=functools.partial(gate_facts.gate_facts, session, collaboration, reason=reason,
                                         actor_role=actor.role, actor_partner=actor.partner,
-                                        actor_name=actor.name),
+                                        actor_manages=actor.id == collaboration.manager_id),
             )
             before = collaboration.stage
             after = lifecycle(chosen).fire(trigger, subject)
-            _not_before_evidence(session, collaboration, chosen, after, day)
-            pauses = any(t.back for t in chosen.transitions_from(after, before))
-            collaboration.held_from = before if pauses else None
-            collaboration.stage, collaboration.stage_since = after, day
+            if evidence is not None and day < evidence:  # else no evidence of any gate is later than the move
+                _not_before_evidence(session, collaboration, chosen, after, day)
+            held_from = before if any(t.back for t in chosen.transitions_from(after, before)) else None
+            self.ctx.save(session, collaboration, stage=after, stage_since=day, held_from=held_from, **effected.columns)
             self.ctx.record(session, actor, trigger, on=day, collaboration=collaboration, from_stage=before,
-                            to_stage=after, reason=reason, held_from=collaboration.held_from, **effected.payload)
+                            to_stage=after, reason=reason, held_from=held_from, saved=True, **effected.payload)
             return {"key": collaboration.key, "from": before, "to": after, "on": day.isoformat()}
 
     def migrate(self, key: str, to: str, *, stage_map: dict[str, str] | None = None, dry_run: bool = False,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.errors import BadInput, Refused, reason
+from workflow.errors import BadInput, Reason, Refused, reason
 from workflow.model import Benefit, BenefitLink, Board, Collaboration, Event, Handover, Objective, User
 
 T = TypeVar("T")
@@ -26,17 +26,18 @@ def _nocase(column: Any) -> ColumnElement[bool]:
 
 
 _USER_BY_NAME = select(User).where(_nocase(User.name)).order_by((User.name == bindparam("name")).desc()).limit(1)
-_COLLABORATION_BY_KEY = (select(Collaboration).where(_nocase(Collaboration.key))
-                         .order_by((Collaboration.key == bindparam("name")).desc()).limit(1))
+KEY_MATCHES, EXACT_KEY_FIRST = _nocase(Collaboration.key), (Collaboration.key == bindparam("name")).desc()
+_COLLABORATION_BY_KEY = select(Collaboration).where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1)
 _BOARD_BY_NAME = select(Board).where(_nocase(Board.name)).order_by((Board.name == bindparam("name")).desc()).limit(1)
 _USER_NAMES, _KEYS, _BOARD_NAMES = select(User.name), select(Collaboration.key), select(Board.name)
 _target = aliased(Benefit)
-_LINKS = (select(Benefit.code, BenefitLink.kind, func.coalesce(Objective.code, _target.code))
-          .select_from(BenefitLink).join(Benefit, Benefit.id == BenefitLink.benefit_id)
-          .outerjoin(Objective, Objective.id == BenefitLink.objective_id)
-          .outerjoin(_target, _target.id == BenefitLink.target_id)
-          .where(Benefit.collaboration_id == bindparam("cid"))
-          .order_by(BenefitLink.id))
+# Every collaboration's logic-map edges, the collaboration's id first (gate facts read them for all at once).
+LINKS = (select(Benefit.collaboration_id, Benefit.code, BenefitLink.kind, func.coalesce(Objective.code, _target.code))
+         .select_from(BenefitLink).join(Benefit, Benefit.id == BenefitLink.benefit_id)
+         .outerjoin(Objective, Objective.id == BenefitLink.objective_id)
+         .outerjoin(_target, _target.id == BenefitLink.target_id)
+         .order_by(BenefitLink.id))
+_LINKS_OF = LINKS.where(Benefit.collaboration_id == bindparam("cid"))
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
@@ -54,9 +55,15 @@ def _found(session: Session, query: Any, typed: str, code: str, what: str, names
 
 
 def find_collaboration(session: Session, key: str) -> Collaboration:
-    found: Collaboration = _found(session, _COLLABORATION_BY_KEY, key, "unknown-collaboration", "collaboration", _KEYS,
-                                  key=key)
+    found: Collaboration | None = session.scalar(_COLLABORATION_BY_KEY, {"name": key})
+    if found is None:
+        raise BadInput(unknown_collaboration(session, key))
     return found
+
+
+def unknown_collaboration(session: Session, key: str) -> Reason:
+    return reason("unknown-collaboration", f"unknown collaboration '{key}'{did_you_mean(key, session.scalars(_KEYS))}",
+                  key=key)
 
 
 def find_user(session: Session, name: str) -> User:
@@ -132,4 +139,4 @@ def find_objective(session: Session, collaboration: Collaboration, code: str) ->
 
 def links_of(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str]]:
     """The map's edges as (benefit ID, kind, objective or benefit ID), in the order they were made."""
-    return [(code, kind, to) for code, kind, to in session.execute(_LINKS, {"cid": collaboration.id})]
+    return [(code, kind, to) for _, code, kind, to in session.execute(_LINKS_OF, {"cid": collaboration.id})]

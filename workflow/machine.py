@@ -26,21 +26,26 @@ if TYPE_CHECKING:
 class Subject:
     """One collaboration as the machine sees it for the length of one trigger.
 
-    `facts` may be given as a function that gathers them: it is called only when a gate
-    with requirements is evaluated (a resume re-enters a passed gate and reads none).
+    `facts` may be given as a function that gathers the queried facts named (gates.QUERIED): it is
+    called only when a gate with requirements is evaluated (a resume re-enters a passed gate and reads
+    none), for just the facts its requirements read.
     """
 
     state: str
-    facts: gates.GateFacts | Callable[[], gates.GateFacts]
+    facts: gates.GateFacts | Callable[[frozenset[str]], gates.GateFacts]
     held_from: str | None = None
     wanted: str | None = None
     effected: effects.Effected | None = None  # where the move's effects act; None for a check
     unmet: list[Reason] = field(default_factory=list)
+    _gathered: tuple[frozenset[str], gates.GateFacts] | None = None
 
-    def gate_facts(self) -> gates.GateFacts:
-        if not isinstance(self.facts, gates.GateFacts):
-            self.facts = self.facts()
-        return self.facts
+    def gate_facts(self, needed: frozenset[str] = gates.QUERIED) -> gates.GateFacts:
+        if isinstance(self.facts, gates.GateFacts):
+            return self.facts
+        if self._gathered is None or not needed <= self._gathered[0]:
+            needed |= self._gathered[0] if self._gathered else frozenset()
+            self._gathered = needed, self.facts(needed)
+        return self._gathered[1]
 
 
 class Lifecycle:
@@ -77,7 +82,7 @@ class Lifecycle:
         assert event.transition is not None and event.transition.dest is not None  # every defined move has a destination
         dest = event.transition.dest
         requirements = self.definition.gate(dest)
-        subject.unmet = gates.unmet(dest, requirements, subject.gate_facts()) if requirements else []
+        subject.unmet = gates.unmet(dest, requirements, subject.gate_facts(gates.reads(requirements))) if requirements else []
         return not subject.unmet
 
     def destinations(self, trigger: str, stage: str, held_from: str | None = None) -> list[str]:
@@ -120,13 +125,17 @@ def _run_effect(run: effects.Effect, event: EventData) -> None:
         run(subject.effected)
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(name: str, version: int, digest: str, source: str) -> Lifecycle:
-    from workflow.definition import parse
-
-    return Lifecycle(parse(source, f"{name} v{version}"))
+_MACHINES: dict[tuple[str, int, str], Lifecycle] = {}
+_MACHINES_KEPT = 64  # definition versions a process keeps machines for
 
 
 def lifecycle(definition: Definition) -> Lifecycle:
-    """The shared machine of a definition version (built once per process)."""
-    return _compiled(definition.name, definition.version, definition.digest, definition.source)
+    """The shared machine of a definition version (built once per process, from the definition given: it is
+    not parsed again)."""
+    key = (definition.name, definition.version, definition.digest)
+    found = _MACHINES.get(key)
+    if found is None:
+        if len(_MACHINES) >= _MACHINES_KEPT:
+            _MACHINES.clear()
+        found = _MACHINES[key] = Lifecycle(definition)
+    return found

@@ -76,6 +76,8 @@ class PeopleCases:
                                      "secretary must have the role board-secretary", name=name))
             if changes:
                 self.ctx.record(session, actor, "user-updated", user=user.name, changes=changes)
+            if user.name == actor.name:
+                self.ctx.forget_actor()  # their own role or force changed
             return {**user_dict(user), "changes": changes}
 
     def deactivate_user(self, name: str, reassign_to: str | None = None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,8 @@ from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
 from workflow.vocabulary import MANAGER
+
+T = TypeVar("T")
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
@@ -121,27 +123,25 @@ class Reminders:
         backlog = self.log.backlog([o.entry for o in occurrences])
         pending = {e.key for e in backlog.pending}
         templates = self.templates or _templates(None)
-        outgoing = [self._compose(o, templates, moment, actor) for o in occurrences if o.entry.key in pending]
+        due = [o for o in occurrences if o.entry.key in pending]
         report: dict[str, Any] = {
             "at": moment.isoformat(), "dry_run": dry_run, "future": future, "already_sent": backlog.already_sent,
             "in_progress": backlog.busy, "failed": [],
             "unreachable": [{"user": u.recipient, "kind": u.kind, "key": u.key, "reason": u.reason} for u in unreachable],
         }
-        if dry_run:
-            return {"sent": [_sent(o) for o in outgoing], **report}
+        if dry_run:  # shows each message's subject: the text, HTML and calendar invitation are not made
+            return {"sent": [_sent(o.entry, _rendered(templates.subject, o)) for o in due], **report}
         if self.channel is None:
             raise BadInput(reason("no-channel", "no delivery channel configured"))
+        outgoing = [self._compose(o, templates, moment, actor) for o in due]
         outcome = deliver(self.log, self.channel, outgoing)
         report["in_progress"] += outcome.taken
-        report["failed"] = [{**_sent(o), "error": error} for o, error in outcome.failed]
-        return {"sent": [_sent(o) for o in outcome.sent], **report}
+        report["failed"] = [{**_sent(o.entry, o.message.subject), "error": error} for o, error in outcome.failed]
+        return {"sent": [_sent(o.entry, o.message.subject) for o in outcome.sent], **report}
 
     def _compose(self, occurrence: Occurrence, templates: Templates, moment: datetime, actor: Actor) -> Outgoing:
         entry = occurrence.entry
-        try:
-            rendered = templates.render(occurrence.template, occurrence.context)
-        except TemplateError as error:
-            raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
+        rendered = _rendered(templates.render, occurrence)
         attachments: tuple[Attachment, ...] = ()
         if occurrence.meeting is not None:
             meeting = occurrence.meeting
@@ -180,9 +180,16 @@ def outbox_beside(db: str) -> Path:
     return folder_beside(db, "outbox")
 
 
-def _sent(outgoing: Outgoing) -> dict[str, Any]:
-    entry = outgoing.entry
-    return {"to": entry.address, "user": entry.recipient, "kind": entry.kind, "subject": outgoing.message.subject,
+def _rendered(render: Callable[[str, Any], T], occurrence: Occurrence) -> T:
+    """The occurrence's message (or subject) rendered by `render`; a template fault is bad input (2)."""
+    try:
+        return render(occurrence.template, occurrence.context)
+    except TemplateError as error:
+        raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
+
+
+def _sent(entry: Entry, subject: str) -> dict[str, Any]:
+    return {"to": entry.address, "user": entry.recipient, "kind": entry.kind, "subject": subject,
             "key": entry.key, "collaboration": entry.collaboration}
 
 

@@ -17,24 +17,27 @@ import os
 from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from workflow.audit import canonical
 from workflow.errors import BadInput
+
+if TYPE_CHECKING:  # cryptography is imported by the functions that use it: most commands sign nothing
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ALG = "Ed25519"
 
 
 def new_private_key() -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return Ed25519PrivateKey.generate()
 
 
 def public_key_text(key: Ed25519PrivateKey) -> str:
     """The public half as its 32 raw bytes, base64: how it is registered and quoted in signatures."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode()
 
@@ -48,6 +51,8 @@ def write_private_key(key: Ed25519PrivateKey, path: Path, passphrase: str) -> Pa
     """Write the key as passphrase-encrypted PKCS#8 PEM, readable by its owner only; never overwrite a file."""
     if not passphrase:
         raise BadInput("a key needs a passphrase (COLLAB_KEY_PASSPHRASE or the prompt)")
+    from cryptography.hazmat.primitives import serialization
+
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.BestAvailableEncryption(passphrase.encode()))
     try:
@@ -71,6 +76,9 @@ def load_private_key(path: Path, passphrase: str) -> Ed25519PrivateKey:
 
 def private_key_from_pem(pem: bytes, passphrase: str, source: str) -> Ed25519PrivateKey:
     """The key in an encrypted PEM (a file's or an upload's bytes); `source` names it in a refusal."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(pem, passphrase.encode())
     except (ValueError, TypeError):
@@ -99,6 +107,9 @@ def sign_statement(key: Ed25519PrivateKey, signed: Mapping[str, Any]) -> dict[st
 
 def check_signature(signature: Mapping[str, Any], public_key: str) -> bool:
     """Whether `signature` is a valid Ed25519 signature of its statement by `public_key` (base64)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         verifier = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key, validate=True))
         verifier.verify(base64.b64decode(signature["sig"], validate=True), canonical(signature["signed"]))

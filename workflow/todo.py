@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import approvals, reminders, reviews, stored
+from workflow import approvals, reminders, stored
 from workflow.context import Actor, Context
 from workflow.lookups import passed_gates
 from workflow.model import Approval, Benefit, Board, Collaboration, Handover, Partner, User
@@ -84,6 +84,8 @@ def _handovers(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 def _reviews(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
     """Reviews due or overdue today: as a figure for the benefits the actor owns, as a review at their boards."""
+    from workflow import reviews  # with its calendar (holidays, rrule): only for the commands that need it
+
     boards = set(session.scalars(select(Board.name).join(User, User.id == Board.secretary_id).where(User.name == actor.name)))
     found = []
     for r in reviews.statuses(reviews.snapshot(session, today, ahead=0, behind=None), today, 0):
