@@ -62,7 +62,7 @@ def test_show_and_list_carry_the_contract_keys(db: str) -> None:
     assert collab(db, "list", "--stage", "bau", "--json", actor="audit", check=0).json() == []
     users = collab(db, "user", "list", "--json", actor="audit", check=0).json()
     assert {"name": "pcc.do", "role": "pcc", "email": "pcc.do@example.org", "partner": DORSET,
-            "deactivated_on": None} in users
+            "deactivated_on": None, "login": None} in users
     boards = collab(db, "board", "list", "--json", actor="audit", check=0).json()
     assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec"}]
 
