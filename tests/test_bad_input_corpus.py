@@ -25,6 +25,16 @@ from workflow.model import Base
 LONG = "x" * 5000
 # (acting user, arguments, exit code): bad input is 2, a refusal by a rule 1.
 CASES: list[tuple[str | None, list[str], int]] = [
+    # corrections, the logic map, logins, passwords and the web server
+    ("pm", ["benefit", "void", "NOPE", "B1", "2020-01-01", "--reason", "typo"], 2),
+    ("pm", ["benefit", "remove", "NOPE", "B1", "--reason", "mistake"], 2),
+    ("pm", ["partner", "remove", "NOPE", "Dorset Police", "--reason", "mistake"], 2),
+    ("pm", ["objective", "add", "NOPE", "O1", "--title", "x"], 2),
+    ("pm", ["objective", "list", "NOPE"], 2),
+    ("pm", ["benefit", "link", "NOPE", "B1", "--objective", "O1"], 2),
+    ("root", ["grant", "auditors", "--kind", "reader"], 2),  # SQLite has no logins
+    ("root", ["user", "password", "nobody", "--password-stdin"], 2),
+    ("root", ["serve", "--port", "not-a-port"], 2),
     # users
     ("root", ["user", "add", "eve", "--role", "wizard"], 2),
     ("root", ["user", "add", "pm", "--role", "programme-manager"], 2),

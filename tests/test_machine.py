@@ -47,5 +47,5 @@ def test_a_gate_gathers_just_the_queried_facts_its_requirements_read() -> None:
     assert calls == [reads(definition.gate("pid"))]
     assert calls[0] == {"partners", "benefits", "variations"}  # what the pid gate's requirements read
     assert reads((("reason-recorded", {}), ("objective-recorded", {}))) == frozenset()
-    assert reads((("approved", {"roles": ["chief-officer"]}),)) == {"partners", "approvals", "stale"}
+    assert reads((("approved", {"roles": ["chief-officer"]}),)) == {"partners", "approvals", "stale", "unsigned"}
     assert reads(tuple((name, {}) for name in ("lessons-recorded", "artefacts"))) == {"lessons", "artefacts"}

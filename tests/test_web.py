@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from builders import DC, DORSET, open_as, people, ready_for_delivery, scoped
+from builders import DC, DORSET, connection, open_as, people, ready_for_delivery, scoped
 from conftest import COLLAB, collab
 from workflow.clock import Clock, parse_moment
 from workflow.errors import Refused
@@ -201,7 +201,7 @@ def test_password_events_keep_no_secret_and_verify(db: str) -> None:
     with pytest.raises(Refused, match="needs the role admin"):
         open_as(db, "pm").set_password("root", PASSWORD)
     events = open_as(db, "root").history(action="password-set")
-    assert [(e["actor"], e["payload"]) for e in events] == [("pm", {"user": "pm"})]
+    assert [(e["actor"], e["payload"]) for e in events] == [("pm", {"user": "pm", **connection(db)})]
     assert PASSWORD not in str(open_as(db, "root").history())
     assert open_as(db, "root").verify().ok
 

@@ -42,6 +42,7 @@ def server(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """`collab serve` on a free port, over plain http (so --insecure-cookies), as of NOW."""
     monkeypatch.setenv("COLLAB_NOW", NOW)
     people(db)
+    store_v2(db)
     for name in WALKERS:
         open_as(db, "root").set_password(name, PASSWORD)
     open_as(db, "pcc.do").new_key(PASSPHRASE, tmp_path / "pcc.do.key")
@@ -134,10 +135,21 @@ class Walk:
         return str(text)
 
 
+DEFINITION = "police-collaboration@2"
+
+
+def store_v2(db: str) -> None:
+    """Version 2 of the default definition, kept in tests/data since version 3 replaced it."""
+    text = (Path(__file__).parent / "data" / "police-collaboration-v2.yaml").read_text()
+    open_as(db, "root").add_definition(text, "police-collaboration-v2.yaml")
+
+
 def walk_in_browser(walk: Walk, key_file: Path) -> None:
     pm = walk.person("pm")
+    # Version 2 of the default definition: the web has no logic-map form yet, and version 3's delivery gate
+    # needs every benefit linked to an objective.
     walk.submit(pm, "/new", {"key": "SA", "title": "Strategic Alliance", "objective": OBJECTIVE,
-                             "public_benefit": PUBLIC_BENEFIT, "origin": "programme"})
+                             "public_benefit": PUBLIC_BENEFIT, "origin": "programme", "definition": DEFINITION})
     walk.submit(pm, "/c/SA/do/update", {"rationale": RATIONALE})
     for org, appetite in ((DC, "cautious"), (DORSET, "open")):
         walk.submit(pm, "/c/SA/do/partner", {"org": org, "kind": "police", "risk_appetite": appetite})
@@ -197,7 +209,8 @@ def walk_in_cli(db: str, key_file: Path) -> None:
     def run(actor: str, *args: str) -> None:
         collab(db, *args, actor=actor, env=env, check=0)
 
-    run("pm", "new", "SA", "--title", "Strategic Alliance", "--objective", OBJECTIVE, "--public-benefit", PUBLIC_BENEFIT)
+    run("pm", "new", "SA", "--title", "Strategic Alliance", "--objective", OBJECTIVE, "--public-benefit", PUBLIC_BENEFIT,
+        "--definition", DEFINITION)
     run("pm", "update", "SA", "--rationale", RATIONALE)
     for org, appetite in ((DC, "cautious"), (DORSET, "open")):
         run("pm", "partner", "add", "SA", org, "--kind", "police", "--risk-appetite", appetite)
@@ -250,6 +263,7 @@ def test_the_strategic_alliance_walks_to_pir_in_chromium(db: str, other_db: str,
     assert len(walk.pages) > 40
 
     people(other_db)
+    store_v2(other_db)
     open_as(other_db, "pcc.do").new_key(PASSPHRASE, tmp_path / "other.key")
     walk_in_cli(other_db, tmp_path / "other.key")
     assert events(db) == events(other_db)

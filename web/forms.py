@@ -91,9 +91,11 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
         Field("public_benefit", "Public benefit", "textarea"),
         Field("origin", "Origin", "select", True, ORIGINS,
               help="operational: started outside the formal change process, registered so that it is sighted."),
-        Field("on", "Registered on", "date")),
+        Field("on", "Registered on", "date"),
+        Field("definition", "Definition", help="NAME or NAME@VERSION of a stored definition; default the latest."),),
         lambda app, _key, v, **_: app.new(v["key"], v["title"], objective=v["objective"],
-                                          public_benefit=v["public_benefit"], origin=v["origin"], on=v["on"]),
+                                          public_benefit=v["public_benefit"], origin=v["origin"], on=v["on"],
+                                          **({"definition": v["definition"]} if v.get("definition") else {})),
         lambda d: f"registered {d['key']} at {d['stage']} ({d['definition']} v{d['version']})",
         on_collaboration=False, submit="Register"),
     Action("update", "Purpose and rationale", (
