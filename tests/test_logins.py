@@ -85,7 +85,6 @@ def test_a_mapped_login_acts_only_as_its_person_and_the_history_names_it(pg: str
     refused = collab(mapped, "list", actor="pm", check=1)
     assert refused.err.startswith(f"connected as the database login {login}, which belongs to cc.dc: only cc.dc can "
                                   "act through it, not pm")
-    assert collab(pg, "history", "SA", "--json", actor="root", check=0).json()[-1]["action"] != "approved"  # type: ignore[index]
     # Their own login needs no --as; anyone else's connection cannot act as them.
     collab(mapped, "approve", "SA", "--gate", "delivery", check=0)
     assert collab(pg, "approve", "SA", "--gate", "delivery", actor="cc.dc", check=1).err.startswith(

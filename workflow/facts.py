@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import approvals, gates
@@ -22,8 +22,7 @@ _PARTNER_FACTS = (
     .order_by(Partner.id)
 )
 _ARTEFACT_KINDS = select(Artefact.collaboration_id, Artefact.kind)
-_APPROVALS = select(Approval.collaboration_id, Approval.gate, Approval.partner, Approval.role)
-_UNSIGNED = _APPROVALS.where(Approval.signed == false())
+_APPROVALS = select(Approval.collaboration_id, Approval.gate, Approval.partner, Approval.role, Approval.signed)
 _LESSONS = select(Lesson.collaboration_id, func.count()).group_by(Lesson.collaboration_id)
 _owner, _handed_to = aliased(User), aliased(User)
 _current = aliased(Handover)
@@ -42,18 +41,22 @@ _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
     .order_by(Benefit.id)
 )
 _QUERIES = {"partners": _PARTNER_FACTS, "artefacts": _ARTEFACT_KINDS, "approvals": _APPROVALS,
-            "unsigned": _UNSIGNED, "benefits": _BENEFIT_FACTS, "links": LINKS, "lessons": _LESSONS}
+            "benefits": _BENEFIT_FACTS, "links": LINKS, "lessons": _LESSONS}
 _OF_ONE = {name: approvals.one(statement) for name, statement in _QUERIES.items()}
+_READ_WITH = {"unsigned": "approvals"}  # facts taken from another fact's rows, not queried on their own
+FACTS = (*_QUERIES, *_READ_WITH)
 
 
-def _facts(name: str, rows: list[Sequence[Any]]) -> Any:
+def _facts(name: str, rows: Sequence[Sequence[Any]]) -> Any:
     """A GateFacts field from its query's rows for one collaboration (without the collaboration's id)."""
     if name == "partners":
         return tuple(gates.PartnerFacts(*row) for row in rows)
     if name == "artefacts":
         return frozenset(kind for (kind,) in rows)
-    if name in ("approvals", "unsigned"):
-        return frozenset((gate, partner, role) for gate, partner, role in rows)
+    if name == "approvals":
+        return frozenset((gate, partner, role) for gate, partner, role, _ in rows)
+    if name == "unsigned":
+        return frozenset((gate, partner, role) for gate, partner, role, signed in rows if not signed)
     if name == "links":
         return tuple((code, kind, to) for code, kind, to in rows)
     if name == "benefits":
@@ -67,8 +70,10 @@ def gate_facts(session: Session, collaboration: Collaboration, needed: frozenset
     """The facts of `collaboration`, of the queried ones only those `needed` (the rest left empty); `stale`
     (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
-    found = {name: _facts(name, [row[1:] for row in session.execute(statement, cid)])
-             for name, statement in _OF_ONE.items() if name in needed}
+    queried = {_READ_WITH.get(name, name) for name in needed}
+    rows = {name: [row[1:] for row in session.execute(statement, cid)]
+            for name, statement in _OF_ONE.items() if name in queried}
+    found = {name: _facts(name, rows[_READ_WITH.get(name, name)]) for name in FACTS if name in needed}
     if needed & {"stale", "variations"}:
         stale = approvals.stale(session, collaboration) if stale is None else stale
         found["variations"] = tuple(v.text for v in approvals.variations(session, collaboration, stale))
@@ -85,7 +90,7 @@ def gate_facts_of_all(session: Session, collaborations: Sequence[Collaboration])
     varied = approvals.variations_of_all(session, {c.key: stale[c.id] for c in collaborations if c.id in stale})
     found = {}
     for c in collaborations:
-        fields = {name: _facts(name, rows[name].get(c.id, [])) for name in _QUERIES}
+        fields = {name: _facts(name, rows[_READ_WITH.get(name, name)].get(c.id, [])) for name in FACTS}
         fields["variations"] = tuple(v.text for v in varied.get(c.key, []))
         fields["stale"] = frozenset((gate, partner, role) for gate, partner, role, _ in stale.get(c.id, []))
         found[c.id] = _gate_facts(c, fields), varied.get(c.key, [])
