@@ -27,7 +27,7 @@ import click
 from workflow import __version__
 from workflow.errors import CollabError, Reason
 from workflow.inert import csv_cell, terminal
-from workflow.vocabulary import CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
+from workflow.vocabulary import CATEGORIES, COST_CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
     from workflow.service import Collab
@@ -51,6 +51,7 @@ HINTS = {
     "unknown-collaboration": " (collab list shows them)",
     "unknown-board": " (collab board list shows them)",
     "unknown-benefit": " (collab benefit list {key} shows them)",
+    "unknown-partner": " (collab show {key} lists its partners)",
     "unknown-objective": " (collab objective list {key} shows them; collab objective add {key} ID --title TEXT)",
     "benefit-not-linked": " (collab benefit link {key} {benefit} --objective OBJ or --contributes-to BID)",
     "unknown-definition": " (collab definition list shows them)",
@@ -814,6 +815,54 @@ def read_table(path: str, *, required: tuple[str, ...], optional: tuple[str, ...
         raise click.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="--from-csv") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise click.BadParameter(f"{path} is not a UTF-8 CSV file ({error})", param_hint="--from-csv") from None
+
+
+@cli.group()
+def cost() -> None:
+    """Each partner's costs by UK financial year (1 April - 31 March) and category, in pounds to the penny."""
+
+
+COST_COLUMNS = ("partner", "year", "category", "one_off", "recurring")
+
+
+@cost.command("set")
+@click.argument("key")
+@click.option("--partner", metavar="ORG", help="The partner the cost falls on.")
+@click.option("--year", metavar="YYYY-YY", help="The financial year, e.g. 2026-27.")
+@click.option("--category", type=click.Choice(COST_CATEGORIES))
+@click.option("--one-off", metavar="AMOUNT", help="One-off cost in pounds, to the penny (e.g. 1234.50).")
+@click.option("--recurring", metavar="AMOUNT", help="Recurring cost in the year, in pounds, to the penny.")
+@click.option("--reason", help="Why a figure already set changes (needed then; shown in the history and the report).")
+@click.option("--from-csv", "table", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Many costs at once: a CSV file with the columns partner, year, category, one_off and recurring, "
+                   "and optionally reason; all are set, or none if a row is wrong (each named by its row).")
+@written(lambda done: f"{done['key']}: {done['set']} cost(s) set" if "set" in done else
+         f"{done['key']}: {done['partner']} {done['category']} {done['year']}: one-off £{done['one_off']:,.2f}, "
+         f"recurring £{done['recurring']:,.2f}" + ("" if done["changed"] else " (unchanged)"))
+@pass_settings
+def cost_set(settings: Settings, key: str, partner: str | None, year: str | None, category: str | None,
+             one_off: str | None, recurring: str | None, reason: str | None, table: str | None) -> dict[str, Any]:
+    """Set a partner's one-off and recurring cost of a category in a year (a programme manager); a change says why."""
+    single = {"partner": partner, "year": year, "category": category, "one_off": one_off, "recurring": recurring}
+    if table is not None:
+        if any(value is not None for value in (*single.values(), reason)):
+            raise click.UsageError("give either --partner, --year, --category, --one-off and --recurring or "
+                                   "--from-csv FILE, not both")
+        rows = read_table(table, required=COST_COLUMNS, optional=("reason",))
+        return settings.app().set_cost_rows(key, rows, first=2, **observed(settings, key))
+    missing = [f"--{name.replace('_', '-')}" for name, value in single.items() if value is None]
+    if missing:
+        raise click.UsageError(f"give {', '.join(missing)} (or --from-csv FILE)")
+    return settings.app().set_cost(key, reason=reason, **single, **observed(settings, key))  # type: ignore[arg-type]
+
+
+@cost.command("list")
+@click.argument("key")
+@listing(*COST_COLUMNS)
+@pass_settings
+def cost_list(settings: Settings, key: str) -> list[dict[str, Any]]:
+    """The collaboration's costs by partner, financial year and category."""
+    return settings.app().costs(key)
 
 
 @benefit.command("handover")

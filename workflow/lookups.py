@@ -140,3 +140,13 @@ def find_objective(session: Session, collaboration: Collaboration, code: str) ->
 def links_of(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str]]:
     """The map's edges as (benefit ID, kind, objective or benefit ID), in the order they were made."""
     return [(code, kind, to) for _, code, kind, to in session.execute(_LINKS_OF, {"cid": collaboration.id})]
+
+
+def find_partner(collaboration: Collaboration, org: str) -> str:
+    """The name of the collaboration's partner `org`, as registered (whatever the case it was typed in)."""
+    found = same_name(org, collaboration.partners, lambda p: p.name)
+    if found is None:
+        near = did_you_mean(org, (p.name for p in collaboration.partners))
+        raise BadInput(reason("unknown-partner", f"'{org}' is not a partner of {collaboration.key}{near}",
+                              key=collaboration.key, partner=org))
+    return found.name
