@@ -18,7 +18,8 @@ from workflow.benefits import refuse_rows
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, CollabError, reason
 from workflow.lookups import find_collaboration, find_partner
-from workflow.model import Collaboration, Cost
+from workflow.model import Benefit, Collaboration, Cost, Measurement
+from workflow.netbenefit import is_cashable, net_benefit, yearly_savings
 from workflow.vocabulary import COST_CATEGORIES
 
 COST_FIELDS = ("partner", "year", "category", "one_off", "recurring")
@@ -36,6 +37,31 @@ def cost_rows(session: Session, collaboration: Collaboration) -> list[dict[str, 
                             .order_by(Cost.partner, Cost.year, Cost.category))
     return [{"partner": c.partner, "year": c.year, "category": c.category, "one_off": float(c.one_off),
              "recurring": float(c.recurring)} for c in found]
+
+
+def savings_by_year(session: Session, collaboration: Collaboration) -> dict[str, Decimal]:
+    """The collaboration's cashable savings per financial year, from the measurements of its cashable benefits."""
+    cashable = {b.id: b for b in collaboration.benefits if is_cashable(b.category, b.dis_benefit, b.unit)
+                and b.baseline is not None and b.target is not None}
+    measured: dict[int, list[tuple[Any, float]]] = {i: [] for i in cashable}
+    if cashable:
+        for benefit_id, on, value in session.execute(
+                select(Measurement.benefit_id, Measurement.on, Measurement.value)
+                .where(Measurement.benefit_id.in_(cashable), Measurement.voided_on.is_(None)).order_by(Measurement.id)):
+            measured[benefit_id].append((on, value))
+    total: dict[str, Decimal] = {}
+    for benefit_id, b in cashable.items():
+        for year, saved in yearly_savings(b.unit, b.baseline, b.target, measured[benefit_id]).items():  # type: ignore[arg-type]
+            total[year] = total.get(year, Decimal(0)) + saved
+    return total
+
+
+def net_benefit_rows(session: Session, collaboration: Collaboration,
+                     costs: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """{"partner", "year", "savings", "costs", "net"} for each partner and financial year (see workflow.netbenefit)."""
+    shares = {p.name: p.cost_share for p in collaboration.partners}
+    return net_benefit(savings_by_year(session, collaboration), shares,
+                       cost_rows(session, collaboration) if costs is None else costs)
 
 
 def _checked(partner: str, year: str, category: str, one_off: str, recurring: str, why: str | None) -> Figure:
@@ -80,6 +106,10 @@ class CostCases:
     def costs(self, key: str) -> list[dict[str, Any]]:
         with self.ctx.reading() as session:
             return cost_rows(session, find_collaboration(session, key))
+
+    def net_benefit(self, key: str) -> list[dict[str, Any]]:
+        with self.ctx.reading() as session:
+            return net_benefit_rows(session, find_collaboration(session, key))
 
     def _set(self, session: Session, actor: Actor, collaboration: Collaboration, figures: Sequence[Figure],
              first: int | None = None) -> list[dict[str, Any]]:
