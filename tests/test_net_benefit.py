@@ -3,14 +3,20 @@ penny (largest remainder), less each partner's own costs, per UK financial year.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import given, strategies as st
 
 from builders import DC, DORSET, as_of, in_delivery, open_as, people
+from conftest import collab
 from workflow.netbenefit import financial_year, net_benefit, yearly_savings
 from workflow.realisation import split_pennies
+
+NOW = {"COLLAB_NOW": "2020-01-08T12:00"}
 
 pennies = st.integers(min_value=-10**13, max_value=10**13).map(lambda p: Decimal(p).scaleb(-2))
 shares = st.lists(st.integers(min_value=0, max_value=10**5), min_size=1, max_size=7).filter(any).map(
@@ -73,3 +79,37 @@ def test_the_net_benefit_follows_the_register_and_the_costs(db: str) -> None:
         pm.set_cost("SA", partner=DC, year="2019-20", category="staff", one_off="900", recurring="200.50",
                     reason="one post was counted twice")
     assert open_as(db, "audit").net_benefit("SA")[0]["net"] == 1209.5
+
+
+def test_the_report_shows_costs_the_net_benefit_and_how_it_changed(db: str, tmp_path: Path) -> None:
+    people(db)
+    with as_of("2020-01-06T12:00"):
+        pm = in_delivery(db)
+        pm.update_benefit("SA", "B1", unit="£k")
+        pm.set_cost("SA", partner=DORSET, year="2019-20", category="estates", one_off="1000", recurring="200.50")
+        open_as(db, "owner").measure("SA", "B1", 3.3, on=date(2020, 1, 2))
+    with as_of("2020-01-07T12:00"):
+        open_as(db, "pm").set_cost("SA", partner=DORSET, year="2019-20", category="estates", one_off="900", recurring="200.50",
+                    reason="the <b>lease</b> was cheaper")
+    facts = collab(db, "report", "SA", "--format", "json", actor="audit", env=NOW, check=0).json()
+    assert facts["costs"] == [  # type: ignore[index]
+        {"partner": DORSET, "year": "2019-20", "category": "estates", "one_off": 900.0, "recurring": 200.5}]
+    assert facts["net_benefit"] == [  # type: ignore[index]
+        {"partner": DC, "year": "2019-20", "savings": 2310.0, "costs": 0.0, "net": 2310.0},
+        {"partner": DORSET, "year": "2019-20", "savings": 990.0, "costs": 1100.5, "net": -110.5}]
+    assert [(c["on"], c["before"], c["net_effect"], c["reason"]) for c in facts["cost_changes"]] == [  # type: ignore[index]
+        ("2020-01-06", None, -1200.5, None),
+        ("2020-01-07", {"one_off": "1000.00", "recurring": "200.50"}, 100.0, "the <b>lease</b> was cheaper")]
+    page = tmp_path / "sa.html"
+    collab(db, "report", "SA", "--out", str(page), actor="audit", env=NOW, check=0)
+    html = page.read_text()
+    net = html[html.index('<section id="net-benefit">'):]
+    net = net[:net.index("</section>")]
+    assert "<td>Dorset Police</td><td class=\"nowrap\">2019-20</td><td class=\"num\">£990.00</td>" in net
+    assert '<td class="num">£1,100.50</td><td class="num">-£110.50</td>' in net
+    assert "the &lt;b&gt;lease&lt;/b&gt; was cheaper" in net and "£1,000.00 + £200.50" in net
+    table = collab(db, "report", "SA", "--format", "csv", actor="audit", env=NOW, check=0).out
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [(r["partner"], r["year"], r["savings"], r["costs"], r["net"]) for r in rows if r["section"] == "net-benefit"] == [
+        (DC, "2019-20", "2310.0", "0.0", "2310.0"), (DORSET, "2019-20", "990.0", "1100.5", "-110.5")]
+    assert [r["reason"] for r in rows if r["section"] == "cost-change"] == ["", "the <b>lease</b> was cheaper"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflow import __version__, audit, facts as gate_facts, reviews, views
 from workflow.context import Context
+from workflow.costs import cost_rows, net_benefit_rows
 from workflow.logicmap import objective_rows
 from workflow.lookups import find_collaboration, links_of
 from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
@@ -54,6 +56,8 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         objectives = objective_rows(session, collaboration)
         links = links_of(session, collaboration)
         owed = open_reviews(session, today, key)
+        costs = cost_rows(session, collaboration)
+        net = net_benefit_rows(session, collaboration, costs)
         verified = audit.verify(session)
     return {
         "report": _about("collaboration", ctx),
@@ -73,6 +77,9 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         "objectives": objectives,
         "benefits": [_beside_plan({**row, **series[row["id"]], **_linked(row["id"], links)}) for row in register],
         "realisation": shown["realisation"],
+        "costs": costs,
+        "net_benefit": net,
+        "cost_changes": cost_changes(events),
         "reviews": owed,
         "corrections": [{"seq": e["seq"], "on": e["effective_on"], "by": e["actor"], "action": e["action"],
                          "reason": e["reason"], "details": e["payload"]}
@@ -117,6 +124,18 @@ def portfolio_report(ctx: Context) -> dict[str, Any]:
         "reviews": owed,
         "verification": verified.as_dict(),
     }
+
+
+def cost_changes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """How the costs, and with them the net benefit, moved: each `cost-set` with its date, who, why, the figures
+    before and after, and its effect on that partner's net benefit of that year (less cost, more net)."""
+    def total(amounts: dict[str, str] | None) -> Decimal:
+        return sum((Decimal(v) for v in (amounts or {}).values()), Decimal(0))
+
+    return [{"on": e["effective_on"], "by": e["actor"], "partner": p["partner"], "year": p["year"],
+             "category": p["category"], "before": p["before"], "after": p["after"], "reason": e["reason"],
+             "net_effect": float(total(p["before"]) - total(p["after"]))}
+            for e in events if e["action"] == "cost-set" for p in [e["payload"]]]
 
 
 def _about(kind: str, ctx: Context) -> dict[str, Any]:
