@@ -648,11 +648,34 @@ def artefact() -> None:
 @click.argument("kind")
 @click.option("--ref", required=True, help="Where the document is (a reference, path or URL).")
 @click.option("--on", type=DATE)
+@click.option("--file", "document", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The document itself: its SHA-256 is recorded, so a report proves which version was approved.")
+@click.option("--sha256", metavar="HEX", help="The SHA-256 of a document not on this machine (64 hex digits).")
+@written(lambda added: f"{added['key']}: artefact {added['kind']} recorded ({added['ref']}, {added['on']})"
+         + (f", sha256 {added['sha256']}" if added["sha256"] else ""))
 @pass_settings
-def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | None) -> None:
-    """Record a document of a kind the definition names."""
-    added = settings.app().add_artefact(key, kind, ref, on=on, **observed(settings, key))
-    click.echo(f"{key}: artefact {added['kind']} recorded ({added['ref']}, {added['on']})")
+def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | None, document: str | None,
+                 sha256: str | None) -> dict[str, Any]:
+    """Record a document of a kind the definition names (with its SHA-256, from --file or --sha256)."""
+    if document is not None and sha256 is not None:
+        raise click.UsageError("give either --file PATH or --sha256 HEX, not both")
+    if document is not None:
+        sha256 = file_sha256(document)
+    return settings.app().add_artefact(key, kind, ref, on=on, sha256=sha256, **observed(settings, key))
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file's content, read in blocks (a document may be large)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as document:
+            for block in iter(lambda: document.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise click.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="--file") from None
+    return digest.hexdigest()
 
 
 @cli.command()

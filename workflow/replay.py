@@ -111,7 +111,7 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
         state.costs[(key, p["partner"], p["year"], p["category"])] = {
             name: Decimal(p["after"][name]) for name in ("one_off", "recurring")}
     elif action == "artefact-added":
-        state.artefacts[key].append((p["kind"], p["ref"], on, actor))
+        state.artefacts[key].append((p["kind"], p["ref"], on, actor, p.get("sha256")))
     elif action == "approved":
         state.approvals[(key, p["gate"], p["partner"], p["role"])] = {"user": actor, "approved_on": on,
                                                                       "digest": p.get("digest"), "signed": "signature" in p}
@@ -232,7 +232,7 @@ def tables(session: Session) -> State:
                                                               "cost_share": _decimal(p.cost_share)}
     for artefact in read(rows(Artefact, by.name.label("by")).join(by, by.id == Artefact.recorded_by_id).order_by(Artefact.id)):
         found.artefacts[keys[artefact.collaboration_id]].append(
-            (artefact.kind, artefact.ref, _day(artefact.recorded_on), artefact.by))
+            (artefact.kind, artefact.ref, _day(artefact.recorded_on), artefact.by, artefact.sha256))
     for approval in read(rows(Approval, by.name.label("by")).join(by, by.id == Approval.user_id)):
         found.approvals[(keys[approval.collaboration_id], approval.gate, approval.partner, approval.role)] = {
             "user": approval.by, "approved_on": _day(approval.approved_on), "digest": approval.digest,

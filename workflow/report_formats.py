@@ -130,7 +130,7 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "collaboration": ("title", "stage", "since", "days_in_stage", "origin", "manager", "definition",
                           "definition_version", "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due"),
         "partner": ("name", "kind", "risk_appetite", "cost_share"),
-        "artefact": ("kind", "ref", "on"),
+        "artefact": ("kind", "ref", "on", "sha256"),
         "stage": ("stage", "on", "until", "days", "by", "action", "reason"),
         "approval": ("gate", "partner", "role", "by", "on"),
         "gate": ("to", "ready", "unmet"),

@@ -18,7 +18,7 @@ from workflow.errors import BadInput
 
 __all__ = [
     "EARLIEST_DAY", "HORIZON_YEARS", "MAX_MAGNITUDE", "TEXT_LENGTH", "day", "email", "financial_year", "horizon", "key",
-    "money", "number", "text",
+    "money", "number", "sha256", "text",
 ]
 
 # A double holds every decimal of up to 15 significant digits exactly (DBL_DIG), so below 1e15 the
@@ -187,6 +187,14 @@ def money(value: str, what: str) -> Decimal:
     if found >= MAX_POUNDS:
         raise BadInput(f"{what} {value!r} is too large: give less than £1,000,000,000,000")
     return found.quantize(Decimal("0.01"))
+
+
+def sha256(value: str, what: str = "the SHA-256") -> str:
+    """A SHA-256 digest as 64 hexadecimal digits, kept in lower case."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if len(text) != 64 or not all(ch in "0123456789abcdef" for ch in text):
+        raise BadInput(f"{what} {value!r} is not a SHA-256: give its 64 hexadecimal digits")
+    return text
 
 
 def financial_year(value: str, what: str = "the financial year") -> str:
