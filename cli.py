@@ -1143,23 +1143,26 @@ def key_new(settings: Settings, out: str | None) -> None:
 @cli.command()
 @click.argument("key", required=False)
 @click.option("--all", "every", is_flag=True, help="The portfolio: every collaboration.")
+@click.option("--partner", metavar="ORG", help="With --all: that force's portfolio, its share of costs and savings only.")
 @click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write it ('-' for stdout). Default: stdout for json and csv; "
                    "KEY-report.html or portfolio-report.html here for html.")
 @pass_settings
-def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str | None) -> None:
+def report(settings: Settings, key: str | None, every: bool, partner: str | None, fmt: str, out: str | None) -> None:
     """A report to open, print or attach: one collaboration (KEY) or the portfolio (--all).
 
     Exit 3, after writing the report, if the history it verified does not match its chain.
     """
     if bool(key) == every:
         raise click.UsageError("give a collaboration KEY or --all")
+    if partner is not None and not every:
+        raise click.UsageError("--partner ORG goes with --all (a force's portfolio)")
     from workflow.report_formats import render
     from workflow.reports import collaboration_report, portfolio_report
 
     ctx = settings.app().ctx
-    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx)
+    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx, partner)
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"

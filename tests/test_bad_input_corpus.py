@@ -44,6 +44,8 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("owner", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "1",
                "--recurring", "1"], 1),
     ("pm", ["cost", "list", "NOPE"], 2),
+    ("audit", ["report", "--all", "--partner", "Nowhere Police", "--format", "json"], 2),
+    ("audit", ["report", "SA", "--partner", DC, "--format", "json"], 2),
     ("pm", ["artefact", "add", "SA", "pid", "--ref", "x", "--sha256", "not-hex"], 2),
     ("pm", ["artefact", "add", "SA", "pid", "--ref", "x", "--file", "/nonexistent/pid.pdf"], 2),
     # corrections, the logic map, logins, passwords and the web server

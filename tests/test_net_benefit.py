@@ -113,3 +113,38 @@ def test_the_report_shows_costs_the_net_benefit_and_how_it_changed(db: str, tmp_
     assert [(r["partner"], r["year"], r["savings"], r["costs"], r["net"]) for r in rows if r["section"] == "net-benefit"] == [
         (DC, "2019-20", "2310.0", "0.0", "2310.0"), (DORSET, "2019-20", "990.0", "1100.5", "-110.5")]
     assert [r["reason"] for r in rows if r["section"] == "cost-change"] == ["", "the <b>lease</b> was cheaper"]
+
+
+def test_a_forces_portfolio_report_shows_only_its_share(db: str, tmp_path: Path) -> None:
+    people(db)
+    with as_of("2020-01-06T12:00"):
+        pm = in_delivery(db)
+        pm.update_benefit("SA", "B1", unit="£k")
+        pm.set_cost("SA", partner=DC, year="2019-20", category="staff", one_off="777.77", recurring="0")
+        pm.set_cost("SA", partner=DORSET, year="2019-20", category="ict", one_off="100", recurring="23.45")
+        pm.new("NW", "Regional procurement", on=date(2020, 1, 6))
+        pm.add_partner("NW", "Avon and Somerset Police", kind="police")
+        open_as(db, "owner").measure("SA", "B1", 3.3, on=date(2020, 1, 2))
+    done = collab(db, "report", "--all", "--partner", "dorset police", "--format", "json", actor="audit", env=NOW,
+                  check=0)
+    facts = done.json()
+    assert facts["report"]["partner"] == DORSET  # type: ignore[index]
+    assert [c["key"] for c in facts["collaborations"]] == ["SA"]  # type: ignore[index]
+    assert facts["collaborations"][0]["share"] == {  # type: ignore[index]
+        "cost_share": 30.0,
+        "costs": [{"partner": DORSET, "year": "2019-20", "category": "ict", "one_off": 100.0, "recurring": 23.45}],
+        "net_benefit": [{"partner": DORSET, "year": "2019-20", "savings": 990.0, "costs": 123.45, "net": 866.55}]}
+    assert "777.77" not in done.out and "2310" not in done.out and "Devon" not in done.out
+    assert all(r["board"] != "RCB" for r in facts["reviews"])  # type: ignore[index]  # RCB is D&C's board
+    page = tmp_path / "dorset.html"
+    collab(db, "report", "--all", "--partner", DORSET, "--out", str(page), actor="audit", env=NOW, check=0)
+    html = page.read_text()
+    assert "<h2>Dorset Police's share</h2>" in html and "£866.55" in html and "777.77" not in html and "NW" not in html
+    everyone = collab(db, "report", "--all", "--format", "json", actor="audit", env=NOW, check=0).json()
+    assert [c["key"] for c in everyone["collaborations"]] == ["NW", "SA"]  # type: ignore[index]
+    assert "share" not in everyone["collaborations"][0]  # type: ignore[index]
+    unknown = collab(db, "report", "--all", "--partner", "Dorset Polce", "--format", "json", actor="audit", env=NOW,
+                     check=2)
+    assert "'Dorset Polce' is not a partner of any collaboration (did you mean Dorset Police?)" in unknown.err
+    alone = collab(db, "report", "SA", "--partner", DORSET, actor="audit", env=NOW, check=2)
+    assert "--partner ORG goes with --all" in alone.err

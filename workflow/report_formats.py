@@ -154,6 +154,7 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "collaboration": ("title", "stage", "since", "days_in_stage", "origin", "manager", "objective",
                           "realised", "on-track", "behind", "no-data", "retired", "overdue_reviews"),
         "gate": ("to", "ready", "unmet"),
+        "net-benefit": ("partner", "year", "savings", "costs", "net"),
         "review": ("benefit", "board", "due_on", "status"),
         "verification": ("ok", "events", "first_bad", "problem", "head"),
     },
@@ -221,6 +222,8 @@ def _portfolio_rows(report: Mapping[str, Any]) -> Iterator[Row]:
         yield "collaboration", c["key"], {**c, **c["benefits"]}
         for move in c["gates"]:
             yield "gate", c["key"], move
+        for net in c.get("share", {}).get("net_benefit", []):  # a force's portfolio: its own share only
+            yield "net-benefit", c["key"], net
     for review in report["reviews"]:
         yield "review", review["collaboration"], review
     yield "verification", None, report["verification"]
