@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import DC, DORSET, open_as, people, scoped
+from builders import DC, DORSET, connection, open_as, people, scoped
 from conftest import collab
 from tampering import tamper
 
@@ -36,7 +36,7 @@ def test_a_cost_is_set_listed_and_replayed(db: str) -> None:
     assert collab(db, "cost", "list", "SA", "--csv", actor="audit", check=0).out.splitlines() == [
         "partner,year,category,one_off,recurring", f"{DC},2026-27,staff,1000.0,250.5"]
     assert cost_events(db) == [{"reason": None, "partner": DC, "year": "2026-27", "category": "staff", "before": None,
-                                "after": {"one_off": "1000.00", "recurring": "250.50"}}]
+                                "after": {"one_off": "1000.00", "recurring": "250.50"}, **connection(db)}]
     assert open_as(db, "audit").verify().ok
 
 
