@@ -27,7 +27,7 @@ import click
 from workflow import __version__
 from workflow.errors import CollabError, Reason
 from workflow.inert import csv_cell, terminal
-from workflow.vocabulary import CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
+from workflow.vocabulary import CATEGORIES, COST_CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
     from workflow.service import Collab
@@ -51,6 +51,7 @@ HINTS = {
     "unknown-collaboration": " (collab list shows them)",
     "unknown-board": " (collab board list shows them)",
     "unknown-benefit": " (collab benefit list {key} shows them)",
+    "unknown-partner": " (collab show {key} lists its partners)",
     "unknown-objective": " (collab objective list {key} shows them; collab objective add {key} ID --title TEXT)",
     "benefit-not-linked": " (collab benefit link {key} {benefit} --objective OBJ or --contributes-to BID)",
     "unknown-definition": " (collab definition list shows them)",
@@ -647,11 +648,34 @@ def artefact() -> None:
 @click.argument("kind")
 @click.option("--ref", required=True, help="Where the document is (a reference, path or URL).")
 @click.option("--on", type=DATE)
+@click.option("--file", "document", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The document itself: its SHA-256 is recorded, so a report proves which version was approved.")
+@click.option("--sha256", metavar="HEX", help="The SHA-256 of a document not on this machine (64 hex digits).")
+@written(lambda added: f"{added['key']}: artefact {added['kind']} recorded ({added['ref']}, {added['on']})"
+         + (f", sha256 {added['sha256']}" if added["sha256"] else ""))
 @pass_settings
-def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | None) -> None:
-    """Record a document of a kind the definition names."""
-    added = settings.app().add_artefact(key, kind, ref, on=on, **observed(settings, key))
-    click.echo(f"{key}: artefact {added['kind']} recorded ({added['ref']}, {added['on']})")
+def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | None, document: str | None,
+                 sha256: str | None) -> dict[str, Any]:
+    """Record a document of a kind the definition names (with its SHA-256, from --file or --sha256)."""
+    if document is not None and sha256 is not None:
+        raise click.UsageError("give either --file PATH or --sha256 HEX, not both")
+    if document is not None:
+        sha256 = file_sha256(document)
+    return settings.app().add_artefact(key, kind, ref, on=on, sha256=sha256, **observed(settings, key))
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file's content, read in blocks (a document may be large)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as document:
+            for block in iter(lambda: document.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise click.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="--file") from None
+    return digest.hexdigest()
 
 
 @cli.command()
@@ -814,6 +838,54 @@ def read_table(path: str, *, required: tuple[str, ...], optional: tuple[str, ...
         raise click.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="--from-csv") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise click.BadParameter(f"{path} is not a UTF-8 CSV file ({error})", param_hint="--from-csv") from None
+
+
+@cli.group()
+def cost() -> None:
+    """Each partner's costs by UK financial year (1 April - 31 March) and category, in pounds to the penny."""
+
+
+COST_COLUMNS = ("partner", "year", "category", "one_off", "recurring")
+
+
+@cost.command("set")
+@click.argument("key")
+@click.option("--partner", metavar="ORG", help="The partner the cost falls on.")
+@click.option("--year", metavar="YYYY-YY", help="The financial year, e.g. 2026-27.")
+@click.option("--category", type=click.Choice(COST_CATEGORIES))
+@click.option("--one-off", metavar="AMOUNT", help="One-off cost in pounds, to the penny (e.g. 1234.50).")
+@click.option("--recurring", metavar="AMOUNT", help="Recurring cost in the year, in pounds, to the penny.")
+@click.option("--reason", help="Why a figure already set changes (needed then; shown in the history and the report).")
+@click.option("--from-csv", "table", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Many costs at once: a CSV file with the columns partner, year, category, one_off and recurring, "
+                   "and optionally reason; all are set, or none if a row is wrong (each named by its row).")
+@written(lambda done: f"{done['key']}: {done['set']} cost(s) set" if "set" in done else
+         f"{done['key']}: {done['partner']} {done['category']} {done['year']}: one-off £{done['one_off']:,.2f}, "
+         f"recurring £{done['recurring']:,.2f}" + ("" if done["changed"] else " (unchanged)"))
+@pass_settings
+def cost_set(settings: Settings, key: str, partner: str | None, year: str | None, category: str | None,
+             one_off: str | None, recurring: str | None, reason: str | None, table: str | None) -> dict[str, Any]:
+    """Set a partner's one-off and recurring cost of a category in a year (a programme manager); a change says why."""
+    single = {"partner": partner, "year": year, "category": category, "one_off": one_off, "recurring": recurring}
+    if table is not None:
+        if any(value is not None for value in (*single.values(), reason)):
+            raise click.UsageError("give either --partner, --year, --category, --one-off and --recurring or "
+                                   "--from-csv FILE, not both")
+        rows = read_table(table, required=COST_COLUMNS, optional=("reason",))
+        return settings.app().set_cost_rows(key, rows, first=2, **observed(settings, key))
+    missing = [f"--{name.replace('_', '-')}" for name, value in single.items() if value is None]
+    if missing:
+        raise click.UsageError(f"give {', '.join(missing)} (or --from-csv FILE)")
+    return settings.app().set_cost(key, reason=reason, **single, **observed(settings, key))  # type: ignore[arg-type]
+
+
+@cost.command("list")
+@click.argument("key")
+@listing(*COST_COLUMNS)
+@pass_settings
+def cost_list(settings: Settings, key: str) -> list[dict[str, Any]]:
+    """The collaboration's costs by partner, financial year and category."""
+    return settings.app().costs(key)
 
 
 @benefit.command("handover")
@@ -1071,23 +1143,26 @@ def key_new(settings: Settings, out: str | None) -> None:
 @cli.command()
 @click.argument("key", required=False)
 @click.option("--all", "every", is_flag=True, help="The portfolio: every collaboration.")
+@click.option("--partner", metavar="ORG", help="With --all: that force's portfolio, its share of costs and savings only.")
 @click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write it ('-' for stdout). Default: stdout for json and csv; "
                    "KEY-report.html or portfolio-report.html here for html.")
 @pass_settings
-def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str | None) -> None:
+def report(settings: Settings, key: str | None, every: bool, partner: str | None, fmt: str, out: str | None) -> None:
     """A report to open, print or attach: one collaboration (KEY) or the portfolio (--all).
 
     Exit 3, after writing the report, if the history it verified does not match its chain.
     """
     if bool(key) == every:
         raise click.UsageError("give a collaboration KEY or --all")
+    if partner is not None and not every:
+        raise click.UsageError("--partner ORG goes with --all (a force's portfolio)")
     from workflow.report_formats import render
     from workflow.reports import collaboration_report, portfolio_report
 
     ctx = settings.app().ctx
-    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx)
+    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx, partner)
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"

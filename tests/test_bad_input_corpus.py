@@ -25,6 +25,29 @@ from workflow.model import Base
 LONG = "x" * 5000
 # (acting user, arguments, exit code): bad input is 2, a refusal by a rule 1.
 CASES: list[tuple[str | None, list[str], int]] = [
+    # costs
+    ("pm", ["cost", "set", "NOPE", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "1",
+            "--recurring", "1"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "0.001",
+            "--recurring", "1"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "-5",
+            "--recurring", "1"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "1",
+            "--recurring", "sNaN"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", DC, "--year", "2026", "--category", "staff", "--one-off", "1",
+            "--recurring", "1"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", "Nowhere Police", "--year", "2026-27", "--category", "staff",
+            "--one-off", "1", "--recurring", "1"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "travel", "--one-off", "1",
+            "--recurring", "1"], 2),
+    ("pm", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27"], 2),
+    ("owner", ["cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "1",
+               "--recurring", "1"], 1),
+    ("pm", ["cost", "list", "NOPE"], 2),
+    ("audit", ["report", "--all", "--partner", "Nowhere Police", "--format", "json"], 2),
+    ("audit", ["report", "SA", "--partner", DC, "--format", "json"], 2),
+    ("pm", ["artefact", "add", "SA", "pid", "--ref", "x", "--sha256", "not-hex"], 2),
+    ("pm", ["artefact", "add", "SA", "pid", "--ref", "x", "--file", "/nonexistent/pid.pdf"], 2),
     # corrections, the logic map, logins, passwords and the web server
     ("pm", ["benefit", "void", "NOPE", "B1", "2020-01-01", "--reason", "typo"], 2),
     ("pm", ["benefit", "remove", "NOPE", "B1", "--reason", "mistake"], 2),

@@ -49,3 +49,14 @@ def test_a_demo_with_anything_added_is_refused_and_untouched(demo_copy: Path, ad
 def test_an_earlier_demo_alone_is_replaced(demo_copy: Path) -> None:
     collab(str(demo_copy.parent / "unused.db"), "demo", "--db", str(demo_copy), check=0)
     assert collab(str(demo_copy), "audit", "verify", actor="auditor", check=0).out.startswith("history verified")
+
+
+def test_the_alliance_reports_a_net_benefit_per_force(earlier_demo: Path) -> None:
+    report = collab(str(earlier_demo), "report", "SA", "--format", "json", actor="auditor", check=0).json()
+    assert {c["partner"] for c in report["costs"]} == {"Devon & Cornwall Police", "Dorset Police"}  # type: ignore[index]
+    net = {(n["partner"], n["year"]): n for n in report["net_benefit"]}  # type: ignore[index]
+    # B1 measured £3.9m a year by the end of 2015-16, split 70 / 30, less each force's own running costs
+    assert net["Devon & Cornwall Police", "2015-16"] == {"partner": "Devon & Cornwall Police", "year": "2015-16",
+                                                         "savings": 2730000.0, "costs": 600000.0, "net": 2130000.0}
+    assert net["Dorset Police", "2014-15"]["net"] == -770000.0
+    assert report["verification"]["ok"]  # type: ignore[index]

@@ -29,7 +29,7 @@ from workflow.vocabulary import role_title
 _CID: BindParameter[int] = bindparam("cid")
 # Each statement reads every collaboration's rows, the collaboration's id first; `one` narrows it to one.
 _PARTNERS = select(Partner.collaboration_id, Partner.name, Partner.kind, Partner.risk_appetite, Partner.cost_share)
-_ARTEFACTS = select(Artefact.collaboration_id, Artefact.kind, Artefact.ref).order_by(Artefact.id)
+_ARTEFACTS = select(Artefact.collaboration_id, Artefact.kind, Artefact.ref, Artefact.sha256).order_by(Artefact.id)
 _owner, _current = aliased(User), aliased(Handover)
 _newest = select(Handover.id).where(Handover.benefit_id == Benefit.id).order_by(Handover.id.desc()).limit(1)
 _BENEFITS = (
@@ -80,7 +80,9 @@ def _consented(collaboration: Any, partners: Iterable[Row], benefits: Iterable[R
                             "target_date": None if by is None else by.isoformat(), "owner": owner, "board": board,
                             "retired": retired, "handed_over": status == "accepted"}
                      for code, category, measure, baseline, target, by, owner, board, retired, status in benefits},
-        "artefacts": {kind: ref for kind, ref in artefacts},  # the newest of each kind
+        # The newest of each kind, with its content's SHA-256 when known (only then: approvals given before
+        # artefacts carried one stay valid), so that a new version of the document is a variation.
+        "artefacts": {kind: ref if sha is None else f"{ref} (sha256 {sha})" for kind, ref, sha in artefacts},
     }
 
 

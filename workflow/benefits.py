@@ -44,7 +44,7 @@ def _may_measure(actor: Actor, collaboration: Collaboration, ended: bool, figure
     return benefit.code, value, day, note
 
 
-def _refuse_rows(problems: Sequence[tuple[int, CollabError]]) -> None:
+def refuse_rows(problems: Sequence[tuple[int, CollabError]]) -> None:
     """Every wrong row of a table at once, each reason named by its row: bad input (exit 2) if any row is
     malformed, else refused (1) by the rules."""
     if problems:
@@ -174,7 +174,7 @@ class BenefitCases:
                     plans[benefit.code][day] = value
                 except CollabError as error:
                     problems.append((number, error))
-            _refuse_rows(problems)
+            refuse_rows(problems)
             for code, points in plans.items():
                 self._replace_plan(session, actor, collaboration, find_benefit(collaboration, code), points)
             return {"key": collaboration.key, "benefits": len(plans), "points": sum(map(len, plans.values()))}
@@ -220,7 +220,7 @@ class BenefitCases:
                     figures.append(_may_measure(actor, collaboration, ended, figure))
                 except CollabError as error:
                     problems.append((number, error))
-            _refuse_rows(problems)
+            refuse_rows(problems)
             done = self._record_figures(session, actor, collaboration, figures)
             return {"key": collaboration.key, "measured": len(done), "figures": done}
 

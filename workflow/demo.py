@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
-from workflow.clock import LONDON, Clock
+from workflow.clock import LONDON, Clock, parse_moment
 from workflow.db import database_url, engine_for, folder_beside, schema_revision, upgrade
 from workflow.errors import BadInput, CollabError
-from workflow.clock import parse_moment
 from workflow.reminders import Reminders
 from workflow.service import Collab
 from workflow.signing import load_private_key
@@ -91,6 +90,9 @@ HANDOVERS = {
     "B6": ("Alliance Operations", "ba.operations", "Dorset Performance Board"),
     "B7": ("Alliance Operations", "ba.operations", "D&C Performance Board"),
 }
+# Each force's costs (partner, financial year, category, one-off, recurring; illustrative pounds).
+COSTS = [(DC, "2014-15", "ict", "1800000", "0"), (DC, "2014-15", "staff", "950000", "0"), (DC, "2015-16", "ict", "0", "420000"),
+         (DC, "2015-16", "estates", "0", "180000"), (DORSET, "2014-15", "ict", "770000", "0"), (DORSET, "2015-16", "ict", "0", "180000")]
 # Quarterly measurements while the programme ran (by the programme's owners), illustrative figures.
 MEASUREMENTS = {
     "2015-06-30": {"B1": 1.8, "B2": 9000, "B3": 88.5, "B4": 8.6, "B5": 7, "B6": 82.4, "B7": 74.2},
@@ -256,8 +258,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
 
     n.heading("Phase 2, the PID: profiles, artefacts, cost shares and approvals")
     n.on("2014-07-01")
-    n.run(pm, ["advance", KEY],
-          lambda app: app.advance(KEY), refused_ok=True)
+    n.run(pm, ["advance", KEY], lambda app: app.advance(KEY), refused_ok=True)
     for code, _, _, measure, unit, baseline, target, by, owner, board in BENEFITS:
         argv = ["benefit", "update", KEY, code, "--measure", measure, "--unit", unit, "--baseline", f"{baseline:g}",
                 "--target", f"{target:g}", "--by", by.isoformat(), "--owner", owner, "--board", board]
@@ -273,11 +274,9 @@ def run(db: str, say: Callable[[str], None]) -> None:
                           ("benefits-logic-map", "ABC/BLM/v2", "2014-10-20"),
                           ("collaboration-agreement", "s.22A Strategic Alliance agreement", "2014-12-15")):
         n.on(on)
-        n.run(pm, ["artefact", "add", KEY, kind, "--ref", ref],
-              lambda app: app.add_artefact(KEY, kind, ref))
+        n.run(pm, ["artefact", "add", KEY, kind, "--ref", ref], lambda app: app.add_artefact(KEY, kind, ref))
     for org, share in ((DC, "70"), (DORSET, "30")):
-        n.run(pm, ["partner", "add", KEY, org, "--cost-share", share],
-              lambda app: app.add_partner(KEY, org, cost_share=share))
+        n.run(pm, ["partner", "add", KEY, org, "--cost-share", share], lambda app: app.add_partner(KEY, org, cost_share=share))
     n.on("2014-12-18")
     say(f"  The four signatories sign with keys of their own (passphrase from COLLAB_KEY_PASSPHRASE; "
         f"the demo's is '{KEY_PASSPHRASE}'):")
@@ -296,6 +295,9 @@ def run(db: str, say: Callable[[str], None]) -> None:
     n.on("2015-01-12")
     n.run(pm, ["benefit", "plan", KEY, "B1", "--point", "2016-03-31=4", "--point", "2017-03-31=9", "--point", "2018-03-31=12"],
           lambda app: app.plan(KEY, "B1", [(date(2016, 3, 31), 4.0), (date(2017, 3, 31), 9.0), (date(2018, 3, 31), 12.0)]))
+    for org, year, kind, one_off, recurring in COSTS:  # each force's own costs; the report nets them against its share of B1
+        n.run(pm, ["cost", "set", KEY, "--partner", org, "--year", year, "--category", kind, "--one-off", one_off, "--recurring",
+                   recurring], lambda app: app.set_cost(KEY, partner=org, year=year, category=kind, one_off=one_off, recurring=recurring))
     owners = {code: owner for code, *_, owner, _ in BENEFITS}
     for day, values in MEASUREMENTS.items():
         n.on(day)

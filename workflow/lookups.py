@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.errors import BadInput, Reason, Refused, reason
-from workflow.model import Benefit, BenefitLink, Board, Collaboration, Event, Handover, Objective, User
+from workflow.model import Benefit, BenefitLink, Board, Collaboration, Event, Handover, Objective, Partner, User
 
 T = TypeVar("T")
 
@@ -140,3 +140,23 @@ def find_objective(session: Session, collaboration: Collaboration, code: str) ->
 def links_of(session: Session, collaboration: Collaboration) -> list[tuple[str, str, str]]:
     """The map's edges as (benefit ID, kind, objective or benefit ID), in the order they were made."""
     return [(code, kind, to) for _, code, kind, to in session.execute(_LINKS_OF, {"cid": collaboration.id})]
+
+
+def find_force(session: Session, org: str) -> str:
+    """A force (or other organisation) as registered as a partner of some collaboration, whatever its case."""
+    known = list(session.scalars(select(Partner.name).distinct()))
+    found = same_name(org, known)
+    if found is None:
+        raise BadInput(reason("unknown-partner-org", f"'{org}' is not a partner of any collaboration"
+                              f"{did_you_mean(org, known)}", partner=org))
+    return found
+
+
+def find_partner(collaboration: Collaboration, org: str) -> str:
+    """The name of the collaboration's partner `org`, as registered (whatever the case it was typed in)."""
+    found = same_name(org, collaboration.partners, lambda p: p.name)
+    if found is None:
+        near = did_you_mean(org, (p.name for p in collaboration.partners))
+        raise BadInput(reason("unknown-partner", f"'{org}' is not a partner of {collaboration.key}{near}",
+                              key=collaboration.key, partner=org))
+    return found.name

@@ -100,6 +100,7 @@ class Artefact(Base):
     ref: Mapped[str] = mapped_column(Text)
     recorded_on: Mapped[date] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of the document named, when known (migration 0011)
 
 
 class Approval(Base):

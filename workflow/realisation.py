@@ -14,13 +14,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from math import floor
 
-__all__ = ["STATUSES", "Realisation", "progress", "plan_line", "planned_value", "assess", "share_savings"]
+__all__ = ["STATUSES", "Realisation", "progress", "plan_line", "planned_value", "assess", "share_savings", "split_pennies"]
 
 STATUSES = ("on-track", "behind", "realised", "no-data", "retired")
 
 # Float arithmetic on values such as 9.4 yields 0.29999999999999982 and the like; a benefit exactly on
 # plan (or exactly at target) must not be reported as behind because of that.
 _TOLERANCE = 1e-9
+PENNY = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,12 @@ def _to_decimal(x: Decimal | float, what: str) -> Decimal:
 
 
 def share_savings(amount: float, shares: Mapping[str, Decimal | float]) -> dict[str, float]:
-    """Split a cashable saving between partners by cost share (percent, summing to 100).
+    """`split_pennies` of a saving typed as a float, the parts as floats (as a register row shows them)."""
+    return {name: float(part) for name, part in split_pennies(_to_decimal(amount, "amount"), shares).items()}
+
+
+def split_pennies(amount: Decimal, shares: Mapping[str, Decimal | float]) -> dict[str, Decimal]:
+    """Split an amount of money between partners by cost share (percent, summing to 100).
 
     The amount is rounded to pennies (ROUND_HALF_EVEN) and the parts add up EXACTLY to it, so a finance
     report never shows a penny appearing or vanishing. Each partner gets the whole pennies of its exact share;
@@ -190,4 +196,4 @@ def share_savings(amount: float, shares: Mapping[str, Decimal | float]) -> dict[
     for name in ranked[:left]:
         parts[name] += 1
 
-    return {name: float(Decimal(sign * p).scaleb(-2)) for name, p in parts.items()}
+    return {name: Decimal(sign * p).scaleb(-2).quantize(PENNY) for name, p in parts.items()}

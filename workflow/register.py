@@ -131,9 +131,12 @@ class RegisterCases:
                 self.ctx.record(session, actor, "cost-shares-set", collaboration=collaboration, changes=changed)
             return {"key": collaboration.key, "partners": [partner_dict(p) for p in collaboration.partners], "changed": sorted(changed)}
 
-    def add_artefact(self, key: str, kind: str, ref: str, *, on: date | None = None,
+    def add_artefact(self, key: str, kind: str, ref: str, *, on: date | None = None, sha256: str | None = None,
                      expected_version: int | None = None) -> dict[str, Any]:
+        """Record a document of a kind the definition names; with the SHA-256 of its content, when known, a
+        report proves which version was approved, and a new version of it is a variation of their approvals."""
         ref = validate.text(ref, "the artefact's reference")
+        digest: dict[str, Any] = {} if sha256 is None else {"sha256": validate.sha256(sha256, "the document's SHA-256")}
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             known = stored.definition_of(session, collaboration).artefact_kinds
             if kind not in known:
@@ -141,9 +144,10 @@ class RegisterCases:
                                       kind=kind))
             day = self.ctx.effective(on, collaboration, in_stage=False)
             session.add(Artefact(collaboration_id=collaboration.id, kind=kind, ref=ref, recorded_on=day,
-                                 recorded_by_id=find_user(session, actor.name).id))
-            self.ctx.record(session, actor, "artefact-added", on=day, collaboration=collaboration, kind=kind, ref=ref)
-            return {"key": collaboration.key, "kind": kind, "ref": ref, "on": day.isoformat()}
+                                 recorded_by_id=find_user(session, actor.name).id, **digest))
+            self.ctx.record(session, actor, "artefact-added", on=day, collaboration=collaboration, kind=kind, ref=ref,
+                            **digest)
+            return {"key": collaboration.key, "kind": kind, "ref": ref, "on": day.isoformat(), "sha256": digest.get("sha256")}
 
     def approve(self, key: str, gate: str, *, on: date | None = None, signing_key: Ed25519PrivateKey | None = None,
                 expected_version: int | None = None) -> dict[str, Any]:

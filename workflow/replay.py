@@ -2,7 +2,7 @@
 
 Every change to state is written with an event that describes it completely, so the events alone
 rebuild every collaboration, partner, benefit, measurement, handover, approval, artefact, lesson,
-user, board, objective and link of the logic map. A row edited, added or removed behind the engine's back (straight in the database)
+user, board, objective, link of the logic map and cost. A row edited, added or removed behind the engine's back (straight in the database)
 shows as the first field where the tables and the history disagree. The events are streamed once;
 the state kept is one entry per thing, not per event.
 """
@@ -20,7 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, Objective, Partner,
+    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Cost, Handover, Lesson, Measurement, Objective, Partner,
     PlanPoint, User,
 )
 
@@ -46,6 +46,7 @@ class State:
     lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     objectives: dict[tuple[str, str], Row] = field(default_factory=dict)
     links: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)  # (kind, objective or benefit)
+    costs: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)  # (key, partner, year, category)
 
 
 class Replaying:
@@ -106,8 +107,11 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     elif action == "cost-shares-set":
         for org, change in p["changes"].items():
             state.partners[(key, org)]["cost_share"] = _decimal(change["to"])
+    elif action == "cost-set":
+        state.costs[(key, p["partner"], p["year"], p["category"])] = {
+            name: Decimal(p["after"][name]) for name in ("one_off", "recurring")}
     elif action == "artefact-added":
-        state.artefacts[key].append((p["kind"], p["ref"], on, actor))
+        state.artefacts[key].append((p["kind"], p["ref"], on, actor, p.get("sha256")))
     elif action == "approved":
         state.approvals[(key, p["gate"], p["partner"], p["role"])] = {"user": actor, "approved_on": on,
                                                                       "digest": p.get("digest"), "signed": "signature" in p}
@@ -228,7 +232,7 @@ def tables(session: Session) -> State:
                                                               "cost_share": _decimal(p.cost_share)}
     for artefact in read(rows(Artefact, by.name.label("by")).join(by, by.id == Artefact.recorded_by_id).order_by(Artefact.id)):
         found.artefacts[keys[artefact.collaboration_id]].append(
-            (artefact.kind, artefact.ref, _day(artefact.recorded_on), artefact.by))
+            (artefact.kind, artefact.ref, _day(artefact.recorded_on), artefact.by, artefact.sha256))
     for approval in read(rows(Approval, by.name.label("by")).join(by, by.id == Approval.user_id)):
         found.approvals[(keys[approval.collaboration_id], approval.gate, approval.partner, approval.role)] = {
             "user": approval.by, "approved_on": _day(approval.approved_on), "digest": approval.digest,
@@ -264,6 +268,9 @@ def tables(session: Session) -> State:
     for link in read(rows(BenefitLink).order_by(BenefitLink.id)):
         end = codes[link.target_id][1] if link.target_id is not None else objectives.get(link.objective_id or 0)
         found.links[codes[link.benefit_id]].append((link.kind, end))
+    for cost in read(rows(Cost)):
+        found.costs[(keys[cost.collaboration_id], cost.partner, cost.year, cost.category)] = {
+            "one_off": cost.one_off, "recurring": cost.recurring}
     return found
 
 

@@ -51,6 +51,14 @@ def _quantity(value: float | None, unit: str = "") -> str:
     return "–" if value is None else format_quantity(value, unit)
 
 
+def _money(value: float | str | None) -> str:
+    """Pounds with their pence: `-£1,200.50` (a history's amounts come as text, exact)."""
+    if value is None:
+        return "–"
+    amount = float(value)
+    return f"{'-' if amount < 0 else ''}£{abs(amount):,.2f}"
+
+
 def _percent(fraction: float | None) -> str:
     return "–" if fraction is None else f"{fraction:.0%}"
 
@@ -94,7 +102,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=format_number, quantity=_quantity, day=_day, percent=_percent, details=_details,
+    env.filters.update(number=format_number, quantity=_quantity, money=_money, day=_day, percent=_percent, details=_details,
                        moment=_moment, missing=_missing)
     env.globals.update(bar_order=BAR_ORDER)
     return env
@@ -122,7 +130,7 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "collaboration": ("title", "stage", "since", "days_in_stage", "origin", "manager", "definition",
                           "definition_version", "objective", "public_benefit", "rationale", "held_from", "closed_on", "pir_due"),
         "partner": ("name", "kind", "risk_appetite", "cost_share"),
-        "artefact": ("kind", "ref", "on"),
+        "artefact": ("kind", "ref", "on", "sha256"),
         "stage": ("stage", "on", "until", "days", "by", "action", "reason"),
         "approval": ("gate", "partner", "role", "by", "on"),
         "gate": ("to", "ready", "unmet"),
@@ -135,6 +143,9 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "voided-measurement": ("benefit", "on", "value", "note", "voided_on", "reason"),
         "correction": ("seq", "on", "by", "action", "reason", "details"),
         "saving": ("benefit", "partner", "value"),
+        "cost": ("partner", "year", "category", "one_off", "recurring"),
+        "net-benefit": ("partner", "year", "savings", "costs", "net"),
+        "cost-change": ("on", "by", "partner", "year", "category", "before", "after", "net_effect", "reason"),
         "review": ("benefit", "board", "due_on", "status"),
         "event": tuple(name for name in EXPORT_FIELDS if name != "collaboration"),
         "verification": ("ok", "events", "first_bad", "problem", "head"),
@@ -143,6 +154,7 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "collaboration": ("title", "stage", "since", "days_in_stage", "origin", "manager", "objective",
                           "realised", "on-track", "behind", "no-data", "retired", "overdue_reviews"),
         "gate": ("to", "ready", "unmet"),
+        "net-benefit": ("partner", "year", "savings", "costs", "net"),
         "review": ("benefit", "board", "due_on", "status"),
         "verification": ("ok", "events", "first_bad", "problem", "head"),
     },
@@ -193,6 +205,9 @@ def _collaboration_rows(report: Mapping[str, Any]) -> Iterator[Row]:
             yield "voided-measurement", key, {"benefit": b["id"], **voided}
         for partner, value in (b["savings"] or {}).items():
             yield "saving", key, {"benefit": b["id"], "partner": partner, "value": value}
+    for section, facts in (("cost", "costs"), ("net-benefit", "net_benefit"), ("cost-change", "cost_changes")):
+        for fact in report[facts]:
+            yield section, key, fact
     for review in report["reviews"]:
         yield "review", review["collaboration"], review
     for correction in report["corrections"]:
@@ -207,6 +222,8 @@ def _portfolio_rows(report: Mapping[str, Any]) -> Iterator[Row]:
         yield "collaboration", c["key"], {**c, **c["benefits"]}
         for move in c["gates"]:
             yield "gate", c["key"], move
+        for net in c.get("share", {}).get("net_benefit", []):  # a force's portfolio: its own share only
+            yield "net-benefit", c["key"], net
     for review in report["reviews"]:
         yield "review", review["collaboration"], review
     yield "verification", None, report["verification"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from workflow import __version__, audit, facts as gate_facts, reviews, views
 from workflow.context import Context
+from workflow.costs import cost_rows, net_benefit_rows
 from workflow.logicmap import objective_rows
-from workflow.lookups import find_collaboration, links_of
-from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
+from workflow.lookups import find_collaboration, find_force, links_of
+from workflow.model import Benefit, Board, Collaboration, Measurement, PlanPoint
 from workflow.realisation import STATUSES, planned_value
 
 # Events that correct a mistake, and events that do when they give a reason (a title or category put right).
@@ -54,6 +56,8 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         objectives = objective_rows(session, collaboration)
         links = links_of(session, collaboration)
         owed = open_reviews(session, today, key)
+        costs = cost_rows(session, collaboration)
+        net = net_benefit_rows(session, collaboration, costs)
         verified = audit.verify(session)
     return {
         "report": _about("collaboration", ctx),
@@ -73,6 +77,9 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         "objectives": objectives,
         "benefits": [_beside_plan({**row, **series[row["id"]], **_linked(row["id"], links)}) for row in register],
         "realisation": shown["realisation"],
+        "costs": costs,
+        "net_benefit": net,
+        "cost_changes": cost_changes(events),
         "reviews": owed,
         "corrections": [{"seq": e["seq"], "on": e["effective_on"], "by": e["actor"], "action": e["action"],
                          "reason": e["reason"], "details": e["payload"]}
@@ -82,18 +89,29 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
     }
 
 
-def portfolio_report(ctx: Context) -> dict[str, Any]:
+def portfolio_report(ctx: Context, partner: str | None = None) -> dict[str, Any]:
     """Every collaboration's stage, time in stage, gate readiness, benefits by status and overdue reviews, read in
-    a fixed number of queries whatever the number of collaborations."""
+    a fixed number of queries whatever the number of collaborations.
+
+    For a `partner` (a force), only the collaborations it is a partner of, each with that force's share of the
+    costs and savings (never another partner's figures: those cost a few queries per collaboration), and only the
+    reviews its own boards owe."""
     today = ctx.clock.today()
     with ctx.snapshot() as session:
         listed = session.scalars(select(Collaboration).order_by(Collaboration.key)).all()
+        if partner is not None:
+            partner = find_force(session, partner)
+            listed = [c for c in listed if partner in {p.name for p in c.partners}]
+            shares = {c.key: _share_of(session, c, partner) for c in listed}
+            boards = set(session.scalars(select(Board.name).where(Board.partner == partner)))
         facts = gate_facts.gate_facts_of_all(session, listed)
         realised = views.realisation_of_all(session, today)
         definitions = {(c.definition_name, c.definition_version) for c in listed}
         chosen = {version: ctx.definition(session, *version) for version in definitions}
         gates = [views.next_moves(chosen[c.definition_name, c.definition_version], c, facts[c.id][0]) for c in listed]
         owed = open_reviews(session, today, None)
+        if partner is not None:
+            owed = [r for r in owed if r["board"] in boards]
         verified = audit.verify(session)
     overdue = Counter(r["collaboration"] for r in owed if r["status"] == "overdue")
     empty = views.summary([])
@@ -104,8 +122,11 @@ def portfolio_report(ctx: Context) -> dict[str, Any]:
          "dis_benefits": realised.get(c.id, empty)["dis_benefits"], "overdue_reviews": overdue[c.key]}
         for c, moves in zip(listed, gates)
     ]
+    if partner is not None:
+        for row in rows:
+            row["share"] = shares[row["key"]]
     return {
-        "report": _about("portfolio", ctx),
+        "report": {**_about("portfolio", ctx), **({} if partner is None else {"partner": partner})},
         "collaborations": rows,
         "totals": {
             "collaborations": len(rows),
@@ -117,6 +138,27 @@ def portfolio_report(ctx: Context) -> dict[str, Any]:
         "reviews": owed,
         "verification": verified.as_dict(),
     }
+
+
+def cost_changes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """How the costs, and with them the net benefit, moved: each `cost-set` with its date, who, why, the figures
+    before and after, and its effect on that partner's net benefit of that year (less cost, more net)."""
+    def total(amounts: dict[str, str] | None) -> Decimal:
+        return sum((Decimal(v) for v in (amounts or {}).values()), Decimal(0))
+
+    return [{"on": e["effective_on"], "by": e["actor"], "partner": p["partner"], "year": p["year"],
+             "category": p["category"], "before": p["before"], "after": p["after"], "reason": e["reason"],
+             "net_effect": float(total(p["before"]) - total(p["after"]))}
+            for e in events if e["action"] == "cost-set" for p in [e["payload"]]]
+
+
+def _share_of(session: Session, collaboration: Collaboration, partner: str) -> dict[str, Any]:
+    """One partner's share of a collaboration: its cost share, its costs and its net benefit, nobody else's."""
+    costs = cost_rows(session, collaboration)
+    share = next(p.cost_share for p in collaboration.partners if p.name == partner)
+    return {"cost_share": None if share is None else float(share),
+            "costs": [c for c in costs if c["partner"] == partner],
+            "net_benefit": [n for n in net_benefit_rows(session, collaboration, costs) if n["partner"] == partner]}
 
 
 def _about(kind: str, ctx: Context) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
 from workflow.corrections import CorrectionCases
+from workflow.costs import CostCases
 from workflow.grants import GrantCases
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
@@ -28,7 +29,7 @@ from workflow.views import ViewCases
 
 
 class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
-             LogicMapCases, CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
+             LogicMapCases, CorrectionCases, CostCases, ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

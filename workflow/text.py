@@ -23,7 +23,8 @@ def collaboration_text(c: dict[str, Any]) -> str:
         share = f"{p['cost_share']:g}%" if p["cost_share"] is not None else "-"
         lines.append(f"    {p['name']:<32} {p['kind']:<16} appetite {p['risk_appetite'] or '-':<9} share {share}")
     lines.append("  artefacts")
-    lines += [f"    {a['kind']:<32} {a['ref']} ({a['on']})" for a in c["artefacts"]] or ["    (none)"]
+    lines += [f"    {a['kind']:<32} {a['ref']} ({a['on']}){' sha256 ' + a['sha256'] if a['sha256'] else ''}"
+              for a in c["artefacts"]] or ["    (none)"]
     lines.append("  approvals")
     lines += [f"    {a['gate']:<10} {a['partner']} {a['role']} ({a['on']})" for a in c["approvals"]] or ["    (none)"]
     lines.append("  benefits")

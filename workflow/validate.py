@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from workflow.errors import BadInput
 
 __all__ = [
-    "EARLIEST_DAY", "HORIZON_YEARS", "MAX_MAGNITUDE", "TEXT_LENGTH", "day", "email", "horizon", "key", "number", "text",
+    "EARLIEST_DAY", "HORIZON_YEARS", "MAX_MAGNITUDE", "TEXT_LENGTH", "day", "email", "financial_year", "horizon", "key",
+    "money", "number", "sha256", "text",
 ]
 
 # A double holds every decimal of up to 15 significant digits exactly (DBL_DIG), so below 1e15 the
@@ -164,3 +165,46 @@ def percent(value: str, what: str = "the cost share") -> Decimal:
     if not found.is_finite() or not 0 <= found <= 100:
         raise BadInput(f"{what} {value}: a percentage from 0 to 100")
     return found
+
+
+MAX_POUNDS = Decimal("1e12")  # the costs columns hold 14 digits, 2 of them pence
+
+
+def money(value: str, what: str) -> Decimal:
+    """An amount of pounds to the penny (e.g. 1234.50), as the exact decimal stored: never a float, never
+    negative (a correction is a new figure), at most two decimals."""
+    text = value.strip().removeprefix("£").replace(",", "") if isinstance(value, str) else str(value)
+    try:
+        found = Decimal(text) if text.isascii() else None
+    except InvalidOperation:
+        found = None
+    if found is None or not found.is_finite():
+        raise BadInput(f"{what} {value!r} is not an amount of pounds (e.g. 1234.50)")
+    if found < 0:
+        raise BadInput(f"{what} {value!r} is negative: give the amount spent (0 or more)")
+    if found.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise BadInput(f"{what} {value!r} has more than two decimals: give pounds to the penny (e.g. 1234.50)")
+    if found >= MAX_POUNDS:
+        raise BadInput(f"{what} {value!r} is too large: give less than £1,000,000,000,000")
+    return found.quantize(Decimal("0.01"))
+
+
+def sha256(value: str, what: str = "the SHA-256") -> str:
+    """A SHA-256 digest as 64 hexadecimal digits, kept in lower case."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if len(text) != 64 or not all(ch in "0123456789abcdef" for ch in text):
+        raise BadInput(f"{what} {value!r} is not a SHA-256: give its 64 hexadecimal digits")
+    return text
+
+
+def financial_year(value: str, what: str = "the financial year") -> str:
+    """A UK financial year (1 April to 31 March) as written, YYYY-YY: 2026-27."""
+    text = value.strip() if isinstance(value, str) else ""
+    first, _, second = text.partition("-")
+    if not (len(first) == 4 and len(second) == 2 and (first + second).isdigit() and first.isascii()):
+        raise BadInput(f"{what} {value!r} is not a financial year: write it as 2026-27")
+    if (int(first) + 1) % 100 != int(second):
+        raise BadInput(f"{what} {value!r} does not run from one year into the next: write {first}-{(int(first) + 1) % 100:02d}")
+    if not EARLIEST_DAY.year <= int(first) <= horizon(date.today()).year:
+        raise BadInput(f"{what} {value!r} is out of range: give a year from {EARLIEST_DAY.year} to {HORIZON_YEARS} years ahead")
+    return text

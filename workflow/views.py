@@ -115,7 +115,7 @@ def show(session: Session, key: str, today: date) -> dict[str, Any]:
         "held_from": c.held_from, "closed_on": _iso(c.closed_on), "pir_due": _iso(c.pir_due),
         "partners": [partner_dict(p) for p in c.partners],
         "artefacts": [
-            {"kind": a.kind, "ref": a.ref, "on": a.recorded_on.isoformat()}
+            {"kind": a.kind, "ref": a.ref, "on": a.recorded_on.isoformat(), "sha256": a.sha256}
             for a in session.scalars(select(Artefact).where(Artefact.collaboration_id == c.id).order_by(Artefact.id))
         ],
         "approvals": [
