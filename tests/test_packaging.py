@@ -23,9 +23,9 @@ except SystemExit:
 heavy = sorted(m for m in {heavy!r} if m in sys.modules)
 print("HEAVY:", ",".join(heavy))
 """
-# What only some commands need: passwords (argon2), notifications (jinja2, icalendar), meeting dates
-# (holidays), schema upgrades (alembic). A write in one process pays for none of them (issue 14).
-NOT_FOR_A_MOVE = ("argon2", "jinja2", "icalendar", "holidays", "alembic")
+# What only some commands need: passwords (argon2), notifications (workflow.reminders, jinja2, icalendar),
+# meeting dates (holidays), schema upgrades (alembic). A write in one process pays for none of them (issue 14).
+NOT_FOR_A_MOVE = ("argon2", "workflow.reminders", "jinja2", "icalendar", "holidays", "alembic")
 
 
 def probe(args: list[str], heavy: tuple[str, ...], env: dict[str, str] | None = None) -> str:

@@ -10,6 +10,8 @@ ends over it, and a notebook can drive it directly:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from workflow.accounts import AccountCases
 from workflow.benefits import BenefitCases
 from workflow.catalogue import DefinitionCases
@@ -23,8 +25,22 @@ from workflow.logicmap import LogicMapCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
 from workflow.screens import ScreenCases
-from workflow.todo import TodoCases
 from workflow.views import ViewCases
+
+if TYPE_CHECKING:
+    from workflow.todo import TodoCases
+else:
+    class TodoCases:
+        """workflow.todo's use cases, imported at the first call: the to-do list pulls in reminders, notifications
+        and meeting calendars, which a move or a listing never needs (issue 14: a write's start-up)."""
+
+        def __getattr__(self, name: str) -> Any:  # called only for what the other areas do not have
+            from workflow import todo
+
+            found = None if name.startswith("_") else vars(todo.TodoCases).get(name)
+            if found is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            return found.__get__(self, type(self))
 
 
 class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
