@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-import icalendar
+if TYPE_CHECKING:  # icalendar is imported by the first invitation: most commands send none
+    import icalendar
 
 __all__ = [
     "Attachment",
@@ -156,6 +157,8 @@ def meeting_ics(
     end = start + duration  # wall-clock arithmetic in Europe/London, as a calendar would do
     stamp = (stamp or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
+    import icalendar
+
     can_add_timezones = hasattr(icalendar.Calendar, "add_missing_timezones")  # icalendar >= 6.1
     if not can_add_timezones:  # pragma: no cover - older icalendar: use UTC rather than an undefined TZID
         start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
@@ -186,6 +189,8 @@ def meeting_ics(
 
 
 def _cal_address(address: str) -> icalendar.vCalAddress:
+    import icalendar
+
     name, mail = email.utils.parseaddr(address)
     value = icalendar.vCalAddress(f"mailto:{mail or address}")
     if name:

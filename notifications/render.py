@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
+if TYPE_CHECKING:  # jinja2 is imported by the first load: commands that render nothing never pay for it
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = [
     "KINDS",
@@ -66,6 +66,9 @@ def _autoescape(name: str | None) -> bool:
 
 
 def _environment(directory: Path, filters: Mapping[str, Callable[..., str]]) -> SandboxedEnvironment:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(directory)),
         undefined=jinja2.StrictUndefined,
@@ -85,6 +88,9 @@ def _undeclared(env: SandboxedEnvironment, directory: Path, name: str, seen: set
     Returns file name -> its undeclared names, so an error can name the file at fault.
     Raises TemplateError for a missing file, a syntax error or a dynamic template reference.
     """
+    import jinja2
+    from jinja2 import meta
+
     if name in seen:
         return {}
     seen.add(name)
@@ -153,6 +159,8 @@ class Templates:
 
     @staticmethod
     def _part(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        import jinja2
+
         try:
             return template.render(dict(context))
         except jinja2.TemplateError as exc:
@@ -179,6 +187,8 @@ def load_templates(directory: Path | None = None, filters: Mapping[str, Callable
     directory = Path(directory) if directory is not None else DEFAULT_DIRECTORY
     if not directory.is_dir():
         raise TemplateError(f"template directory {directory} does not exist")
+    import jinja2
+
     env = _environment(directory, filters or {})
     templates: dict[str, dict[str, jinja2.Template]] = {}
     for kind, allowed in KINDS.items():

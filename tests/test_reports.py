@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -162,6 +163,9 @@ def test_the_portfolio_sights_operational_collaborations(db: str, tmp_path: Path
     assert facts["totals"]["operational"] == 1 and facts["totals"]["by_stage"] == {"delivery": 1, "scoping": 1, "on-hold": 1}
     # SA's B2 missed its 1 Jun 2021 review (see the collaboration report's test); the others have no benefits
     assert {key: row["overdue_reviews"] for key, row in rows.items()} == {"SA": 1, "CYBER": 0, "ESTATE": 0}
+    text = collab(db, "report", "--all", "--format", "json", actor="audit", env=NOW, check=0).out
+    listed = [line for line in text.splitlines() if line.startswith('    {"key": ')]
+    assert [json.loads(line.rstrip(","))["key"] for line in listed] == ["CYBER", "ESTATE", "SA"]  # one a line
 
     out = tmp_path / "portfolio.html"
     report(db, "--all", "--out", str(out))

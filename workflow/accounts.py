@@ -10,13 +10,12 @@ a way in. Logging in and out is not recorded: a session is the front end's busin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from workflow.context import Actor, Context
@@ -25,12 +24,26 @@ from workflow.lookups import find_user
 from workflow.model import Account, ApiToken, User, UserKey, WebSession
 from workflow import validate
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 PASSWORD_SET, TOKEN_ISSUED, TOKEN_REVOKED = "password-set", "token-issued", "token-revoked"
 MIN_PASSWORD = 12
 SESSION_HOURS = 12  # an absolute lifetime: a GET never extends it, so no read writes
-_HASHER = PasswordHasher()
-# Verified when the name is unknown or has no password, so that a wrong name costs as long as a wrong password.
-_DUMMY = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2's hasher, imported on first use: only password commands pay for it."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified when the name is unknown or has no password, so that a wrong name costs as long as a wrong password."""
+    return _hasher().hash(secrets.token_hex(16))
 
 
 def digest(secret: str) -> str:
@@ -55,7 +68,7 @@ class AccountCases:
             raise BadInput(reason("password-too-short", f"a password needs at least {MIN_PASSWORD} characters",
                                   length=MIN_PASSWORD))
         validate.text(password, "the password")
-        hashed = _HASHER.hash(password)
+        hashed = _hasher().hash(password)
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, None if self.ctx.actor_name == name else "register users")
             user = find_user(session, name)
@@ -70,18 +83,19 @@ class AccountCases:
 
     def login(self, name: str, password: str) -> str:
         """A new session id for `name` if the password is theirs (and they may act); Refused otherwise."""
+        dummy = _dummy()  # made before the look-up, so that even a process's first login costs alike for any name
         with self.ctx.uow.write(history=False) as session:
             user = session.scalar(select(User).where(User.name == name))
             account = session.get(Account, user.id) if user is not None else None
-            if not _matches(account.password_hash if account else _DUMMY, password) or user is None or account is None:
+            if not _matches(account.password_hash if account else dummy, password) or user is None or account is None:
                 raise login_refused()
             Context(self.ctx.uow, name, self.ctx.clock).acting(session, None)  # refuses a deactivated user
             sid = secrets.token_urlsafe(32)
             now = _utc(self.ctx.clock.now())
             session.add(WebSession(id_hash=digest(sid), user_id=user.id, created_at=now,
                                    expires_at=now + timedelta(hours=SESSION_HOURS)))
-            if _HASHER.check_needs_rehash(account.password_hash):
-                account.password_hash = _HASHER.hash(password)
+            if _hasher().check_needs_rehash(account.password_hash):
+                account.password_hash = _hasher().hash(password)
             return sid
 
     def logout(self, sid: str) -> None:
@@ -99,10 +113,11 @@ class AccountCases:
 
     def reauthenticate(self, password: str) -> None:
         """Refuse unless `password` is the acting user's own: asked again before a signature is made."""
+        dummy = _dummy()
         with self.ctx.uow.read() as session:
             actor = self.ctx.acting(session, None)
             account = session.get(Account, find_user(session, actor.name).id)
-            if not _matches(account.password_hash if account else _DUMMY, password) or account is None:
+            if not _matches(account.password_hash if account else dummy, password) or account is None:
                 raise Refused(reason("reauthentication-failed", f"that is not {actor.name}'s password; nothing was signed",
                                      actor=actor.name))
 
@@ -156,7 +171,9 @@ class AccountCases:
 
 
 def _matches(hashed: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _HASHER.verify(hashed, password)
+        return _hasher().verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False

@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr, weekday
 
@@ -149,6 +148,8 @@ def _bank_holidays(year: int) -> frozenset[date]:
     Building a holidays calendar is slow and every occurrence is checked, so build each year once;
     a frozenset rather than the HolidayBase, which grows itself when asked about other years.
     """
+    import holidays  # on first use: commands that place no meeting never pay for it
+
     return frozenset(day for day in holidays.country_holidays("GB", subdiv="ENG", years=year) if day.weekday() < 5)
 
 

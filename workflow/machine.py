@@ -12,13 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from transitions import EventData, Machine, MachineError
-
 from workflow import effects, gates
 from workflow.definition import Definition
 from workflow.errors import Reason, Refused, reason
 
 if TYPE_CHECKING:
+    from transitions import EventData
     from transitions.core import Callback
 
 
@@ -52,6 +51,8 @@ class Lifecycle:
     """A definition compiled into a machine whose guards are the definition's gates."""
 
     def __init__(self, definition: Definition) -> None:
+        from transitions import Machine  # imported by the first move: commands that move nothing never pay for it
+
         self.definition = definition
         self.machine = Machine(
             model=None,
@@ -103,6 +104,8 @@ class Lifecycle:
         if subject.wanted is not None and subject.wanted not in options:
             raise Refused(reason("destination-not-open", f"cannot {trigger} from {subject.state} to {subject.wanted}; "
                                  f"possible: {', '.join(options)}", trigger=trigger, options=options))
+        from transitions import MachineError
+
         try:
             moved = self.machine.events[trigger].trigger(subject)
         except MachineError:

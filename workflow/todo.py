@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import approvals, reminders, stored
+from workflow import approvals, stored
 from workflow.context import Actor, Context
 from workflow.lookups import passed_gates
 from workflow.model import Approval, Benefit, Board, Collaboration, Handover, Partner, User
@@ -37,6 +37,7 @@ class TodoCases:
 def todo(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
     items = _approvals(session, actor) + _handovers(session, actor) + _reviews(session, actor, today)
     if actor.role == "admin":  # who registers users, and so can give them an address
+        from workflow import reminders  # with templates and mail: only for the to-do list, never for a write
         items += [_item("address", u.collaboration or "", u.recipient, today)
                   for u in reminders.unreachable(session, today)]
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), i["due_on"] or "", i["collaboration"], i["item"]))
