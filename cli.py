@@ -57,7 +57,8 @@ HINTS = {
     "first-user-admin": " (collab user add {name} --role admin)",
     "destination-ambiguous": " with --to",
     "no-counterpart": " with --map {stage}=NEW",
-    "bad-recurrence": " (--meets RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU)",
+    "bad-recurrence": " (an RFC 5545 rule, e.g. FREQ=MONTHLY;BYDAY=1TU)",
+    "board-still-reviews": " (collab benefit update {key} {benefit} --board BOARD)",
     "not-initialised": ": run `collab init`",
     "no-database-file": ": run `collab init` to create it (there is no such file; or check --db)",
     "not-a-database": ": check --db",
@@ -396,11 +397,36 @@ def board_add(settings: Settings, name: str, partner: str, meets: str, secretary
 
 
 @board.command("list")
-@listing("name", "partner", "meets", "secretary")
+@click.option("--all", "every", is_flag=True, help="Retired boards too.")
+@listing("name", "partner", "meets", "time", "location", "secretary", "retired_on")
 @pass_settings
-def board_list(settings: Settings) -> list[dict[str, Any]]:
-    """Boards, when they meet and who runs them."""
-    return settings.app().boards()
+def board_list(settings: Settings, every: bool) -> list[dict[str, Any]]:
+    """Boards, when and where they meet and who runs them (retired ones with --all)."""
+    return settings.app().boards(every=every)
+
+
+@board.command("update")
+@click.argument("name")
+@click.option("--rule", metavar="RRULE", help="A new RFC 5545 recurrence: the meetings from today follow it.")
+@click.option("--secretary", metavar="USER")
+@click.option("--time", metavar="HH:MM", help="The time of day it meets (Europe/London).")
+@click.option("--location", metavar="TEXT")
+@written(lambda done: f"board {done['name']}: updated {', '.join(done['changes']) or 'nothing'}")
+@pass_settings
+def board_update(settings: Settings, name: str, rule: str | None, secretary: str | None, time: str | None,
+                 location: str | None) -> dict[str, Any]:
+    """Change a board's meeting rule, secretary, meeting time or location (admin)."""
+    return settings.app().update_board(name, rule=rule, secretary=secretary, time=time, location=location)
+
+
+@board.command("retire")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why (shown in the history).")
+@written(lambda done: f"board {done['name']} retired on {done['retired_on']}")
+@pass_settings
+def board_retire(settings: Settings, name: str, reason: str) -> dict[str, Any]:
+    """Retire a board (admin): refused while it still reviews a benefit (move each with benefit update --board)."""
+    return settings.app().retire_board(name, reason_text=reason)
 
 
 # -- definitions ------------------------------------------------------------------------------------

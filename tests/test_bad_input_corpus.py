@@ -176,6 +176,16 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("root", ["backup", "/no/such/folder/copy.db"], 2),
     ("root", ["demo", "--db", "{db}"], 2),
     ("root", ["no-such-command"], 2),
+    # board changes
+    ("root", ["board", "update", "RCB"], 2),
+    ("root", ["board", "update", "RCB", "--rule", "FREQ=HOURLY"], 2),
+    ("root", ["board", "update", "RCB", "--time", "9am"], 2),
+    ("root", ["board", "update", "RCB", "--secretary", "pm"], 2),
+    ("root", ["board", "update", "ghost", "--time", "09:00"], 2),
+    ("sec", ["board", "update", "RCB", "--time", "09:00"], 1),
+    ("root", ["board", "retire", "RCB", "--reason", "merged"], 1),
+    ("root", ["board", "retire", "RCB", "--reason", ""], 2),
+    ("root", ["board", "retire", "ghost", "--reason", "merged"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 

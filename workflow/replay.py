@@ -20,8 +20,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, Objective, Partner,
-    PlanPoint, User,
+    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, MeetingChange,
+    Objective, Partner, PlanPoint, User,
 )
 
 MOVES = ("advance", "hold", "resume", "withdraw")
@@ -35,6 +35,7 @@ class State:
 
     users: dict[str, Row] = field(default_factory=dict)
     boards: dict[str, Row] = field(default_factory=dict)
+    meetings: dict[tuple[str, str], Row] = field(default_factory=dict)  # (board, meeting): a meeting moved or cancelled
     collaborations: dict[str, Row] = field(default_factory=dict)
     partners: dict[tuple[str, str], Row] = field(default_factory=dict)
     approvals: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)
@@ -85,7 +86,16 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     elif action == "user-deactivated":
         _deactivated(state, on, p)
     elif action == "board-added":
-        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"]}
+        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"],
+                                    "meets_at": None, "location": None, "retired_on": None, "retired_reason": None}
+    elif action == "board-updated":
+        state.boards[p["board"]].update({name: change["to"] for name, change in p["changes"].items()})
+    elif action == "board-retired":
+        state.boards[p["board"]].update(retired_on=on, retired_reason=p["reason"])
+    elif action in ("meeting-moved", "meeting-cancelled"):
+        state.meetings[(p["board"], p["meeting"])] = {
+            "status": action.removeprefix("meeting-"), "moved_to": p.get("to"), "reason": p["reason"],
+            "sequence": p["sequence"], "changed_on": on}
     elif action == "registered" and key:
         name, version = _definition(p["definition"])
         state.collaborations[key] = {
@@ -205,13 +215,20 @@ def tables(session: Session) -> State:
         return select(*entity.__table__.columns, *joined)
 
     read = session.execute
+    board_names: dict[int, str] = {}
     for u in read(rows(User)):
         found.users[u.name] = {"role": u.role, "email": u.email, "partner": u.partner, "created_on": _day(u.created_on),
                                "deactivated_on": _day(u.deactivated_on), "login": u.login}
     for board in read(rows(Board, secretary.name.label("secretary"))
                       .join(secretary, secretary.id == Board.secretary_id)):
         found.boards[board.name] = {"partner": board.partner, "meets": board.meets, "anchor": _day(board.anchor),
-                                    "secretary": board.secretary}
+                                    "secretary": board.secretary, "meets_at": board.meets_at, "location": board.location,
+                                    "retired_on": _day(board.retired_on), "retired_reason": board.retired_reason}
+        board_names[board.id] = board.name
+    for change in read(rows(MeetingChange)):
+        found.meetings[(board_names[change.board_id], change.meeting.isoformat())] = {
+            "status": change.status, "moved_to": _day(change.moved_to), "reason": change.reason,
+            "sequence": change.sequence, "changed_on": _day(change.changed_on)}
     keys = {}
     for c in read(rows(Collaboration, manager.name.label("manager"))
                   .join(manager, manager.id == Collaboration.manager_id)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from workflow.accounts import AccountCases
 from workflow.benefits import BenefitCases
+from workflow.boards import BoardCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
@@ -27,7 +28,7 @@ from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
+class Collab(PeopleCases, BoardCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
              LogicMapCases, CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 

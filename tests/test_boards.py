@@ -1,0 +1,110 @@
+"""A board changes: its rule, secretary, time or place (`collab board update`), and retires (`collab board retire`).
+
+The scripted timeline (tests/scripted.py): SA enters delivery on Wed 2 Sep 2026; RCB (secretary `sec`) meets
+FREQ=MONTHLY;BYDAY=1TU at 10:00, first on Tue 6 Oct 2026, and reviews B1 and B2. Each change replays (`audit verify`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import text
+
+from builders import DC, as_of, open_as
+from conftest import collab
+from scripted import in_delivery
+from test_reminders import Mailbox, calendar_event, mailbox, remind  # noqa: F401 (the fixture)
+from workflow.clock import LONDON
+from workflow.db import engine_for
+
+
+def verify(db: str, code: int = 0) -> dict:  # type: ignore[type-arg]
+    return collab(db, "audit", "verify", "--json", actor="audit", check=code).json()  # type: ignore[return-value]
+
+
+def due_dates(db: str, at: str) -> list[str]:
+    rows = collab(db, "reviews", "--at", at, "--within", "70", "--json", actor="audit", check=0).json()
+    return sorted({r["due_on"] for r in rows})  # type: ignore[union-attr, index]
+
+
+def test_an_update_changes_rule_secretary_time_and_place_and_replays(db: str) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    open_as(db, "root").add_user("sec2", "board-secretary", email="sec2@example.org")
+    assert due_dates(db, "2026-09-20") == ["2026-10-06", "2026-11-03"]
+    done = collab(db, "board", "update", "rcb", "--rule", "FREQ=MONTHLY;BYDAY=2WE", "--secretary", "sec2",
+                  "--time", "14:30", "--location", "HQ, room 2", "--json", actor="root",
+                  env={"COLLAB_NOW": "2026-09-20T09:00"}, check=0).json()
+    assert done["changes"] == {  # type: ignore[index]
+        "meets": {"from": "FREQ=MONTHLY;BYDAY=1TU", "to": "FREQ=MONTHLY;BYDAY=2WE"},
+        "meets_at": {"from": None, "to": "14:30"}, "location": {"from": None, "to": "HQ, room 2"},
+        "secretary": {"from": "sec", "to": "sec2"}, "anchor": {"from": "2026-09-02", "to": "2026-09-20"}}
+    (event,) = collab(db, "history", "--all", "--action", "board-updated", "--json", actor="audit", check=0).json()  # type: ignore[misc]
+    assert event["payload"]["changes"] == done["changes"]  # type: ignore[index]
+    # The meetings from now on follow the new rule: the second Wednesday.
+    assert due_dates(db, "2026-09-20") == ["2026-10-14", "2026-11-11"]
+    (board,) = collab(db, "board", "list", "--json", actor="audit", check=0).json()  # type: ignore[misc]
+    assert (board["secretary"], board["time"], board["location"]) == ("sec2", "14:30", "HQ, room 2")  # type: ignore[index]
+    assert verify(db)["ok"]
+    again = collab(db, "board", "update", "RCB", "--time", "14:30", "--json", actor="root", check=0).json()
+    assert again["changes"] == {}  # type: ignore[index]
+
+
+def test_an_update_is_checked_like_a_new_board(db: str) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    before = collab(db, "board", "list", "--json", actor="audit", check=0).json()
+    for args, said in ((["--rule", "FREQ=SECONDLY"], "finer than DAILY"), (["--time", "25:00"], "is not HH:MM"),
+                       (["--secretary", "pm"], "must have the role board-secretary"), ([], "nothing to change"),
+                       (["--secretary", "ghost"], "unknown user 'ghost'"), (["--location", " "], "must not be empty")):
+        assert said in collab(db, "board", "update", "RCB", *args, actor="root", check=2).err
+    assert "unknown board 'RBC'" in collab(db, "board", "update", "RBC", "--time", "09:00", actor="root", check=2).err
+    assert "to register boards needs the role admin" in collab(db, "board", "update", "RCB", "--time", "09:00",
+                                                               actor="sec", check=1).err
+    assert collab(db, "board", "list", "--json", actor="audit", check=0).json() == before
+
+
+def test_the_new_time_is_in_the_invitation_and_sent_reminders_are_not_resent(db: str, mailbox: Mailbox) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    remind(db, mailbox, "2026-09-29T09:00")
+    assert len(mailbox.take()) == 3  # the 6 Oct agenda and two figure requests
+    with as_of("2026-09-29T10:00"):
+        open_as(db, "root").update_board("RCB", time="14:00")
+    assert remind(db, mailbox, "2026-09-29T11:00")["sent"] == [] and mailbox.take() == []  # same meeting, same day
+    with as_of("2026-09-30T09:00"):
+        open_as(db, "root").update_board("RCB", rule="FREQ=MONTHLY;BYDAY=1WE")  # 7 Oct from now on
+    report = remind(db, mailbox, "2026-09-30T09:00")
+    assert sorted(s["kind"] for s in report["sent"]) == ["agenda", "measurement-request", "measurement-request"]
+    (agenda,) = [m for _, m in mailbox.messages() if m["X-Collab-Key"].startswith("agenda:")]
+    assert calendar_event(agenda).decoded("DTSTART") == datetime(2026, 10, 7, 14, 0, tzinfo=LONDON)
+    assert verify(db)["ok"]
+
+
+def test_a_board_change_made_in_the_database_fails_verification(db: str) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    open_as(db, "root").update_board("RCB", time="09:30")
+    with engine_for(db).begin() as connection:
+        connection.execute(text("UPDATE boards SET meets_at = '11:00'"))
+    assert verify(db, 3)["problem"] == "table boards, row RCB, field meets_at: the history says '09:30', the table holds '11:00'"
+
+
+def test_a_board_is_retired_only_once_no_benefit_is_reviewed_by_it(db: str) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    admin = open_as(db, "root")
+    admin.add_board("PB", DC, "FREQ=MONTHLY;BYDAY=2TU", "sec")
+    refused = collab(db, "board", "retire", "RCB", "--reason", "merged into PB", actor="root", check=1)
+    assert refused.err.splitlines() == [
+        "benefit B1 of SA is still reviewed by RCB: move it to another board first (collab benefit update SA B1 --board BOARD)",
+        "benefit B2 of SA is still reviewed by RCB: move it to another board first (collab benefit update SA B2 --board BOARD)"]
+    for code in ("B1", "B2"):
+        collab(db, "benefit", "update", "SA", code, "--board", "PB", actor="pm", check=0)
+    done = collab(db, "board", "retire", "RCB", "--reason", "merged into PB", "--json", actor="root", check=0).json()
+    assert done["retired_on"] is not None  # type: ignore[index]
+    assert [b["name"] for b in collab(db, "board", "list", "--json", actor="audit", check=0).json()] == ["PB"]  # type: ignore[union-attr, index]
+    assert [b["name"] for b in collab(db, "board", "list", "--all", "--json", actor="audit", check=0).json()] == ["PB", "RCB"]  # type: ignore[union-attr, index]
+    assert "the board RCB was retired" in collab(db, "benefit", "update", "SA", "B1", "--board", "rcb", actor="pm",
+                                                 check=1).err
+    assert "the board RCB was retired" in collab(db, "board", "retire", "RCB", "--reason", "again", actor="root", check=1).err
+    assert "RCB" not in {r["board"] for r in collab(db, "reviews", "--at", "2026-09-30", "--json", actor="audit", check=0).json()}  # type: ignore[union-attr, index]
+    assert verify(db)["ok"]
+    with engine_for(db).begin() as connection:
+        connection.execute(text("UPDATE boards SET retired_on = NULL"))
+    assert "field retired_on" in verify(db, 3)["problem"]
