@@ -419,6 +419,34 @@ def board_update(settings: Settings, name: str, rule: str | None, secretary: str
     return settings.app().update_board(name, rule=rule, secretary=secretary, time=time, location=location)
 
 
+@board.group("meeting")
+def board_meeting() -> None:
+    """Move or cancel one meeting of a board (its secretary, or an admin)."""
+
+
+@board_meeting.command("move")
+@click.argument("name")
+@click.argument("day", metavar="DATE", type=DATE)
+@click.option("--to", "to", required=True, type=DATE, help="The day it is held instead.")
+@click.option("--reason", help="Why (shown in the history).")
+@written(lambda done: f"{done['board']}: the meeting of {done['was_on']} moved to {done['to']}")
+@pass_settings
+def board_meeting_move(settings: Settings, name: str, day: date, to: date, reason: str | None) -> dict[str, Any]:
+    """Hold the meeting of DATE on another day: the reviews owed at it are owed then, and its invitation is updated."""
+    return settings.app().move_meeting(name, day, to=to, reason_text=reason)
+
+
+@board_meeting.command("cancel")
+@click.argument("name")
+@click.argument("day", metavar="DATE", type=DATE)
+@click.option("--reason", required=True, help="Why (shown in the history and sent with the cancellation).")
+@written(lambda done: f"{done['board']}: the meeting of {done['was_on']} cancelled")
+@pass_settings
+def board_meeting_cancel(settings: Settings, name: str, day: date, reason: str) -> dict[str, Any]:
+    """Cancel the meeting of DATE: no reviews are owed at it, and its invitation is withdrawn."""
+    return settings.app().cancel_meeting(name, day, reason_text=reason)
+
+
 @board.command("retire")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why (shown in the history).")

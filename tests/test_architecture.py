@@ -89,7 +89,8 @@ LAYERS = [
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
      "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
-     "workflow.corrections", "workflow.logicmap", "workflow.boards"},
+     "workflow.corrections", "workflow.logicmap", "workflow.boards",
+     "workflow.meeting_changes"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo", "workflow.todo"},
 ]

@@ -186,6 +186,13 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("root", ["board", "retire", "RCB", "--reason", "merged"], 1),
     ("root", ["board", "retire", "RCB", "--reason", ""], 2),
     ("root", ["board", "retire", "ghost", "--reason", "merged"], 2),
+    ("sec", ["board", "meeting", "move", "RCB", "2027-01-06", "--to", "2027-01-07"], 2),  # not a meeting of RCB
+    ("sec", ["board", "meeting", "move", "RCB", "someday", "--to", "2027-01-07"], 2),
+    ("sec", ["board", "meeting", "move", "RCB", "2027-01-05", "--to", "1999-01-02"], 2),
+    ("owner", ["board", "meeting", "move", "RCB", "2027-01-05", "--to", "2027-01-07"], 1),
+    ("sec", ["board", "meeting", "cancel", "RCB", "2027-01-05"], 2),
+    ("sec", ["board", "meeting", "cancel", "RCB", "2027-01-07", "--reason", "x"], 2),
+    ("sec", ["board", "meeting", "cancel", "ghost", "2027-01-05", "--reason", "x"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 

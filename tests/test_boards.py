@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import icalendar
 from sqlalchemy import text
 
 from builders import DC, as_of, open_as
 from conftest import collab
-from scripted import in_delivery
+from scripted import in_delivery, measure
 from test_reminders import Mailbox, calendar_event, mailbox, remind  # noqa: F401 (the fixture)
 from workflow.clock import LONDON
 from workflow.db import engine_for
@@ -108,3 +109,85 @@ def test_a_board_is_retired_only_once_no_benefit_is_reviewed_by_it(db: str) -> N
     with engine_for(db).begin() as connection:
         connection.execute(text("UPDATE boards SET retired_on = NULL"))
     assert "field retired_on" in verify(db, 3)["problem"]
+
+
+def invitation(mailbox: Mailbox, kind: str) -> tuple[str, icalendar.Event]:
+    """The METHOD and the event of the calendar attached to the one message of `kind` received."""
+    (message,) = [m for _, m in mailbox.messages() if m["X-Collab-Key"].startswith(f"{kind}:")]
+    (part,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = icalendar.Calendar.from_ical(part.get_content())
+    return str(calendar["METHOD"]), calendar.walk("VEVENT")[0]
+
+
+def test_a_moved_meeting_owes_its_reviews_on_the_new_day_and_updates_the_invitation(db: str, mailbox: Mailbox) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    remind(db, mailbox, "2026-09-29T09:00")
+    method, event = invitation(mailbox, "agenda")
+    assert (method, str(event["UID"]), event.get("SEQUENCE")) == ("PUBLISH", "meeting-20261006-board-1@collab", None)
+    mailbox.take()
+    moved = collab(db, "board", "meeting", "move", "RCB", "2026-10-06", "--to", "2026-10-13", "--reason", "room taken",
+                   "--json", actor="sec", env={"COLLAB_NOW": "2026-09-30T09:00"}, check=0).json()
+    assert moved == {"board": "RCB", "meeting": "2026-10-06", "was_on": "2026-10-06", "status": "moved",
+                     "to": "2026-10-13", "reason": "room taken", "sequence": 1}
+    assert due_dates(db, "2026-09-30") == ["2026-10-13", "2026-11-03", "2026-12-01"]
+    assert remind(db, mailbox, "2026-10-05T09:00")["sent"] == []  # the new day's window opens on 6 Oct
+    report = remind(db, mailbox, "2026-10-06T09:00")
+    assert sorted(s["kind"] for s in report["sent"]) == ["agenda", "measurement-request", "measurement-request"]
+    method, event = invitation(mailbox, "agenda")
+    assert (method, str(event["UID"]), event["SEQUENCE"]) == ("REQUEST", "meeting-20261006-board-1@collab", 1)
+    assert event.decoded("DTSTART") == datetime(2026, 10, 13, 10, 0, tzinfo=LONDON)
+    mailbox.take()
+    # The missed reviews escalate 14 days after the new day (27 Oct), not after the old one (20 Oct).
+    assert remind(db, mailbox, "2026-10-26T09:00")["sent"] == []
+    sent = remind(db, mailbox, "2026-10-27T09:00")["sent"]  # with the 3 Nov agenda and requests
+    assert {s["key"].split(":")[3] for s in sent if s["kind"] == "escalation"} == {"2026-10-13"}
+    assert len([s for s in sent if s["kind"] == "escalation"]) == 6  # B1 and B2, to pm, cc.dc and cc.do
+    assert verify(db)["ok"]
+
+
+def test_a_cancelled_meeting_owes_nothing_and_its_invitation_is_withdrawn(db: str, mailbox: Mailbox) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    measure(db, "B1", 5, date(2026, 10, 2))
+    measure(db, "B2", 75, date(2026, 10, 2))
+    remind(db, mailbox, "2026-10-27T09:00")  # the 3 Nov agenda and requests
+    mailbox.take()
+    with as_of("2026-10-28T09:00"):
+        done = open_as(db, "sec").cancel_meeting("RCB", date(2026, 11, 3), reason_text="not quorate")
+    assert (done["status"], done["sequence"]) == ("cancelled", 1)
+    assert due_dates(db, "2026-10-28") == ["2026-12-01", "2027-01-05"]  # not 3 Nov
+    remind(db, mailbox, "2026-10-28T09:00")
+    (message,) = [m for _, m in mailbox.messages()]
+    assert message["Subject"] == "The RCB meeting of Tue 3 November 2026 is cancelled"
+    assert "Reason: not quorate" in message.get_body(preferencelist=("plain",)).get_content()
+    method, event = invitation(mailbox, "meeting-cancelled")
+    assert (method, str(event["UID"]), str(event["STATUS"]), event["SEQUENCE"]) == (
+        "CANCEL", "meeting-20261103-board-1@collab", "CANCELLED", 1)
+    mailbox.take()
+    # Nothing escalates for the cancelled meeting (3 Nov + 14 = 17 Nov), and the cancellation is sent once.
+    assert remind(db, mailbox, "2026-11-17T09:00")["sent"] == []
+    assert verify(db)["ok"]
+    with engine_for(db).begin() as connection:
+        connection.execute(text("UPDATE meeting_changes SET status = 'moved', moved_to = '2026-11-04'"))
+    assert "table meetings, row RCB/2026-11-03, field status" in verify(db, 3)["problem"]
+
+
+def test_only_a_meeting_of_the_schedule_still_ahead_is_changed_by_its_secretary(db: str) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    open_as(db, "root").add_user("sec2", "board-secretary")
+    now = {"COLLAB_NOW": "2026-09-30T09:00"}
+
+    def refused(actor: str, code: int, *args: str) -> str:
+        return collab(db, "board", "meeting", *args, actor=actor, env=now, check=code).err
+
+    assert refused("sec", 2, "move", "RCB", "2026-10-07", "--to", "2026-10-08") == (
+        "RCB does not meet on 2026-10-07 (its nearest meetings: 2026-10-06, 2026-11-03, 2026-12-01)\n")
+    assert "RCB already meets on 2026-11-03" in refused("sec", 2, "move", "RCB", "2026-10-06", "--to", "2026-11-03")
+    assert "has been held" in collab(db, "board", "meeting", "cancel", "RCB", "2026-10-06", "--reason", "late",
+                                     actor="sec", env={"COLLAB_NOW": "2026-10-07T09:00"}, check=2).err
+    assert "before 2026-09-30" in refused("sec", 2, "move", "RCB", "2026-10-06", "--to", "2026-09-29")
+    assert "sec2 is not the secretary of RCB (sec is)" in refused("sec2", 1, "cancel", "RCB", "2026-10-06", "--reason", "x")
+    assert "to change a board's meetings needs the role admin or board-secretary" in refused(
+        "owner", 1, "cancel", "RCB", "2026-10-06", "--reason", "x")
+    assert collab(db, "history", "--all", "--action", "meeting-moved", "--json", actor="audit", check=0).json() == []
+    collab(db, "board", "meeting", "cancel", "RCB", "2026-10-06", "--reason", "x", actor="root", env=now, check=0)
+    assert "was cancelled on 2026-09-30" in refused("sec", 1, "move", "RCB", "2026-10-06", "--to", "2026-10-08")

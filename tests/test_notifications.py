@@ -225,6 +225,7 @@ def test_contract_is_the_documented_one():
         "measurement-request": {"recipient", "board", "meeting", "collaboration", "benefit"},
         "escalation": {"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"},
         "pir-reminder": {"recipient", "collaboration", "closed_on", "pir_due", "overdue"},
+        "meeting-cancelled": {"recipient", "board", "meeting", "reason"},
     }
 
 

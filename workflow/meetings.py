@@ -31,6 +31,7 @@ class Change:
     moved_to: date | None
     sequence: int
     reason: str | None = None
+    changed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Schedule:
             if change is None:
                 found[day] = Held(self.at(starts, day), day, 0)
         for change in changes.values():
-            if change.moved_to is None or not start <= change.moved_to <= end:
+            if change.status != MOVED or change.moved_to is None or not start <= change.moved_to <= end:
                 continue
             scheduled = self.occurrence(change.meeting)
             if scheduled is not None:
@@ -86,7 +87,7 @@ class Schedule:
         """The day of the last meeting held before `before`: the schedule's last unchanged one, or a meeting
         moved to a day before it, whichever is later."""
         changes = self.by_meeting
-        moved = [c.moved_to for c in changes.values() if c.moved_to is not None and c.moved_to < before]
+        moved = [c.moved_to for c in changes.values() if c.status == MOVED and c.moved_to is not None and c.moved_to < before]
         day = before
         for _ in range(_LOOK_BACK):
             found = calendar.previous_meeting(self.rule, self.anchor, day)
@@ -122,7 +123,7 @@ def changes_by_board(session: Session, board_ids: Iterable[int] | None = None) -
         query = query.where(MeetingChange.board_id.in_(list(board_ids)))
     found: dict[int, list[Change]] = {}
     for c in session.scalars(query):
-        found.setdefault(c.board_id, []).append(Change(c.meeting, c.status, c.moved_to, c.sequence, c.reason))
+        found.setdefault(c.board_id, []).append(Change(c.meeting, c.status, c.moved_to, c.sequence, c.reason, c.changed_on))
     return {board: tuple(changes) for board, changes in found.items()}
 
 

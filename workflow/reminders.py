@@ -44,6 +44,7 @@ from workflow.delivery import DeliveryLog, Entry, Outgoing, deliver
 from workflow.errors import BadInput, reason
 from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
+from workflow.meetings import CANCELLED
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
 from workflow.vocabulary import MANAGER
 
@@ -148,6 +149,8 @@ class Reminders:
             attachments = (meeting_ics(
                 uid=meeting_uid(meeting), summary=f"{meeting.board.name} meeting", starts=meeting.starts,
                 description=rendered.text, organizer=meeting.board.secretary.email, stamp=moment,
+                location=meeting.board.location, sequence=meeting.sequence,
+                method="CANCEL" if meeting.cancelled else "REQUEST" if meeting.sequence else "PUBLISH",
             ),)
         message = Message(to=(entry.address,), subject=rendered.subject, text=rendered.text, html=rendered.html,
                           attachments=attachments, idempotency_key=entry.key)
@@ -171,8 +174,9 @@ def _templates(folder: Path | None) -> Templates:
 
 
 def meeting_uid(meeting: Meeting) -> str:
-    """The same for every message about one meeting, so calendars update the event rather than add another."""
-    return f"meeting-{meeting.day:%Y%m%d}-board-{meeting.board.id}@collab"
+    """The same for every message about one meeting, wherever it was moved, so calendars update the event rather
+    than add another."""
+    return f"meeting-{meeting.occurrence or meeting.day:%Y%m%d}-board-{meeting.board.id}@collab"
 
 
 def outbox_beside(db: str) -> Path:
@@ -230,6 +234,7 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
         elif slot.escalates <= today <= slot.escalates + timedelta(days=LOOKBACK_DAYS) and not slot.satisfied:
             drafts.append(_escalation(slot, today))
     drafts += [_agenda(slots) for slots in by_meeting.values() if min(s.opens for s in slots) <= today]
+    drafts += _cancellations(session, today)
     for pir in snap.pirs:
         if pir.opens <= today <= pir.pir_due:
             drafts.append(_pir(pir, overdue=False))
@@ -250,6 +255,21 @@ def _agenda(slots: list[Slot]) -> _Draft:
     return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
                   {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations},
                   (meeting.board.secretary,), meeting=meeting)
+
+
+def _cancellations(session: Session, today: date) -> list[_Draft]:
+    """To each board's secretary, from the day a meeting still ahead was cancelled: its calendar event withdrawn."""
+    drafts = []
+    for board in reviews.load_boards(session):
+        for change in board.changes:
+            day, scheduled = change.moved_to or change.meeting, board.schedule.occurrence(change.meeting)
+            if change.status != CANCELLED or scheduled is None or not (change.changed_on or day) <= today <= day:
+                continue
+            meeting = Meeting(board, board.schedule.at(scheduled, day), None, change.meeting, change.sequence, True)
+            drafts.append(_Draft("meeting-cancelled", None, f"board-{board.id}", change.meeting, change.changed_on or day,
+                                 "meeting-cancelled", {"board": _board_ctx(meeting), "meeting": _meeting(meeting),
+                                                       "reason": change.reason}, (board.secretary,), meeting=meeting))
+    return drafts
 
 
 def _request(slot: Slot) -> _Draft:

@@ -92,9 +92,10 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
         state.boards[p["board"]].update({name: change["to"] for name, change in p["changes"].items()})
     elif action == "board-retired":
         state.boards[p["board"]].update(retired_on=on, retired_reason=p["reason"])
-    elif action in ("meeting-moved", "meeting-cancelled"):
+    elif action in ("meeting-moved", "meeting-cancelled"):  # a cancelled meeting keeps the day it had been moved to
+        held = state.meetings.get((p["board"], p["meeting"]), {})
         state.meetings[(p["board"], p["meeting"])] = {
-            "status": action.removeprefix("meeting-"), "moved_to": p.get("to"), "reason": p["reason"],
+            "status": action.removeprefix("meeting-"), "moved_to": p.get("to", held.get("moved_to")), "reason": p["reason"],
             "sequence": p["sequence"], "changed_on": on}
     elif action == "registered" and key:
         name, version = _definition(p["definition"])
