@@ -219,7 +219,7 @@ def test_the_corpus_covers_every_command() -> None:
             found |= leaves(command, (*path, name)) if hasattr(command, "commands") else {(*path, name)}
         return found
 
-    covered = {tuple(args[:depth]) for _, args, _ in CASES for depth in (1, 2)}
+    covered = {tuple(args[:depth]) for _, args, _ in CASES for depth in (1, 2, 3)}
     safe = {("init",), ("user", "list"), ("board", "list"), ("definition", "list"), ("audit", "head"), ("key", "new")}
     assert leaves(cli.cli) - covered - safe == set()
     assert len(CASES) >= 80
