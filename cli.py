@@ -447,6 +447,26 @@ def board_meeting_cancel(settings: Settings, name: str, day: date, reason: str) 
     return settings.app().cancel_meeting(name, day, reason_text=reason)
 
 
+@board.command("agenda")
+@click.argument("name")
+@click.option("--meeting", type=DATE, help="The meeting (default: the board's next one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the agenda as JSON.")
+@pass_settings
+def board_agenda(settings: Settings, name: str, meeting: date | None, as_json: bool) -> None:
+    """The agenda of a board's meeting as its secretary is sent it: the reviews due, and those overdue."""
+    from workflow.agendas import board_agenda as agenda
+
+    done = agenda(settings.app().ctx, name, meeting)
+    text = done.pop("text")
+    if as_json:
+        emit_json(done)
+        return
+    click.echo("\n".join(terminal(line) for line in text.splitlines()))
+    for late in done["overdue"]:
+        click.echo(f"overdue: {late['collaboration']} {late['benefit']} ({late['title']}), due {late['due_on']}, "
+                   f"figure from {late['owner'] or 'nobody'}")
+
+
 @board.command("retire")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why (shown in the history).")

@@ -91,7 +91,7 @@ LAYERS = [
      "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
      "workflow.corrections", "workflow.logicmap", "workflow.boards",
      "workflow.meeting_changes"},
-    {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
+    {"workflow.service", "workflow.reminders", "workflow.agendas", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo", "workflow.todo"},
 ]
 

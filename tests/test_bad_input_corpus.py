@@ -193,6 +193,10 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("sec", ["board", "meeting", "cancel", "RCB", "2027-01-05"], 2),
     ("sec", ["board", "meeting", "cancel", "RCB", "2027-01-07", "--reason", "x"], 2),
     ("sec", ["board", "meeting", "cancel", "ghost", "2027-01-05", "--reason", "x"], 2),
+    ("audit", ["board", "agenda", "ghost"], 2),
+    ("audit", ["board", "agenda", "RCB", "--meeting", "2027-01-06"], 2),
+    ("audit", ["board", "agenda", "RCB", "--meeting", "soon"], 2),
+    ("nobody", ["board", "agenda", "RCB"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 

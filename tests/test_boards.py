@@ -191,3 +191,26 @@ def test_only_a_meeting_of_the_schedule_still_ahead_is_changed_by_its_secretary(
     assert collab(db, "history", "--all", "--action", "meeting-moved", "--json", actor="audit", check=0).json() == []
     collab(db, "board", "meeting", "cancel", "RCB", "2026-10-06", "--reason", "x", actor="root", env=now, check=0)
     assert "was cancelled on 2026-09-30" in refused("sec", 1, "move", "RCB", "2026-10-06", "--to", "2026-10-08")
+
+
+def test_the_agenda_preview_is_what_the_secretary_is_sent(db: str, mailbox: Mailbox) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    measure(db, "B1", 5, date(2026, 10, 2))  # B1's 6 Oct review is satisfied, B2's is missed
+    now = {"COLLAB_NOW": "2026-10-27T09:00"}
+    agenda = collab(db, "board", "agenda", "rcb", "--json", actor="audit", env=now, check=0).json()
+    assert (agenda["board"], agenda["meeting"], agenda["secretary"]) == ("RCB", "2026-11-03", "sec")  # type: ignore[index]
+    (sa,) = agenda["collaborations"]  # type: ignore[index]
+    assert [(r["benefit_id"], r["owner"], r["status"], r["latest"], r["target"]) for r in sa["reviews"]] == [
+        ("B1", "owner", "awaiting figure", 5.0, 12.0), ("B2", "owner2", "awaiting figure", None, 78.0)]
+    assert [(r["benefit"], r["due_on"], r["status"]) for r in agenda["overdue"]] == [("B2", "2026-10-06", "overdue")]  # type: ignore[index]
+    shown = collab(db, "board", "agenda", "RCB", "--meeting", "2026-11-03", actor="audit", env=now, check=0).out
+    remind(db, mailbox, "2026-10-27T09:00")
+    (message,) = [m for _, m in mailbox.messages() if m["X-Collab-Key"].startswith("agenda:")]
+    sent = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert shown.startswith(sent.rstrip("\n") + "\n")
+    assert shown.endswith("overdue: SA B2 (Public confidence), due 2026-10-06, figure from owner2\n")
+    # A past meeting shows what it owed; a day the board does not meet is bad input.
+    past = collab(db, "board", "agenda", "RCB", "--meeting", "2026-10-06", "--json", actor="audit", env=now, check=0).json()
+    assert [r["status"] for r in past["collaborations"][0]["reviews"]] == ["figure received", "awaiting figure"]  # type: ignore[index]
+    assert "RCB does not meet on 2026-11-04" in collab(db, "board", "agenda", "RCB", "--meeting", "2026-11-04",
+                                                       actor="audit", env=now, check=2).err

@@ -247,14 +247,27 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
 
 def _agenda(slots: list[Slot]) -> _Draft:
     meeting = slots[0].meeting
+    return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
+                  agenda_context(meeting, slots), (meeting.board.secretary,), meeting=meeting)
+
+
+def agenda_context(meeting: Meeting, slots: list[Slot]) -> dict[str, Any]:
+    """What the agenda of `meeting` says of the reviews owed at it (`slots`), grouped by collaboration: the
+    secretary's reminder and `collab board agenda` alike."""
     groups: dict[str, list[Slot]] = {}
     for slot in sorted(slots, key=lambda s: (s.benefit.collaboration, s.benefit.code)):
         groups.setdefault(slot.benefit.collaboration, []).append(slot)
     collaborations = [{"key": key, "title": group[0].benefit.collaboration_title, "reviews": [_agenda_line(s) for s in group]}
                       for key, group in groups.items()]
-    return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
-                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations},
-                  (meeting.board.secretary,), meeting=meeting)
+    return {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations}
+
+
+def agenda_text(context: dict[str, Any], secretary: Person) -> str:
+    """The agenda's plain-text part, as its secretary receives it."""
+    try:
+        return _templates(None).render("agenda", {**context, "recipient": _person(secretary)}).text
+    except TemplateError as error:
+        raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
 
 
 def _cancellations(session: Session, today: date) -> list[_Draft]:
