@@ -27,7 +27,7 @@ import click
 from workflow import __version__
 from workflow.errors import CollabError, Reason
 from workflow.inert import csv_cell, terminal
-from workflow.vocabulary import CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
+from workflow.vocabulary import CATEGORIES, LOGIN_KINDS, ORIGINS, OUTCOMES, PARTNER_KINDS, RISK_APPETITES, ROLES
 
 if TYPE_CHECKING:
     from workflow.service import Collab
@@ -856,6 +856,24 @@ def benefit_void(settings: Settings, key: str, benefit_id: str, day: date, reaso
                  value: float | None) -> dict[str, Any]:
     """Void a wrong measurement (its owner or its board's secretary): it stays in the history, out of the figures."""
     return settings.app().void_measurement(key, benefit_id, day, reason=reason, value=value, **observed(settings, key))
+
+
+@benefit.command("review")
+@key_and_benefit
+@click.option("--board", required=True, metavar="BOARD", help="The board that reviewed it.")
+@click.option("--meeting", required=True, type=DATE, help="The date of the meeting (held, not ahead).")
+@click.option("--outcome", required=True, type=click.Choice(OUTCOMES))
+@click.option("--note", required=True, help="What the board concluded.")
+@click.option("--evidence-source", metavar="TEXT", help="Evidence behind the note, e.g. a staff survey (with --evidence-date).")
+@click.option("--evidence-date", "evidence_on", type=DATE, metavar="DATE", help="The date of that evidence.")
+@written(lambda done: f"{done['key']}: benefit {done['id']}: {done['board']} of {done['meeting']}: {done['outcome']}")
+@pass_settings
+def benefit_review(settings: Settings, key: str, benefit_id: str, board: str, meeting: date, outcome: str, note: str,
+                   evidence_source: str | None, evidence_on: date | None) -> dict[str, Any]:
+    """Record a board's review outcome for a benefit (the board's secretary): shown in the report."""
+    return settings.app().review_benefit(key, benefit_id, board=board, meeting=meeting, outcome=outcome, note=note,
+                                         evidence_source=evidence_source, evidence_on=evidence_on,
+                                         **observed(settings, key))
 
 
 @benefit.command("remove")

@@ -90,7 +90,7 @@ LAYERS = [
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
      "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
      "workflow.corrections", "workflow.logicmap", "workflow.boards",
-     "workflow.meeting_changes"},
+     "workflow.meeting_changes", "workflow.outcomes"},
     {"workflow.service", "workflow.reminders", "workflow.agendas", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo", "workflow.todo"},
 ]

@@ -197,6 +197,18 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("audit", ["board", "agenda", "RCB", "--meeting", "2027-01-06"], 2),
     ("audit", ["board", "agenda", "RCB", "--meeting", "soon"], 2),
     ("nobody", ["board", "agenda", "RCB"], 2),
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2020-01-08", "--outcome", "noted",
+             "--note", "x"], 2),  # not a meeting of RCB
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2099-01-06", "--outcome", "noted",
+             "--note", "x"], 2),
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2027-01-05", "--outcome", "fine",
+             "--note", "x"], 2),
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
+             "--note", "x", "--evidence-date", "2026-11-30"], 2),
+    ("pm", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
+            "--note", "x"], 1),
+    ("sec", ["benefit", "review", "NOPE", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
+             "--note", "x"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 

@@ -7,6 +7,7 @@ FREQ=MONTHLY;BYDAY=1TU at 10:00, first on Tue 6 Oct 2026, and reviews B1 and B2.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import icalendar
 from sqlalchemy import text
@@ -214,3 +215,54 @@ def test_the_agenda_preview_is_what_the_secretary_is_sent(db: str, mailbox: Mail
     assert [r["status"] for r in past["collaborations"][0]["reviews"]] == ["figure received", "awaiting figure"]  # type: ignore[index]
     assert "RCB does not meet on 2026-11-04" in collab(db, "board", "agenda", "RCB", "--meeting", "2026-11-04",
                                                        actor="audit", env=now, check=2).err
+
+
+def test_a_boards_review_outcome_and_its_evidence_show_in_the_report(db: str, tmp_path: Path) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    now = {"COLLAB_NOW": "2026-10-07T09:00"}
+    done = collab(db, "benefit", "review", "SA", "B1", "--board", "rcb", "--meeting", "2026-10-06", "--outcome", "concern",
+                  "--note", "Savings behind plan", "--evidence-source", "Staff survey", "--evidence-date", "2026-09-30",
+                  "--json", actor="sec", env=now, check=0).json()
+    evidence = [{"note": "Savings behind plan", "source": "Staff survey", "on": "2026-09-30"}]
+    assert done == {"key": "SA", "id": "B1", "board": "RCB", "meeting": "2026-10-06", "outcome": "concern",
+                    "note": "Savings behind plan", "evidence": evidence}
+    collab(db, "benefit", "review", "SA", "B2", "--board", "RCB", "--meeting", "2026-10-06", "--outcome", "noted",
+           "--note", "No figure yet", actor="sec", env=now, check=0)
+    report = collab(db, "report", "SA", "--format", "json", actor="audit", env=now, check=0).json()
+    reviews = {b["id"]: b["reviews"] for b in report["benefits"]}  # type: ignore[index]
+    assert reviews == {"B1": [{"board": "RCB", "meeting": "2026-10-06", "outcome": "concern", "note": "Savings behind plan",
+                               "evidence": evidence}],
+                       "B2": [{"board": "RCB", "meeting": "2026-10-06", "outcome": "noted", "note": "No figure yet",
+                               "evidence": []}]}
+    html = collab(db, "report", "SA", "--format", "html", "--out", str(tmp_path / "r.html"), actor="audit", env=now, check=0)
+    page = (tmp_path / "r.html").read_text()
+    assert html.code == 0 and "Board reviews" in page and "Savings behind plan" in page and "Staff survey" in page
+    # The outcome sits beside the figure: B2's 6 Oct review is still overdue without one.
+    owed = collab(db, "reviews", "--at", "2026-10-07", "--json", actor="audit", check=0).json()
+    assert {(r["benefit"], r["due_on"], r["status"]) for r in owed} >= {("B2", "2026-10-06", "overdue")}  # type: ignore[union-attr, index]
+    assert verify(db)["ok"]
+    with engine_for(db).begin() as connection:
+        connection.execute(text("UPDATE benefit_reviews SET outcome = 'noted' WHERE note = 'Savings behind plan'"))
+    assert verify(db, 3)["problem"].startswith("table reviews, row SA/B1, entry 1")
+
+
+def test_only_the_boards_secretary_records_its_review_of_a_meeting_held(db: str) -> None:
+    in_delivery(db, date(2026, 9, 2))
+    admin = open_as(db, "root")
+    admin.add_user("sec2", "board-secretary")
+    admin.add_board("PB", DC, "FREQ=MONTHLY;BYDAY=1TU", "sec2")
+    now = {"COLLAB_NOW": "2026-10-07T09:00"}
+
+    def refused(actor: str, code: int, *args: str) -> str:
+        base = ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2026-10-06", "--outcome", "noted",
+                "--note", "fine"]
+        return collab(db, *base, *args, actor=actor, env=now, check=code).err
+
+    assert "to record a board's review needs the role board-secretary" in refused("pm", 1)
+    assert "sec2 is not the secretary of RCB (sec is)" in refused("sec2", 1)
+    assert "benefit B1 of SA is not reviewed by PB" in refused("sec2", 2, "--board", "PB")
+    assert "RCB did not meet on 2026-10-07" in refused("sec", 2, "--meeting", "2026-10-07")
+    assert "after 2026-10-07" in refused("sec", 2, "--meeting", "2026-11-03")
+    assert "evidence needs both its source and its date" in refused("sec", 2, "--evidence-source", "Focus group")
+    assert "Invalid value for '--outcome'" in refused("sec", 2, "--outcome", "great")
+    assert collab(db, "history", "--all", "--action", "benefit-reviewed", "--json", actor="audit", check=0).json() == []

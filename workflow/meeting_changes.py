@@ -62,8 +62,7 @@ class MeetingCases:
         if actor.role != "admin" and found.secretary_id != actor.id:
             raise Refused(reason("not-the-secretary", f"{actor.name} is not the secretary of {found.name} "
                                  f"({found.secretary.name} is)", board=found.name, name=actor.name))
-        changes = meetings.changes_by_board(session, [found.id]).get(found.id, ())
-        return actor, found, meetings.Schedule(found.meets, found.anchor, meetings.clock_time(found.meets_at), changes)
+        return actor, found, meetings.schedule_of(session, found)
 
 
 def _meeting(session: Session, board: Board, schedule: meetings.Schedule, day: date,

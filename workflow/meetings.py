@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflow import calendar
 from workflow.clock import LONDON
-from workflow.model import MeetingChange
+from workflow.model import Board, MeetingChange
 
 CANCELLED, MOVED = "cancelled", "moved"
 _LOOK_BACK = 60  # cancelled meetings skipped at most, looking for the one before a window
@@ -114,6 +114,12 @@ class Schedule:
             after.append(following.date())
             probe = date.fromordinal(following.date().toordinal() + 1)
         return before + after
+
+
+def schedule_of(session: Session, board: Board) -> Schedule:
+    """The board's schedule with its time of day and every change to its meetings."""
+    changes = changes_by_board(session, [board.id]).get(board.id, ())
+    return Schedule(board.meets, board.anchor, clock_time(board.meets_at), changes)
 
 
 def changes_by_board(session: Session, board_ids: Iterable[int] | None = None) -> dict[int, tuple[Change, ...]]:

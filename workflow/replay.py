@@ -20,7 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, MeetingChange,
+    Approval, Artefact, Benefit, BenefitLink, BenefitReview, Board, Collaboration, Handover, Lesson, Measurement, MeetingChange,
     Objective, Partner, PlanPoint, User,
 )
 
@@ -47,6 +47,7 @@ class State:
     lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     objectives: dict[tuple[str, str], Row] = field(default_factory=dict)
     links: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)  # (kind, objective or benefit)
+    reviews: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)  # a board's outcomes, per benefit
 
 
 class Replaying:
@@ -172,6 +173,10 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         for (each, _), links in state.links.items():
             if each == key:
                 links[:] = [(kind, to) for kind, to in links if kind == "objective" or to != code]
+    elif action == "benefit-reviewed":
+        evidence = p["evidence"][0] if p["evidence"] else {}
+        state.reviews.setdefault(b, []).append((p["board"], p["meeting"], p["outcome"], p["note"], evidence.get("source"),
+                                                evidence.get("on"), actor, on))
     elif action == "benefit-linked":
         state.links[b].append((p["link"], p["to"]))
     elif action == "handover-proposed":
@@ -273,6 +278,10 @@ def tables(session: Session) -> State:
         found.handovers[codes[h.benefit_id]].append({
             "business_area": h.business_area, "to": h.to, "board": h.board, "status": h.status, "reason": h.reason,
             "proposed_on": _day(h.proposed_on), "decided_on": _day(h.decided_on)})
+    for r in read(rows(BenefitReview, Board.name.label("board"), by.name.label("by")).join(Board, Board.id == BenefitReview.board_id)
+                  .join(by, by.id == BenefitReview.recorded_by_id).order_by(BenefitReview.id)):
+        found.reviews.setdefault(codes[r.benefit_id], []).append(
+            (r.board, _day(r.meeting), r.outcome, r.note, r.evidence_source, _day(r.evidence_on), r.by, _day(r.recorded_on)))
     for lesson in read(rows(Lesson, by.name.label("by")).join(by, by.id == Lesson.recorded_by_id).order_by(Lesson.id)):
         found.lessons[keys[lesson.collaboration_id]].append((lesson.text, lesson.theme, _day(lesson.recorded_on), lesson.by))
     objectives = {}

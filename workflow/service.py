@@ -22,6 +22,7 @@ from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
 from workflow.logicmap import LogicMapCases
 from workflow.meeting_changes import MeetingCases
+from workflow.outcomes import OutcomeCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
 from workflow.screens import ScreenCases
@@ -29,7 +30,7 @@ from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, BoardCases, MeetingCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
+class Collab(PeopleCases, BoardCases, MeetingCases, OutcomeCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
              LogicMapCases, CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
