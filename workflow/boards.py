@@ -27,7 +27,7 @@ class BoardCases:
     def add_board(self, name: str, partner: str, meets: str, secretary: str) -> dict[str, Any]:
         validate.text(name, "the board name")
         validate.text(partner, "the board's force", max_length=200)
-        _rule(meets, self.ctx)
+        _rule(meets, self.ctx, "bad-recurrence")
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, "register boards")
             taken(session, Board.name, name, "board", "board-exists", name=name)
@@ -55,7 +55,7 @@ class BoardCases:
         today = self.ctx.clock.today()
         wanted: dict[str, Any] = {}
         if rule is not None:
-            _rule(rule, self.ctx)
+            _rule(rule, self.ctx, "bad-new-recurrence")
             wanted["meets"] = rule
         if time is not None:
             if not _CLOCK.fullmatch(time.strip()):
@@ -111,14 +111,14 @@ def _reviewed_by(session: Session, board: Board) -> list[tuple[str, str]]:
     return [(key, code) for key, code in session.execute(query)]
 
 
-def _rule(meets: str, ctx: Context) -> None:
+def _rule(meets: str, ctx: Context, code: str) -> None:
     """The same checks as a new board's rule: parseable, and meeting within two years from today."""
     from workflow.calendar import RecurrenceError, board_rule
 
     try:
         board_rule(meets, ctx.clock.today())
     except RecurrenceError as error:
-        raise BadInput(reason("bad-recurrence", f"the board's recurrence: {error}", meets=meets)) from None
+        raise BadInput(reason(code, f"the board's recurrence: {error}", meets=meets)) from None
 
 
 def _secretary(session: Session, name: str) -> User:
