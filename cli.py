@@ -27,7 +27,8 @@ import click
 from workflow import __version__
 from workflow.errors import CollabError, Reason
 from workflow.inert import csv_cell, terminal
-from workflow.vocabulary import CATEGORIES, COST_CATEGORIES, LOGIN_KINDS, ORIGINS, PARTNER_KINDS, RISK_APPETITES, ROLES
+from workflow.vocabulary import (CATEGORIES, COST_CATEGORIES, LOGIN_KINDS, ORIGINS, OUTCOMES, PARTNER_KINDS,
+                                 RISK_APPETITES, ROLES)
 
 if TYPE_CHECKING:
     from workflow.service import Collab
@@ -59,6 +60,8 @@ HINTS = {
     "destination-ambiguous": " with --to",
     "no-counterpart": " with --map {stage}=NEW",
     "bad-recurrence": " (--meets RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU)",
+    "bad-new-recurrence": " (--rule RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU)",
+    "board-still-reviews": " (collab benefit update {key} {benefit} --board BOARD)",
     "not-initialised": ": run `collab init`",
     "no-database-file": ": run `collab init` to create it (there is no such file; or check --db)",
     "not-a-database": ": check --db",
@@ -397,11 +400,84 @@ def board_add(settings: Settings, name: str, partner: str, meets: str, secretary
 
 
 @board.command("list")
-@listing("name", "partner", "meets", "secretary")
+@click.option("--all", "every", is_flag=True, help="Retired boards too.")
+@listing("name", "partner", "meets", "time", "location", "secretary", "retired_on")
 @pass_settings
-def board_list(settings: Settings) -> list[dict[str, Any]]:
-    """Boards, when they meet and who runs them."""
-    return settings.app().boards()
+def board_list(settings: Settings, every: bool) -> list[dict[str, Any]]:
+    """Boards, when and where they meet and who runs them (retired ones with --all)."""
+    return settings.app().boards(every=every)
+
+
+@board.command("update")
+@click.argument("name")
+@click.option("--rule", metavar="RRULE", help="A new RFC 5545 recurrence: the meetings from today follow it.")
+@click.option("--secretary", metavar="USER")
+@click.option("--time", metavar="HH:MM", help="The time of day it meets (Europe/London).")
+@click.option("--location", metavar="TEXT")
+@written(lambda done: f"board {done['name']}: updated {', '.join(done['changes']) or 'nothing'}")
+@pass_settings
+def board_update(settings: Settings, name: str, rule: str | None, secretary: str | None, time: str | None,
+                 location: str | None) -> dict[str, Any]:
+    """Change a board's meeting rule, secretary, meeting time or location (admin)."""
+    return settings.app().update_board(name, rule=rule, secretary=secretary, time=time, location=location)
+
+
+@board.group("meeting")
+def board_meeting() -> None:
+    """Move or cancel one meeting of a board (its secretary, or an admin)."""
+
+
+@board_meeting.command("move")
+@click.argument("name")
+@click.argument("day", metavar="DATE", type=DATE)
+@click.option("--to", "to", required=True, type=DATE, help="The day it is held instead.")
+@click.option("--reason", help="Why (shown in the history).")
+@written(lambda done: f"{done['board']}: the meeting of {done['was_on']} moved to {done['to']}")
+@pass_settings
+def board_meeting_move(settings: Settings, name: str, day: date, to: date, reason: str | None) -> dict[str, Any]:
+    """Hold the meeting of DATE on another day: the reviews owed at it are owed then, and its invitation is updated."""
+    return settings.app().move_meeting(name, day, to=to, reason_text=reason)
+
+
+@board_meeting.command("cancel")
+@click.argument("name")
+@click.argument("day", metavar="DATE", type=DATE)
+@click.option("--reason", required=True, help="Why (shown in the history and sent with the cancellation).")
+@written(lambda done: f"{done['board']}: the meeting of {done['was_on']} cancelled")
+@pass_settings
+def board_meeting_cancel(settings: Settings, name: str, day: date, reason: str) -> dict[str, Any]:
+    """Cancel the meeting of DATE: no reviews are owed at it, and its invitation is withdrawn."""
+    return settings.app().cancel_meeting(name, day, reason_text=reason)
+
+
+@board.command("agenda")
+@click.argument("name")
+@click.option("--meeting", type=DATE, help="The meeting (default: the board's next one).")
+@click.option("--json", "as_json", is_flag=True, help="Print the agenda as JSON.")
+@pass_settings
+def board_agenda(settings: Settings, name: str, meeting: date | None, as_json: bool) -> None:
+    """The agenda of a board's meeting as its secretary is sent it: the reviews due, and those overdue."""
+    from workflow.agendas import board_agenda as agenda
+
+    done = agenda(settings.app().ctx, name, meeting)
+    text = done.pop("text")
+    if as_json:
+        emit_json(done)
+        return
+    click.echo("\n".join(terminal(line) for line in text.splitlines()))
+    for late in done["overdue"]:
+        click.echo(f"overdue: {late['collaboration']} {late['benefit']} ({late['title']}), due {late['due_on']}, "
+                   f"figure from {late['owner'] or 'nobody'}")
+
+
+@board.command("retire")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why (shown in the history).")
+@written(lambda done: f"board {done['name']} retired on {done['retired_on']}")
+@pass_settings
+def board_retire(settings: Settings, name: str, reason: str) -> dict[str, Any]:
+    """Retire a board (admin): refused while it still reviews a benefit (move each with benefit update --board)."""
+    return settings.app().retire_board(name, reason_text=reason)
 
 
 # -- definitions ------------------------------------------------------------------------------------
@@ -806,6 +882,24 @@ def benefit_void(settings: Settings, key: str, benefit_id: str, day: date, reaso
                  value: float | None) -> dict[str, Any]:
     """Void a wrong measurement (its owner or its board's secretary): it stays in the history, out of the figures."""
     return settings.app().void_measurement(key, benefit_id, day, reason=reason, value=value, **observed(settings, key))
+
+
+@benefit.command("review")
+@key_and_benefit
+@click.option("--board", required=True, metavar="BOARD", help="The board that reviewed it.")
+@click.option("--meeting", required=True, type=DATE, help="The date of the meeting (held, not ahead).")
+@click.option("--outcome", required=True, type=click.Choice(OUTCOMES))
+@click.option("--note", required=True, help="What the board concluded.")
+@click.option("--evidence-source", metavar="TEXT", help="Evidence behind the note, e.g. a staff survey (with --evidence-date).")
+@click.option("--evidence-date", "evidence_on", type=DATE, metavar="DATE", help="The date of that evidence.")
+@written(lambda done: f"{done['key']}: benefit {done['id']}: {done['board']} of {done['meeting']}: {done['outcome']}")
+@pass_settings
+def benefit_review(settings: Settings, key: str, benefit_id: str, board: str, meeting: date, outcome: str, note: str,
+                   evidence_source: str | None, evidence_on: date | None) -> dict[str, Any]:
+    """Record a board's review outcome for a benefit (the board's secretary): shown in the report."""
+    return settings.app().review_benefit(key, benefit_id, board=board, meeting=meeting, outcome=outcome, note=note,
+                                         evidence_source=evidence_source, evidence_on=evidence_on,
+                                         **observed(settings, key))
 
 
 @benefit.command("remove")

@@ -142,12 +142,16 @@ def meeting_ics(
     organizer: str | None = None,
     attendees: Sequence[str] = (),
     stamp: datetime | None = None,
+    location: str | None = None,
+    sequence: int = 0,
+    method: str = "PUBLISH",
 ) -> Attachment:
-    """An iCalendar (METHOD:PUBLISH) file with one event, for attaching to a reminder.
+    """An iCalendar file with one event, for attaching to a reminder.
 
     A naive `starts` is taken as UK local time; an aware one is shown in UK time.
     `uid` must be stable for the meeting so that calendars update rather than duplicate it.
-    `stamp` (DTSTAMP) defaults to now.
+    `stamp` (DTSTAMP) defaults to now. A changed meeting is sent with its `sequence` of changes (RFC 5546):
+    method REQUEST for a moved one (its new DTSTART), CANCEL for a cancelled one (STATUS:CANCELLED).
     """
     if not uid:
         raise ValueError("meeting_ics needs a non-empty uid")
@@ -166,13 +170,19 @@ def meeting_ics(
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", summary)
+    if location:
+        event.add("location", location)
+    if sequence:
+        event.add("sequence", sequence)
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
     if description:
         event.add("description", description)
     if organizer:
@@ -185,7 +195,7 @@ def meeting_ics(
         calendar.add_missing_timezones(
             first_date=start.date() - timedelta(days=366), last_date=end.date() + timedelta(days=366)
         )
-    return Attachment(filename="meeting.ics", content_type="text/calendar; method=PUBLISH", data=calendar.to_ical())
+    return Attachment(filename="meeting.ics", content_type=f"text/calendar; method={method}", data=calendar.to_ical())
 
 
 def _cal_address(address: str) -> icalendar.vCalAddress:

@@ -39,6 +39,7 @@ KINDS: Mapping[str, frozenset[str]] = {
     "measurement-request": frozenset({"recipient", "board", "meeting", "collaboration", "benefit"}),
     "escalation": frozenset({"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"}),
     "pir-reminder": frozenset({"recipient", "collaboration", "closed_on", "pir_due", "overdue"}),
+    "meeting-cancelled": frozenset({"recipient", "board", "meeting", "reason"}),
 }
 
 #: part -> file-name suffix of that part's template.

@@ -85,12 +85,13 @@ LAYERS = [
      "workflow.yaml_lines", "workflow.netbenefit"},
     {"workflow.model", "workflow.db", "workflow.audit", "workflow.lookups", "workflow.effects", "workflow.definition",
      "workflow.machine", "workflow.facts", "workflow.stored", "workflow.diagram", "workflow.delivery", "workflow.reviews",
-     "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing"},
+     "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing", "workflow.meetings"},
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
      "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
-     "workflow.corrections", "workflow.logicmap", "workflow.costs"},
-    {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
+     "workflow.corrections", "workflow.logicmap", "workflow.costs", "workflow.boards",
+     "workflow.meeting_changes", "workflow.outcomes"},
+    {"workflow.service", "workflow.reminders", "workflow.agendas", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo", "workflow.todo"},
 ]
 

@@ -199,6 +199,39 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("root", ["backup", "/no/such/folder/copy.db"], 2),
     ("root", ["demo", "--db", "{db}"], 2),
     ("root", ["no-such-command"], 2),
+    # board changes
+    ("root", ["board", "update", "RCB"], 2),
+    ("root", ["board", "update", "RCB", "--rule", "FREQ=HOURLY"], 2),
+    ("root", ["board", "update", "RCB", "--time", "9am"], 2),
+    ("root", ["board", "update", "RCB", "--secretary", "pm"], 2),
+    ("root", ["board", "update", "ghost", "--time", "09:00"], 2),
+    ("sec", ["board", "update", "RCB", "--time", "09:00"], 1),
+    ("root", ["board", "retire", "RCB", "--reason", "merged"], 1),
+    ("root", ["board", "retire", "RCB", "--reason", ""], 2),
+    ("root", ["board", "retire", "ghost", "--reason", "merged"], 2),
+    ("sec", ["board", "meeting", "move", "RCB", "2027-01-06", "--to", "2027-01-07"], 2),  # not a meeting of RCB
+    ("sec", ["board", "meeting", "move", "RCB", "someday", "--to", "2027-01-07"], 2),
+    ("sec", ["board", "meeting", "move", "RCB", "2027-01-05", "--to", "1999-01-02"], 2),
+    ("owner", ["board", "meeting", "move", "RCB", "2027-01-05", "--to", "2027-01-07"], 1),
+    ("sec", ["board", "meeting", "cancel", "RCB", "2027-01-05"], 2),
+    ("sec", ["board", "meeting", "cancel", "RCB", "2027-01-07", "--reason", "x"], 2),
+    ("sec", ["board", "meeting", "cancel", "ghost", "2027-01-05", "--reason", "x"], 2),
+    ("audit", ["board", "agenda", "ghost"], 2),
+    ("audit", ["board", "agenda", "RCB", "--meeting", "2027-01-06"], 2),
+    ("audit", ["board", "agenda", "RCB", "--meeting", "soon"], 2),
+    ("nobody", ["board", "agenda", "RCB"], 2),
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2020-01-08", "--outcome", "noted",
+             "--note", "x"], 2),  # not a meeting of RCB
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2099-01-06", "--outcome", "noted",
+             "--note", "x"], 2),
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2027-01-05", "--outcome", "fine",
+             "--note", "x"], 2),
+    ("sec", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
+             "--note", "x", "--evidence-date", "2026-11-30"], 2),
+    ("pm", ["benefit", "review", "SA", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
+            "--note", "x"], 1),
+    ("sec", ["benefit", "review", "NOPE", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
+             "--note", "x"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 
@@ -225,7 +258,7 @@ def test_the_corpus_covers_every_command() -> None:
             found |= leaves(command, (*path, name)) if hasattr(command, "commands") else {(*path, name)}
         return found
 
-    covered = {tuple(args[:depth]) for _, args, _ in CASES for depth in (1, 2)}
+    covered = {tuple(args[:depth]) for _, args, _ in CASES for depth in (1, 2, 3)}
     safe = {("init",), ("user", "list"), ("board", "list"), ("definition", "list"), ("audit", "head"), ("key", "new")}
     assert leaves(cli.cli) - covered - safe == set()
     assert len(CASES) >= 80

@@ -64,7 +64,8 @@ def test_show_and_list_carry_the_contract_keys(db: str) -> None:
     assert {"name": "pcc.do", "role": "pcc", "email": "pcc.do@example.org", "partner": DORSET,
             "deactivated_on": None, "login": None} in users
     boards = collab(db, "board", "list", "--json", actor="audit", check=0).json()
-    assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec"}]
+    assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec", "time": None,
+                       "location": None, "retired_on": None}]
 
 
 def test_an_auditor_changes_nothing(db: str) -> None:

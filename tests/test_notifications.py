@@ -158,11 +158,17 @@ def pir_context(overdue=False):
     }
 
 
+def cancellation_context():
+    return {"recipient": {"name": "Sam Clerk", "email": "sam@example.police.uk"}, "board": board(),
+            "meeting": meeting(), "reason": "not quorate"}
+
+
 CONTEXTS = {
     "agenda": agenda_context,
     "measurement-request": measurement_context,
     "escalation": escalation_context,
     "pir-reminder": pir_context,
+    "meeting-cancelled": cancellation_context,
 }
 
 
@@ -225,6 +231,7 @@ def test_contract_is_the_documented_one():
         "measurement-request": {"recipient", "board", "meeting", "collaboration", "benefit"},
         "escalation": {"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"},
         "pir-reminder": {"recipient", "collaboration", "closed_on", "pir_due", "overdue"},
+        "meeting-cancelled": {"recipient", "board", "meeting", "reason"},
     }
 
 
@@ -320,6 +327,13 @@ def test_pir_reminder(templates, overdue):
     else:
         assert "is due on Wed 30 September 2026." in rendered.text
     assert "<li>upload the PIR report.</li>" in rendered.html
+
+
+def test_meeting_cancelled(templates):
+    rendered = templates.render("meeting-cancelled", cancellation_context())
+    assert "meeting of" in rendered.subject and "is cancelled" in rendered.subject
+    assert "Reason: not quorate" in rendered.text and "No benefit reviews are owed at it." in rendered.text
+    assert "<p>Reason: not quorate</p>" in rendered.html
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

@@ -13,7 +13,7 @@ from workflow import signing, stored, validate
 from workflow.context import Actor, Context
 from workflow.keys import signed_decision
 from workflow.errors import BadInput, CollabError, Reason, Refused, reason
-from workflow.lookups import current_handovers, find_benefit, find_board, find_user, live_benefit, same_name
+from workflow.lookups import current_handovers, find_benefit, find_user, live_benefit, open_board, same_name
 from workflow.model import Benefit, Board, Collaboration, Handover, Measurement, PlanPoint, User
 from workflow.vocabulary import CATEGORIES
 
@@ -88,7 +88,7 @@ class BenefitCases:
             benefit = Benefit(
                 collaboration=collaboration, code=code, title=title, category=category, dis_benefit=dis_benefit,
                 measure=measure, unit=unit, baseline=baseline, target=target, target_date=by,
-                owner=find_user(session, owner) if owner else None, board=find_board(session, board) if board else None,
+                owner=find_user(session, owner) if owner else None, board=open_board(session, board) if board else None,
                 start_on=self.ctx.effective(on, collaboration, in_stage=False),
             )
             _require_span(code, benefit.start_on, by, self.ctx.clock.today())
@@ -122,7 +122,7 @@ class BenefitCases:
             if "owner" in wanted:
                 wanted["owner"] = find_user(session, wanted["owner"])
             if "board" in wanted:
-                wanted["board"] = find_board(session, wanted["board"])
+                wanted["board"] = open_board(session, wanted["board"])
             if "by" in wanted:
                 wanted["target_date"] = wanted.pop("by")
             _require_change(code, wanted.get("baseline", benefit.baseline), wanted.get("target", benefit.target))
@@ -257,7 +257,7 @@ class BenefitCases:
                 raise Refused(reason("handover-already-accepted", f"benefit {code} was already accepted by "
                                      f"{current.to_user.name} on {current.decided_on}", benefit=code))
             receiver = find_user(session, to)
-            reviewing = find_board(session, board) if board else None
+            reviewing = open_board(session, board) if board else None
             session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
                                  status="proposed", proposed_on=self.ctx.clock.today()))
             self.ctx.record(session, actor, "handover-proposed", collaboration=collaboration, benefit=benefit.code,

@@ -76,6 +76,15 @@ def find_board(session: Session, name: str) -> Board:
     return found
 
 
+def open_board(session: Session, name: str) -> Board:
+    """A board that can be given benefits: a retired one is refused."""
+    board = find_board(session, name)
+    if board.retired_on is not None:
+        raise Refused(reason("board-retired", f"the board {board.name} was retired on {board.retired_on}: "
+                             f"{board.retired_reason}", board=board.name))
+    return board
+
+
 def taken(session: Session, column: Any, new: str, what: str, code: str, **params: Any) -> None:
     """Refuse (BadInput) a new name that is already in `column` whatever its case, naming the spelling taken."""
     existing = session.scalar(select(column).where(func.lower(column) == new.lower()).limit(1))

@@ -33,7 +33,27 @@ class Board(Base):
     meets: Mapped[str] = mapped_column(String(500))
     anchor: Mapped[date] = mapped_column(Date)
     secretary_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    meets_at: Mapped[str | None] = mapped_column(String(5))  # HH:MM, London; None: the rule's time (10:00 unless BYHOUR)
+    location: Mapped[str | None] = mapped_column(Text)
+    retired_on: Mapped[date | None] = mapped_column(Date)  # a retired board meets no more and takes no benefits
+    retired_reason: Mapped[str | None] = mapped_column(Text)
     secretary: Mapped[User] = relationship(lazy="joined")
+
+
+class MeetingChange(Base):
+    """One meeting of a board's schedule (`meeting`, the occurrence's own date) moved or cancelled; `sequence`
+    counts the changes, for the iCalendar update that carries each."""
+
+    __tablename__ = "meeting_changes"
+    __table_args__ = (UniqueConstraint("board_id", "meeting"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    meeting: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # moved | cancelled
+    moved_to: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer)
+    changed_on: Mapped[date] = mapped_column(Date)
 
 
 class DefinitionVersion(Base):
@@ -142,6 +162,22 @@ class Benefit(Base):
     collaboration: Mapped[Collaboration] = relationship(back_populates="benefits")
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
     board: Mapped[Board | None] = relationship(lazy="joined")
+
+
+class BenefitReview(Base):
+    """A board's outcome of its review of one benefit at one meeting, with any evidence (a dated note and its source)."""
+
+    __tablename__ = "benefit_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    meeting: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(20))  # noted | concern | action
+    note: Mapped[str] = mapped_column(Text)
+    evidence_source: Mapped[str | None] = mapped_column(Text)
+    evidence_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_on: Mapped[date] = mapped_column(Date)
 
 
 class PlanPoint(Base):

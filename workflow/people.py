@@ -1,4 +1,4 @@
-"""Use cases of people and boards: who acts, and which boards review benefits."""
+"""Use cases of people: who acts, in which role and for which force (boards are in boards.py)."""
 
 from __future__ import annotations
 
@@ -148,37 +148,8 @@ class PeopleCases:
         with self.ctx.reading() as session:
             return [user_dict(u) for u in session.scalars(select(User).order_by(User.name))]
 
-    def add_board(self, name: str, partner: str, meets: str, secretary: str) -> dict[str, Any]:
-        from workflow.calendar import RecurrenceError, board_rule
-
-        validate.text(name, "the board name")
-        validate.text(partner, "the board's force", max_length=200)
-        today = self.ctx.clock.today()
-        try:
-            board_rule(meets, today)
-        except RecurrenceError as error:
-            raise BadInput(reason("bad-recurrence", f"the board's recurrence: {error}", meets=meets)) from None
-        with self.ctx.uow.write() as session:
-            actor = self.ctx.acting(session, "register boards")
-            taken(session, Board.name, name, "board", "board-exists", name=name)
-            clerk = find_user(session, secretary)
-            if clerk.role != "board-secretary":
-                raise BadInput(reason("not-a-secretary", f"{secretary} is a {clerk.role}; a board's secretary must have "
-                                      "the role board-secretary", name=secretary))
-            board = Board(name=name, partner=partner, meets=meets, anchor=today, secretary=clerk)
-            session.add(board)
-            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=clerk.name)
-            return board_dict(board)
-
-    def boards(self) -> list[dict[str, Any]]:
-        with self.ctx.reading() as session:
-            return [board_dict(b) for b in session.scalars(select(Board).order_by(Board.name))]
-
 
 def user_dict(user: User) -> dict[str, Any]:
     return {"name": user.name, "role": user.role, "email": user.email, "partner": user.partner,
             "deactivated_on": user.deactivated_on.isoformat() if user.deactivated_on else None, "login": user.login}
 
-
-def board_dict(board: Board) -> dict[str, Any]:
-    return {"name": board.name, "partner": board.partner, "meets": board.meets, "secretary": board.secretary.name}

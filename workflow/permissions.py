@@ -22,6 +22,8 @@ MAY: dict[str, frozenset[str]] = {
     "retire a benefit": frozenset({"chief-officer"}),
     "record a lesson": EVERYONE_BUT_AUDITORS,
     "send reminders": frozenset({"admin", "board-secretary"}),
+    "change a board's meetings": frozenset({"admin", "board-secretary"}),  # a secretary: only of their own board
+    "record a board's review": frozenset({"board-secretary"}),  # of their own board (outcomes.py says why)
 }
 
 

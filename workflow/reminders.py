@@ -44,6 +44,7 @@ from workflow.delivery import DeliveryLog, Entry, Outgoing, deliver
 from workflow.errors import BadInput, reason
 from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
+from workflow.meetings import CANCELLED
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
 from workflow.vocabulary import MANAGER
 
@@ -148,6 +149,8 @@ class Reminders:
             attachments = (meeting_ics(
                 uid=meeting_uid(meeting), summary=f"{meeting.board.name} meeting", starts=meeting.starts,
                 description=rendered.text, organizer=meeting.board.secretary.email, stamp=moment,
+                location=meeting.board.location, sequence=meeting.sequence,
+                method="CANCEL" if meeting.cancelled else "REQUEST" if meeting.sequence else "PUBLISH",
             ),)
         message = Message(to=(entry.address,), subject=rendered.subject, text=rendered.text, html=rendered.html,
                           attachments=attachments, idempotency_key=entry.key)
@@ -171,8 +174,9 @@ def _templates(folder: Path | None) -> Templates:
 
 
 def meeting_uid(meeting: Meeting) -> str:
-    """The same for every message about one meeting, so calendars update the event rather than add another."""
-    return f"meeting-{meeting.day:%Y%m%d}-board-{meeting.board.id}@collab"
+    """The same for every message about one meeting, wherever it was moved, so calendars update the event rather
+    than add another."""
+    return f"meeting-{meeting.occurrence or meeting.day:%Y%m%d}-board-{meeting.board.id}@collab"
 
 
 def outbox_beside(db: str) -> Path:
@@ -230,6 +234,7 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
         elif slot.escalates <= today <= slot.escalates + timedelta(days=LOOKBACK_DAYS) and not slot.satisfied:
             drafts.append(_escalation(slot, today))
     drafts += [_agenda(slots) for slots in by_meeting.values() if min(s.opens for s in slots) <= today]
+    drafts += _cancellations(session, today)
     for pir in snap.pirs:
         if pir.opens <= today <= pir.pir_due:
             drafts.append(_pir(pir, overdue=False))
@@ -242,14 +247,42 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
 
 def _agenda(slots: list[Slot]) -> _Draft:
     meeting = slots[0].meeting
+    return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
+                  agenda_context(meeting, slots), (meeting.board.secretary,), meeting=meeting)
+
+
+def agenda_context(meeting: Meeting, slots: list[Slot]) -> dict[str, Any]:
+    """What the agenda of `meeting` says of the reviews owed at it (`slots`), grouped by collaboration: the
+    secretary's reminder and `collab board agenda` alike."""
     groups: dict[str, list[Slot]] = {}
     for slot in sorted(slots, key=lambda s: (s.benefit.collaboration, s.benefit.code)):
         groups.setdefault(slot.benefit.collaboration, []).append(slot)
     collaborations = [{"key": key, "title": group[0].benefit.collaboration_title, "reviews": [_agenda_line(s) for s in group]}
                       for key, group in groups.items()]
-    return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
-                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations},
-                  (meeting.board.secretary,), meeting=meeting)
+    return {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations}
+
+
+def agenda_text(context: dict[str, Any], secretary: Person) -> str:
+    """The agenda's plain-text part, as its secretary receives it."""
+    try:
+        return _templates(None).render("agenda", {**context, "recipient": _person(secretary)}).text
+    except TemplateError as error:
+        raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
+
+
+def _cancellations(session: Session, today: date) -> list[_Draft]:
+    """To each board's secretary, from the day a meeting still ahead was cancelled: its calendar event withdrawn."""
+    drafts = []
+    for board in reviews.load_boards(session):
+        for change in board.changes:
+            day, scheduled = change.moved_to or change.meeting, board.schedule.occurrence(change.meeting)
+            if change.status != CANCELLED or scheduled is None or not (change.changed_on or day) <= today <= day:
+                continue
+            meeting = Meeting(board, board.schedule.at(scheduled, day), None, change.meeting, change.sequence, True)
+            drafts.append(_Draft("meeting-cancelled", None, f"board-{board.id}", change.meeting, change.changed_on or day,
+                                 "meeting-cancelled", {"board": _board_ctx(meeting), "meeting": _meeting(meeting),
+                                                       "reason": change.reason}, (board.secretary,), meeting=meeting))
+    return drafts
 
 
 def _request(slot: Slot) -> _Draft:

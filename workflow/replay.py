@@ -20,8 +20,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Cost, Handover, Lesson, Measurement, Objective, Partner,
-    PlanPoint, User,
+    Approval, Artefact, Benefit, BenefitLink, BenefitReview, Board, Collaboration, Cost, Handover, Lesson, Measurement,
+    MeetingChange, Objective, Partner, PlanPoint, User,
 )
 
 MOVES = ("advance", "hold", "resume", "withdraw")
@@ -35,6 +35,7 @@ class State:
 
     users: dict[str, Row] = field(default_factory=dict)
     boards: dict[str, Row] = field(default_factory=dict)
+    meetings: dict[tuple[str, str], Row] = field(default_factory=dict)  # (board, meeting): a meeting moved or cancelled
     collaborations: dict[str, Row] = field(default_factory=dict)
     partners: dict[tuple[str, str], Row] = field(default_factory=dict)
     approvals: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)
@@ -47,6 +48,7 @@ class State:
     objectives: dict[tuple[str, str], Row] = field(default_factory=dict)
     links: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)  # (kind, objective or benefit)
     costs: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)  # (key, partner, year, category)
+    reviews: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)  # a board's outcomes, per benefit
 
 
 class Replaying:
@@ -86,7 +88,17 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     elif action == "user-deactivated":
         _deactivated(state, on, p)
     elif action == "board-added":
-        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"]}
+        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"],
+                                    "meets_at": None, "location": None, "retired_on": None, "retired_reason": None}
+    elif action == "board-updated":
+        state.boards[p["board"]].update({name: change["to"] for name, change in p["changes"].items()})
+    elif action == "board-retired":
+        state.boards[p["board"]].update(retired_on=on, retired_reason=p["reason"])
+    elif action in ("meeting-moved", "meeting-cancelled"):  # a cancelled meeting keeps the day it had been moved to
+        held = state.meetings.get((p["board"], p["meeting"]), {})
+        state.meetings[(p["board"], p["meeting"])] = {
+            "status": action.removeprefix("meeting-"), "moved_to": p.get("to", held.get("moved_to")), "reason": p["reason"],
+            "sequence": p["sequence"], "changed_on": on}
     elif action == "registered" and key:
         name, version = _definition(p["definition"])
         state.collaborations[key] = {
@@ -165,6 +177,10 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         for (each, _), links in state.links.items():
             if each == key:
                 links[:] = [(kind, to) for kind, to in links if kind == "objective" or to != code]
+    elif action == "benefit-reviewed":
+        evidence = p["evidence"][0] if p["evidence"] else {}
+        state.reviews.setdefault(b, []).append((p["board"], p["meeting"], p["outcome"], p["note"], evidence.get("source"),
+                                                evidence.get("on"), actor, on))
     elif action == "benefit-linked":
         state.links[b].append((p["link"], p["to"]))
     elif action == "handover-proposed":
@@ -211,14 +227,22 @@ def tables(session: Session) -> State:
     def read(statement: Select[Any]) -> Iterable[Any]:
         return session.execute(statement).mappings()
 
+    board_names: dict[int, str] = {}
     for u in read(rows(User)):
         found.users[u["name"]] = {"role": u["role"], "email": u["email"], "partner": u["partner"],
                                   "created_on": _day(u["created_on"]), "deactivated_on": _day(u["deactivated_on"]),
                                   "login": u["login"]}
     for board in read(rows(Board, secretary.name.label("secretary"))
                       .join(secretary, secretary.id == Board.secretary_id)):
-        found.boards[board["name"]] = {"partner": board["partner"], "meets": board["meets"],
-                                       "anchor": _day(board["anchor"]), "secretary": board["secretary"]}
+        found.boards[board["name"]] = {
+            "partner": board["partner"], "meets": board["meets"], "anchor": _day(board["anchor"]),
+            "secretary": board["secretary"], "meets_at": board["meets_at"], "location": board["location"],
+            "retired_on": _day(board["retired_on"]), "retired_reason": board["retired_reason"]}
+        board_names[board["id"]] = board["name"]
+    for change in read(rows(MeetingChange)):
+        found.meetings[(board_names[change["board_id"]], change["meeting"].isoformat())] = {
+            "status": change["status"], "moved_to": _day(change["moved_to"]), "reason": change["reason"],
+            "sequence": change["sequence"], "changed_on": _day(change["changed_on"])}
     keys = {}
     for c in read(rows(Collaboration, manager.name.label("manager"))
                   .join(manager, manager.id == Collaboration.manager_id)):
@@ -265,6 +289,12 @@ def tables(session: Session) -> State:
         found.handovers[codes[h["benefit_id"]]].append({
             "business_area": h["business_area"], "to": h["to"], "board": h["board"], "status": h["status"],
             "reason": h["reason"], "proposed_on": _day(h["proposed_on"]), "decided_on": _day(h["decided_on"])})
+    for r in read(rows(BenefitReview, Board.name.label("board"), by.name.label("by"))
+                  .join(Board, Board.id == BenefitReview.board_id)
+                  .join(by, by.id == BenefitReview.recorded_by_id).order_by(BenefitReview.id)):
+        found.reviews.setdefault(codes[r["benefit_id"]], []).append(
+            (r["board"], _day(r["meeting"]), r["outcome"], r["note"], r["evidence_source"], _day(r["evidence_on"]),
+             r["by"], _day(r["recorded_on"])))
     for lesson in read(rows(Lesson, by.name.label("by")).join(by, by.id == Lesson.recorded_by_id).order_by(Lesson.id)):
         found.lessons[keys[lesson["collaboration_id"]]].append(
             (lesson["text"], lesson["theme"], _day(lesson["recorded_on"]), lesson["by"]))

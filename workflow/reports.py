@@ -22,7 +22,7 @@ from workflow.context import Context
 from workflow.costs import cost_rows, net_benefit_rows
 from workflow.logicmap import objective_rows
 from workflow.lookups import find_collaboration, find_force, links_of
-from workflow.model import Benefit, Board, Collaboration, Measurement, PlanPoint
+from workflow.model import Benefit, BenefitReview, Board, Collaboration, Measurement, PlanPoint
 from workflow.realisation import STATUSES, planned_value
 
 # Events that correct a mistake, and events that do when they give a reason (a title or category put right).
@@ -58,6 +58,7 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         owed = open_reviews(session, today, key)
         costs = cost_rows(session, collaboration)
         net = net_benefit_rows(session, collaboration, costs)
+        outcomes = board_reviews(session, collaboration.id)
         verified = audit.verify(session)
     return {
         "report": _about("collaboration", ctx),
@@ -75,7 +76,8 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         "gates": checked["transitions"],
         "variations": checked["variations"],
         "objectives": objectives,
-        "benefits": [_beside_plan({**row, **series[row["id"]], **_linked(row["id"], links)}) for row in register],
+        "benefits": [_beside_plan({**row, **series[row["id"]], **_linked(row["id"], links),
+                                   "reviews": outcomes.get(row["id"], [])}) for row in register],
         "realisation": shown["realisation"],
         "costs": costs,
         "net_benefit": net,
@@ -198,6 +200,19 @@ def _linked(code: str, links: list[tuple[str, str, str]]) -> dict[str, list[str]
     return {name: [to for each, kind, to in links if each == code and kind == link]
             for name, link in (("objectives", "objective"), ("contributes_to", "contributes-to"),
                                ("caused_by", "caused-by"))}
+
+
+def board_reviews(session: Session, collaboration_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Each benefit's board reviews, oldest first: board, meeting, outcome, note and any evidence (one statement)."""
+    query = (select(Benefit.code, Board.name, BenefitReview).join(Benefit, Benefit.id == BenefitReview.benefit_id)
+             .join(Board, Board.id == BenefitReview.board_id).where(Benefit.collaboration_id == collaboration_id)
+             .order_by(BenefitReview.meeting, BenefitReview.id))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for code, board, r in session.execute(query):
+        evidence = [] if r.evidence_on is None else [{"note": r.note, "source": r.evidence_source, "on": r.evidence_on.isoformat()}]
+        found.setdefault(code, []).append({"board": board, "meeting": r.meeting.isoformat(), "outcome": r.outcome,
+                                           "note": r.note, "evidence": evidence})
+    return found
 
 
 def _series(session: Session, key: str) -> dict[str, dict[str, Any]]:

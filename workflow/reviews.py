@@ -27,14 +27,14 @@ as it stands now.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Unpack, cast
 
 from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from workflow import calendar, definition as definitions
+from workflow import definition as definitions, meetings as held
 from workflow.model import Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement, Partner, User
 from workflow.vocabulary import MANAGER
 
@@ -56,6 +56,13 @@ class BoardInfo:
     meets: str
     anchor: date
     secretary: Person
+    meets_at: time | None = None
+    location: str | None = None
+    changes: tuple[held.Change, ...] = ()  # meetings moved or cancelled
+
+    @property
+    def schedule(self) -> held.Schedule:
+        return held.Schedule(self.meets, self.anchor, self.meets_at, self.changes)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Meeting:
     board: BoardInfo
     starts: datetime  # Europe/London, moved off bank holidays
     previous: date | None  # the board's meeting before this one: a figure dated after it satisfies this review
+    occurrence: date | None = None  # the schedule's date for it: its identity, wherever it was moved
+    sequence: int = 0  # changes made to it
+    cancelled: bool = False
 
     @property
     def day(self) -> date:
@@ -175,24 +185,27 @@ def settings_by_definition(session: Session) -> Settings:
 
 
 def load_boards(session: Session, board_id: int | None = None) -> list[BoardInfo]:
-    query = select(Board.id, Board.name, Board.partner, Board.meets, Board.anchor, User.name, User.email).join(
-        User, User.id == Board.secretary_id).order_by(Board.name)
+    """The boards still meeting (not retired), with their meeting changes."""
+    query = select(Board.id, Board.name, Board.partner, Board.meets, Board.anchor, User.name, User.email, Board.meets_at,
+                   Board.location).join(User, User.id == Board.secretary_id).where(Board.retired_on.is_(None)).order_by(Board.name)
     if board_id is not None:
         query = query.where(Board.id == board_id)
-    return [BoardInfo(r[0], r[1], r[2], r[3], r[4], Person(r[5], r[6])) for r in session.execute(query)]
+    changes = held.changes_by_board(session, None if board_id is None else [board_id])
+    return [BoardInfo(r[0], r[1], r[2], r[3], r[4], Person(r[5], r[6]), held.clock_time(r[7]), r[8], changes.get(r[0], ()))
+            for r in session.execute(query)]
 
 
 def board_meetings(board: BoardInfo, start: date, end: date) -> list[Meeting]:
-    """The board's meetings in [start, end], each knowing the meeting before it."""
-    found = calendar.meetings(board.meets, board.anchor, start, end)
+    """The board's meetings held in [start, end] (moves and cancellations applied), each knowing the one before it."""
+    schedule = board.schedule
+    found = schedule.held(start, end)
     if not found:
         return []
-    before = calendar.previous_meeting(board.meets, board.anchor, found[0].date())
-    previous = before.date() if before else None
+    previous = schedule.previous(found[0].starts.date())
     result = []
-    for starts in found:
-        result.append(Meeting(board, starts, previous))
-        previous = starts.date()
+    for meeting in found:
+        result.append(Meeting(board, meeting.starts, previous, meeting.occurrence, meeting.sequence))
+        previous = meeting.starts.date()
     return result
 
 
@@ -315,8 +328,7 @@ def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, boar
     meetings: dict[int, list[Meeting]] = {}
     for board in load_boards(session, board_id):
         if behind is None:
-            last = calendar.previous_meeting(board.meets, board.anchor, at)
-            start = last.date() if last else at
+            start = board.schedule.previous(at) or at
         else:
             start = at - timedelta(days=behind + grace)
         meetings[board.id] = board_meetings(board, start, end)

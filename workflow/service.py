@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from workflow.accounts import AccountCases
 from workflow.benefits import BenefitCases
+from workflow.boards import BoardCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
@@ -21,6 +22,8 @@ from workflow.grants import GrantCases
 from workflow.keys import KeyCases
 from workflow.lifecycle import LifecycleCases
 from workflow.logicmap import LogicMapCases
+from workflow.meeting_changes import MeetingCases
+from workflow.outcomes import OutcomeCases
 from workflow.people import PeopleCases
 from workflow.register import RegisterCases
 from workflow.screens import ScreenCases
@@ -28,8 +31,9 @@ from workflow.todo import TodoCases
 from workflow.views import ViewCases
 
 
-class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
-             LogicMapCases, CorrectionCases, CostCases, ViewCases, TodoCases, AccountCases, ScreenCases):
+class Collab(PeopleCases, BoardCases, MeetingCases, OutcomeCases, GrantCases, KeyCases, DefinitionCases, RegisterCases,
+             LifecycleCases, BenefitCases, LogicMapCases, CorrectionCases, CostCases, ViewCases, TodoCases, AccountCases,
+             ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

@@ -3,6 +3,7 @@ for its choices without loading the engine."""
 
 from __future__ import annotations
 
+OUTCOMES = ("noted", "concern", "action")  # a board's conclusion on a benefit it reviewed
 ROLES = ("admin", "programme-manager", "chief-officer", "pcc", "benefit-owner", "board-secretary", "auditor")
 ORIGINS = ("programme", "operational")
 # What a PostgreSQL login may do to collab's tables (workflow/grants.py): auditors read, people write.
