@@ -305,8 +305,13 @@ def user_add(settings: Settings, name: str, role: str, email: str | None, partne
     return settings.app().add_user(name, role, email=email, partner=partner, login=login)
 
 
+def users_table(rows: list[dict[str, Any]]) -> None:
+    """Every role a person holds, the primary first."""
+    emit_table([{**row, "roles": ", ".join(row["roles"])} for row in rows], ("name", "roles", "partner", "email"))
+
+
 @user.command("list")
-@listing("name", "role", "partner", "email")
+@listing("name", "role", "roles", "partner", "email", text=users_table)
 @pass_settings
 def user_list(settings: Settings) -> list[dict[str, Any]]:
     """Registered people, their roles and forces."""
@@ -317,16 +322,21 @@ def user_list(settings: Settings) -> list[dict[str, Any]]:
 @click.argument("name")
 @click.option("--email", metavar="ADDR", help="One email address.")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
-@click.option("--role", type=click.Choice(ROLES))
+@click.option("--role", type=click.Choice(ROLES), help="The primary role, in place of the present one.")
+@click.option("--add-role", "add_roles", multiple=True, type=click.Choice(ROLES),
+              help="A further role the person holds (repeatable): a chief officer may also own benefits.")
+@click.option("--remove-role", "remove_roles", multiple=True, type=click.Choice(ROLES),
+              help="A role the person no longer holds (repeatable); the last one cannot be removed.")
 @login_option
 @written(lambda done: f"updated {done['name']}: " + (", ".join(
     f"{field} {terminal(str(c['from']))} -> {terminal(str(c['to']))}" for field, c in done["changes"].items())
     or "nothing changed"))
 @pass_settings
 def user_update(settings: Settings, name: str, email: str | None, partner: str | None, role: str | None,
-                login: str | None) -> dict[str, Any]:
-    """Correct a user's email, force, role or database login (admin only)."""
-    return settings.app().update_user(name, email=email, partner=partner, role=role, login=login)
+                add_roles: tuple[str, ...], remove_roles: tuple[str, ...], login: str | None) -> dict[str, Any]:
+    """Correct a user's email, force, roles or database login (admin only)."""
+    return settings.app().update_user(name, email=email, partner=partner, role=role, login=login, add_roles=add_roles,
+                                      remove_roles=remove_roles)
 
 
 @cli.command()

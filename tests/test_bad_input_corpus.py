@@ -49,6 +49,11 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("nobody", ["user", "list"], 2),
     ("root", ["user", "update", "ghost", "--email", "g@example.org"], 2),
     ("root", ["user", "update", "pm", "--email", "x@@example.org"], 2),
+    ("root", ["user", "update", "pm", "--add-role", "wizard"], 2),
+    ("root", ["user", "update", "pm", "--remove-role", "auditor"], 2),
+    ("root", ["user", "update", "pm", "--add-role", "auditor", "--remove-role", "auditor"], 2),
+    ("root", ["user", "update", "pm", "--remove-role", "programme-manager"], 1),
+    ("pm", ["user", "update", "pm", "--add-role", "admin"], 1),
     ("root", ["user", "deactivate", "ghost"], 2),
     ("root", ["user", "deactivate", "owner", "--reassign-to", "ghost"], 2),
     # boards
