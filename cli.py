@@ -19,7 +19,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -1122,40 +1122,68 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None)
     return Reminders(settings.app().ctx).reviews(at=at, within=within, board=board)
 
 
+def sending(command: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """--at, --dry-run, --force and --json on a command that sends through the delivery log, and its report:
+    exit 5 if some could not be delivered, or are owed to someone without an email address."""
+    @click.option("--at", "at_text", metavar="DATETIME",
+                  help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
+    @click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+    @click.option("--force", is_flag=True, help="Really send when --at is in the future (otherwise that is a dry run).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @functools.wraps(command)
+    def run(*args: Any, at_text: str | None, dry_run: bool, force: bool, as_json: bool, **kwargs: Any) -> None:
+        from workflow.clock import parse_moment
+
+        at = parse_moment(at_text, "--at") if at_text else None
+        done = command(*args, at=at, dry_run=dry_run, force=force, **kwargs)
+        if done["future"]:
+            click.echo(f"--at {at_text} is in the future: a dry run, nothing sent or recorded (--force sends)", err=True)
+        if as_json:
+            emit_json(done)
+        else:
+            verb = "would send" if done["dry_run"] else "sent"
+            for sent in done["sent"]:
+                click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
+            click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
+                       + (f", {done['in_progress']} being sent by another worker" if done["in_progress"] else ""))
+        for skipped in done["unreachable"]:
+            click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
+        for failed in done["failed"]:
+            click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)",
+                       err=True)
+        if done["unreachable"]:
+            click.echo("give them an address: collab user update NAME --email ADDR (collab todo lists them for an admin)",
+                       err=True)
+        if done["failed"] or done["unreachable"]:
+            sys.exit(5)
+    return run
+
+
 @cli.command()
-@click.option("--at", "at_text", metavar="DATETIME", help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
-@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
-@click.option("--force", is_flag=True, help="Really send when --at is in the future (otherwise that is a dry run).")
-@click.option("--json", "as_json", is_flag=True)
+@sending
 @pass_settings
-def remind(settings: Settings, at_text: str | None, dry_run: bool, force: bool, as_json: bool) -> None:
-    """Send every reminder and escalation due, each exactly once.
+def remind(settings: Settings, at: datetime | None, dry_run: bool, force: bool) -> dict[str, Any]:
+    """Send every reminder and escalation due, each exactly once (one message a person for their escalations),
+    and on the COLLAB_DIGEST_DAY weekday each person's weekly digest.
 
     Exit 5 if some could not be delivered, or are owed to someone without an email address.
     """
-    from workflow.clock import parse_moment
     from workflow.reminders import Reminders
 
-    at = parse_moment(at_text, "--at") if at_text else None
-    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force)
-    if done["future"]:
-        click.echo(f"--at {at_text} is in the future: a dry run, nothing sent or recorded (--force sends)", err=True)
-    if as_json:
-        emit_json(done)
-    else:
-        verb = "would send" if done["dry_run"] else "sent"
-        for sent in done["sent"]:
-            click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
-        click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
-                   + (f", {done['in_progress']} being sent by another worker" if done["in_progress"] else ""))
-    for skipped in done["unreachable"]:
-        click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
-    for failed in done["failed"]:
-        click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
-    if done["unreachable"]:
-        click.echo("give them an address: collab user update NAME --email ADDR (collab todo lists them for an admin)", err=True)
-    if done["failed"] or done["unreachable"]:
-        sys.exit(5)
+    return Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force)
+
+
+@cli.command()
+@sending
+@pass_settings
+def digest(settings: Settings, at: datetime | None, dry_run: bool, force: bool) -> dict[str, Any]:
+    """Send each person the weekly digest of what `todo` lists for them, once a week (the week of --at).
+
+    Exit 5 if some could not be delivered, or are owed to someone without an email address.
+    """
+    from workflow.reminders import Reminders
+
+    return Reminders.from_env(settings.app().ctx, settings.db).digest(at, dry_run=dry_run, force=force)
 
 
 @cli.command()

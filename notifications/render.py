@@ -39,6 +39,10 @@ KINDS: Mapping[str, frozenset[str]] = {
     "measurement-request": frozenset({"recipient", "board", "meeting", "collaboration", "benefit"}),
     "escalation": frozenset({"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"}),
     "pir-reminder": frozenset({"recipient", "collaboration", "closed_on", "pir_due", "overdue"}),
+    # every escalation owed to one person in one run, each {"kind": escalation|pir-escalation, ...its context}
+    "escalations": frozenset({"recipient", "escalations"}),
+    # the weekly digest: `todo`'s items for one person, due_on a date or None
+    "digest": frozenset({"recipient", "week", "items"}),
 }
 
 #: part -> file-name suffix of that part's template.

@@ -174,6 +174,8 @@ CASES: list[tuple[str | None, list[str], int]] = [
     # reminders, worker, backup, demo
     ("owner", ["remind"], 1),
     ("root", ["remind", "--at", "next tuesday"], 2),
+    ("owner", ["digest"], 1),
+    ("root", ["digest", "--at", "next tuesday"], 2),
     ("root", ["worker", "--every", "inf"], 2),
     ("root", ["worker", "--every", "nan"], 2),
     ("root", ["worker", "--every", "1e308"], 2),
