@@ -91,7 +91,7 @@ LAYERS = [
      "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
      "workflow.corrections", "workflow.logicmap"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
-     "workflow.demo", "workflow.todo"},
+     "workflow.demo", "workflow.todo", "workflow.digests"},
 ]
 
 
