@@ -100,6 +100,19 @@ class IsoDate(click.ParamType):
 DATE = IsoDate()
 
 
+def completing(kind: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
+    """Shell completion of a collaboration key, user or board name from the database that --db (or COLLAB_DB)
+    names; the engine is imported only when completing, so `collab --help` stays as quick as it was."""
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        from workflow.lookups import completions
+
+        return completions(ctx.find_root().params.get("db") or "collab.db", kind, incomplete)
+    return complete
+
+
+KEYS, USERS, BOARDS = completing("collaboration"), completing("user"), completing("board")
+
+
 class CollabGroup(click.Group):
     """Turns the engine's expected failures into their exit codes, with no traceback."""
 
@@ -202,7 +215,7 @@ def written(text: Callable[[dict[str, Any]], str]) -> Callable[..., Any]:
 
 def key_and_benefit(command: Callable[..., Any]) -> Callable[..., Any]:
     """The KEY and ID arguments of every command on one benefit."""
-    return click.argument("key")(click.argument("benefit_id", metavar="ID")(command))
+    return click.argument("key", shell_complete=KEYS)(click.argument("benefit_id", metavar="ID")(command))
 
 
 def write_text(text: str, out: str | None) -> None:
@@ -246,7 +259,7 @@ def observed(settings: Settings, key: str) -> dict[str, Any]:
 @click.version_option(__version__, prog_name="collab")
 @click.option("--db", envvar="COLLAB_DB", default="collab.db", show_default=True,
               help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...). Env: COLLAB_DB.")
-@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME",
+@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME", shell_complete=USERS,
               help="The person acting (a registered user). Env: COLLAB_USER.")
 @click.pass_context
 def cli(ctx: click.Context, db: str, actor: str | None) -> None:
@@ -319,7 +332,7 @@ def user_list(settings: Settings) -> list[dict[str, Any]]:
 
 
 @user.command("update")
-@click.argument("name")
+@click.argument("name", shell_complete=USERS)
 @click.option("--email", metavar="ADDR", help="One email address.")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
 @click.option("--role", type=click.Choice(ROLES), help="The primary role, in place of the present one.")
@@ -355,8 +368,8 @@ def grant(settings: Settings, login: str, kind: str) -> dict[str, Any]:
 
 
 @user.command("deactivate")
-@click.argument("name")
-@click.option("--reassign-to", metavar="USER", help="Who takes over their benefits, boards and proposed handovers.")
+@click.argument("name", shell_complete=USERS)
+@click.option("--reassign-to", metavar="USER", shell_complete=USERS, help="Who takes over their benefits, boards and proposed handovers.")
 @pass_settings
 def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> None:
     """Stop a user acting, moving what they hold to another user (admin only)."""
@@ -366,7 +379,7 @@ def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> N
 
 
 @user.command("password")
-@click.argument("name")
+@click.argument("name", shell_complete=USERS)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
 @pass_settings
 def user_password(settings: Settings, name: str, password_stdin: bool) -> None:
@@ -474,7 +487,7 @@ def definition_add(settings: Settings, file: str) -> None:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--title", required=True)
 @click.option("--objective")
 @click.option("--public-benefit")
@@ -494,7 +507,7 @@ def new(settings: Settings, key: str, title: str, objective: str | None, public_
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--title")
 @click.option("--objective")
 @click.option("--public-benefit")
@@ -508,7 +521,7 @@ def update(settings: Settings, key: str, reason: str | None, **fields: str | Non
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--to", "to", required=True, metavar="NAME@VERSION", help="The stored definition version to move to.")
 @click.option("--map", "stage_map", multiple=True, metavar="OLD=NEW", help="A stage of the old version and its counterpart.")
 @click.option("--dry-run", is_flag=True, help="Say what would change, and which passed gates the new version would refuse.")
@@ -537,7 +550,7 @@ def partner() -> None:
 
 
 @partner.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("org")
 @click.option("--kind", type=click.Choice(PARTNER_KINDS))
 @click.option("--risk-appetite", type=click.Choice(RISK_APPETITES))
@@ -553,7 +566,7 @@ def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_a
 
 
 @partner.command("remove")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("org")
 @click.option("--reason", required=True, help="Why (shown in the history and the report).")
 @click.option("--variation", is_flag=True,
@@ -567,7 +580,7 @@ def partner_remove(settings: Settings, key: str, org: str, reason: str, variatio
 
 
 @partner.command("shares")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("shares", nargs=-1, required=True, metavar="ORG=PERCENT...")
 @pass_settings
 def partner_shares(settings: Settings, key: str, shares: tuple[str, ...]) -> None:
@@ -589,7 +602,7 @@ def list_(settings: Settings, stage: str | None) -> list[dict[str, Any]]:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
 def show(settings: Settings, key: str, as_json: bool) -> None:
@@ -601,7 +614,7 @@ def show(settings: Settings, key: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
 def check(settings: Settings, key: str, as_json: bool) -> None:
@@ -624,7 +637,7 @@ def check(settings: Settings, key: str, as_json: bool) -> None:
 
 def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = False) -> None:
     """advance, hold, resume and withdraw: one command each over the same move use case."""
-    @click.argument("key")
+    @click.argument("key", shell_complete=KEYS)
     @click.option("--on", type=DATE, help="Effective date (default today).")
     @click.option("--reason", required=reason_required)
     @written(lambda done: f"{done['key']}: {done['from']} -> {done['to']} (effective {done['on']})")
@@ -653,7 +666,7 @@ def artefact() -> None:
 
 
 @artefact.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("kind")
 @click.option("--ref", required=True, help="Where the document is (a reference, path or URL).")
 @click.option("--on", type=DATE)
@@ -665,7 +678,7 @@ def artefact_add(settings: Settings, key: str, kind: str, ref: str, on: date | N
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--gate", required=True)
 @click.option("--on", type=DATE)
 @sign_with
@@ -694,8 +707,8 @@ def benefit() -> None:
 @click.option("--baseline", type=float)
 @click.option("--target", type=float)
 @click.option("--by", type=DATE, help="Target date.")
-@click.option("--owner", metavar="USER")
-@click.option("--board", metavar="BOARD")
+@click.option("--owner", metavar="USER", shell_complete=USERS)
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS)
 @click.option("--unit", default="")
 @click.option("--dis-benefit", is_flag=True, help="A negative consequence, tracked the same way and shown apart.")
 @click.option("--on", type=DATE, help="When it was identified (default today); its realisation starts here.")
@@ -716,8 +729,8 @@ def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -
 @click.option("--baseline", type=float)
 @click.option("--target", type=float)
 @click.option("--by", type=DATE, help="Target date.")
-@click.option("--owner", metavar="USER")
-@click.option("--board", metavar="BOARD")
+@click.option("--owner", metavar="USER", shell_complete=USERS)
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS)
 @written(lambda done: f"{done['key']}: benefit {done['id']}: updated {', '.join(done['changed']) or 'nothing'}")
 @pass_settings
 def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any) -> dict[str, Any]:
@@ -726,7 +739,7 @@ def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any)
 
 
 @benefit.command("plan")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("benefit_id", metavar="[ID]", required=False)
 @click.option("--point", "points", multiple=True, metavar="DATE=VALUE",
               help="An expected value on a date; repeat for each point. Replaces the plan.")
@@ -757,7 +770,7 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str | None, points: t
 
 
 @benefit.command("measure", context_settings={"ignore_unknown_options": True})  # VALUE may be negative: -1
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("benefit_id", metavar="[ID", required=False)
 @click.argument("value", metavar="VALUE]", required=False)
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
@@ -829,8 +842,8 @@ def read_table(path: str, *, required: tuple[str, ...], optional: tuple[str, ...
 @benefit.command("handover")
 @key_and_benefit
 @click.option("--business-area", required=True)
-@click.option("--to", "to", required=True, metavar="USER", help="The receiving owner, who must accept.")
-@click.option("--board", metavar="BOARD", help="The board that reviews it after closure.")
+@click.option("--to", "to", required=True, metavar="USER", shell_complete=USERS, help="The receiving owner, who must accept.")
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS, help="The board that reviews it after closure.")
 @pass_settings
 def benefit_handover(settings: Settings, key: str, benefit_id: str, business_area: str, to: str, board: str | None) -> None:
     """Propose handing a benefit over to a business area."""
@@ -899,7 +912,7 @@ def _register_text(rows: list[dict[str, Any]], key: str, **_: Any) -> None:
 
 
 @benefit.command("list")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @listing(*REGISTER_FIELDS, text=_register_text)
 @pass_settings
 def benefit_list(settings: Settings, key: str) -> list[dict[str, Any]]:
@@ -913,7 +926,7 @@ def objective() -> None:
 
 
 @objective.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("objective_id", metavar="ID")
 @click.option("--title", required=True)
 @click.option("--on", type=DATE, help="Effective date (default today).")
@@ -929,7 +942,7 @@ def _objectives_text(rows: list[dict[str, Any]], **_: Any) -> None:
 
 
 @objective.command("list")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @listing("id", "title", "benefits", text=_objectives_text)
 @pass_settings
 def objective_list(settings: Settings, key: str) -> list[dict[str, Any]]:
@@ -943,7 +956,7 @@ def lesson() -> None:
 
 
 @lesson.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("text")
 @click.option("--theme")
 @pass_settings
@@ -977,7 +990,7 @@ def _history_text(rows: list[dict[str, Any]], **_: Any) -> None:
 @click.argument("key", required=False)
 @click.option("--all", "every", is_flag=True, help="Across every collaboration (and user and board changes).")
 @click.option("--since", type=DATE, help="Events effective on or after this date.")
-@click.option("--actor", metavar="NAME")
+@click.option("--actor", metavar="NAME", shell_complete=USERS)
 @click.option("--action", metavar="NAME", help="e.g. advance, approved, benefit-added")
 @listing(*LISTING_FIELDS["history"], text=_history_text)
 @pass_settings
@@ -1041,7 +1054,7 @@ def audit_head(settings: Settings, as_json: bool) -> None:
 
 
 @audit.command("export")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Write here instead of stdout.")
 @pass_settings
 def audit_export(settings: Settings, key: str, out: str | None) -> None:
@@ -1112,7 +1125,7 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
 @click.option("--at", type=DATE, help="As of this date (default today).")
 @click.option("--within", type=click.IntRange(min=0), default=35, show_default=True, metavar="DAYS",
               help="How far ahead upcoming reviews are listed; due and overdue ones always are.")
-@click.option("--board", metavar="BOARD", help="Only this board's reviews (leaves out PIRs).")
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS, help="Only this board's reviews (leaves out PIRs).")
 @listing("due_on", "status", "board", "collaboration", "benefit", "owner", "title")
 @pass_settings
 def reviews(settings: Settings, at: date | None, within: int, board: str | None) -> list[dict[str, Any]]:
