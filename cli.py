@@ -18,6 +18,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,30 @@ class IsoDate(click.ParamType):
 
 
 DATE = IsoDate()
+
+
+class ProgressBar:
+    """The engine's progress callback as a bar on stderr: only on a terminal, and only once the run has taken
+    more than a second (a quick run shows nothing). `clock` is the time source, for tests."""
+
+    def __init__(self, label: str, stream: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.label, self.stream, self.clock = label, stream or sys.stderr, clock
+        self.started = clock()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if not self.stream.isatty() or self.clock() - self.started <= 1:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=self.stream)
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
 
 
 def completing(kind: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
@@ -1025,7 +1050,8 @@ def seq_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @pass_settings
 def audit_verify(settings: Settings, as_json: bool, expect: tuple[int, str] | None) -> None:
     """Recompute the hash chain and check every signature; exit 3 naming the first event that does not match."""
-    result = settings.app().verify(expect)
+    with ProgressBar("verifying the history") as progress:
+        result = settings.app().verify(expect, progress)
     if as_json:
         emit_json(result.as_dict())
     elif result.ok:
@@ -1110,7 +1136,8 @@ def report(settings: Settings, key: str | None, every: bool, fmt: str, out: str 
     from workflow.reports import collaboration_report, portfolio_report
 
     ctx = settings.app().ctx
-    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx)
+    with ProgressBar("verifying the history") as progress:
+        facts = collaboration_report(ctx, key) if key else portfolio_report(ctx, progress)
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"
@@ -1183,7 +1210,9 @@ def remind(settings: Settings, at: datetime | None, dry_run: bool, force: bool) 
     """
     from workflow.reminders import Reminders
 
-    return Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force)
+    with ProgressBar("sending") as progress:
+        return Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force,
+                                                                          progress=progress)
 
 
 @cli.command()

@@ -12,15 +12,14 @@ from the start of its day:
   then, while no ``pir-report`` is recorded; ``pir-escalation``: ``escalation_grace_days`` after it, to
   the manager and the chief officers.
 
-Escalations are still sent up to LOOKBACK_DAYS after they fell due, and agendas and requests until
-the meeting, so a worker that was down catches up on its next run; older ones are left alone, since
-news of a review missed months ago helps no one and a newer escalation will have been sent.
+Escalations are still sent up to LOOKBACK_DAYS after they fell due, and agendas and requests until the meeting,
+so a worker that was down catches up on its next run; older ones are left alone, since news of a review missed
+months ago helps no one and a newer escalation will have been sent. A person owed several gets one message.
 
-The delivery log (workflow/delivery.py) makes each occurrence go out once. Reminders are
-operational and live only there. An escalation is a governance fact (the collaboration's leaders were
-told that a review was missed), so each one delivered also appends an ``escalated`` event to the
-collaboration's hash-chained history, in the transaction that marks the delivery sent: exactly once,
-and only once it really went out.
+The delivery log (workflow/delivery.py) makes each occurrence go out once. Reminders are operational and live
+only there. An escalation is a governance fact (the collaboration's leaders were told that a review was missed),
+so each one delivered also appends an ``escalated`` event to the collaboration's hash-chained history, in the
+transaction that marks the delivery sent: exactly once, and only once it really went out.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ from workflow.delivery import Batch, DeliveryLog, Entry, Outgoing, deliver
 from workflow.errors import BadInput, reason
 from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
+from workflow.progress import Progress, tracked
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
 from workflow.vocabulary import MANAGER
 
@@ -112,7 +112,8 @@ class Reminders:
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
         return [r.as_dict() for r in reviews.statuses(snap, day, within)]
 
-    def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
+    def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False,
+               progress: Progress | None = None) -> dict[str, Any]:
         """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent,
         and on the digest weekday each person's weekly digest. A person owed several escalations gets one message.
 
@@ -120,18 +121,16 @@ class Reminders:
         ahead and use up occurrences before they are really due (`future` in the report says so)."""
         def due(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
             found, unreachable = _occurrences(session, today)
-            if today.weekday() != self.digest_day:
-                return found, unreachable
-            weekly, unsent = _digests(session, today)
+            weekly, unsent = _digests(session, today) if today.weekday() == self.digest_day else ([], [])
             return found + weekly, unreachable + unsent
-        return self._run(due, at, dry_run, force)
+        return self._run(due, at, dry_run, force, progress)
 
     def digest(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
         """Send each person's digest of the week that `at` falls in (what `todo` lists for them), once a week."""
-        return self._run(_digests, at, dry_run, force)
+        return self._run(_digests, at, dry_run, force, None)
 
     def _run(self, gather: Callable[[Session, date], tuple[list[Occurrence], list[Unreachable]]], at: datetime | None,
-             dry_run: bool, force: bool) -> dict[str, Any]:
+             dry_run: bool, force: bool, progress: Progress | None) -> dict[str, Any]:
         now = self.ctx.clock.now()
         moment = at or now
         future = moment > now and not force
@@ -154,7 +153,8 @@ class Reminders:
             return {"sent": [_sent(o.entry, _rendered(templates.subject, o)) for o in due], **report}
         if self.channel is None:
             raise BadInput(reason("no-channel", "no delivery channel configured"))
-        outcome = deliver(self.log, self.channel, self._bundled(due, templates, moment, actor))
+        outgoing = self._bundled(due, templates, moment, actor)
+        outcome = deliver(self.log, self.channel, tracked(outgoing, len(outgoing), progress))
         report["in_progress"] += outcome.taken
         report["failed"] = [{**_sent(o.entry, o.message.subject), "error": error} for o, error in outcome.failed]
         sent = sorted(outcome.sent, key=lambda o: pending_order[o.entry.key])  # as due, however bundled
@@ -207,9 +207,9 @@ def _escalations(templates: Templates, occurrences: dict[str, Occurrence], parts
     rendered = _rendered(templates.render, Occurrence(owed[0].entry, "escalations", {
         "recipient": owed[0].context["recipient"],
         "escalations": [{"kind": o.entry.kind, **o.context} for o in owed]}))
-    keys = "\n".join(part.entry.key for part in parts)
+    keys = hashlib.sha256("\n".join(part.entry.key for part in parts).encode()).hexdigest()[:32]
     return Message(to=(owed[0].entry.address,), subject=rendered.subject, text=rendered.text, html=rendered.html,
-                   idempotency_key=f"escalations:{hashlib.sha256(keys.encode()).hexdigest()[:32]}")
+                   idempotency_key=f"escalations:{keys}")
 
 
 def _templates(folder: Path | None) -> Templates:
@@ -292,8 +292,8 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
 
 def _digests(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
     found, unsent = digests.owed(session, today)
-    return ([Occurrence(entry, "digest", context) for entry, context in found],
-            [Unreachable("digest", None, key, name, "no email address") for key, name in unsent])
+    return [Occurrence(entry, "digest", context) for entry, context in found], [
+        Unreachable("digest", None, key, name, "no email address") for key, name in unsent]
 
 
 def _agenda(slots: list[Slot]) -> _Draft:

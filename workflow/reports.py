@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflow import __version__, audit, facts as gate_facts, reviews, views
 from workflow.context import Context
+from workflow.progress import Progress
 from workflow.logicmap import objective_rows
 from workflow.lookups import find_collaboration, links_of
 from workflow.model import Benefit, Collaboration, Measurement, PlanPoint
@@ -82,9 +83,10 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
     }
 
 
-def portfolio_report(ctx: Context) -> dict[str, Any]:
+def portfolio_report(ctx: Context, progress: Progress | None = None) -> dict[str, Any]:
     """Every collaboration's stage, time in stage, gate readiness, benefits by status and overdue reviews, read in
-    a fixed number of queries whatever the number of collaborations."""
+    a fixed number of queries whatever the number of collaborations; `progress` hears of the history's verification,
+    the longest part."""
     today = ctx.clock.today()
     with ctx.snapshot() as session:
         listed = session.scalars(select(Collaboration).order_by(Collaboration.key)).all()
@@ -94,7 +96,7 @@ def portfolio_report(ctx: Context) -> dict[str, Any]:
         chosen = {version: ctx.definition(session, *version) for version in definitions}
         gates = [views.next_moves(chosen[c.definition_name, c.definition_version], c, facts[c.id][0]) for c in listed]
         owed = open_reviews(session, today, None)
-        verified = audit.verify(session)
+        verified = audit.verify(session, progress=progress)
     overdue = Counter(r["collaboration"] for r in owed if r["status"] == "overdue")
     empty = views.summary([])
     rows = [
