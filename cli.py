@@ -6,7 +6,8 @@ commands so that `collab --help` and `collab --version` start fast.
 
 Environment: COLLAB_DB (the database), COLLAB_USER (the acting person), COLLAB_NOW (run as of
 another moment), COLLAB_SMTP / COLLAB_MAIL_FROM / COLLAB_OUTBOX (where reminders go),
-COLLAB_TEMPLATES (notification templates), COLLAB_SECRET_KEY (the web app's CSRF key).
+COLLAB_TEMPLATES (notification templates), COLLAB_DIGEST_DAY (the weekly digest's day), COLLAB_KEY /
+COLLAB_KEY_PASSPHRASE (signing), COLLAB_SECRET_KEY (the web app's CSRF key).
 """
 
 from __future__ import annotations
@@ -280,7 +281,8 @@ def observed(settings: Settings, key: str) -> dict[str, Any]:
 
 @click.group(cls=CollabGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(
     "Environment: COLLAB_DB, COLLAB_USER, COLLAB_NOW (run as of another moment), COLLAB_SMTP, COLLAB_MAIL_FROM, "
-    "COLLAB_OUTBOX, COLLAB_TEMPLATES."))
+    "COLLAB_OUTBOX, COLLAB_TEMPLATES, COLLAB_DIGEST_DAY (the weekday remind also sends weekly digests), COLLAB_KEY "
+    "and COLLAB_KEY_PASSPHRASE (signing), COLLAB_SECRET_KEY (the web app's CSRF key)."))
 @click.version_option(__version__, prog_name="collab")
 @click.option("--db", envvar="COLLAB_DB", default="collab.db", show_default=True,
               help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...). Env: COLLAB_DB.")
