@@ -6,7 +6,8 @@ commands so that `collab --help` and `collab --version` start fast.
 
 Environment: COLLAB_DB (the database), COLLAB_USER (the acting person), COLLAB_NOW (run as of
 another moment), COLLAB_SMTP / COLLAB_MAIL_FROM / COLLAB_OUTBOX (where reminders go),
-COLLAB_TEMPLATES (notification templates), COLLAB_SECRET_KEY (the web app's CSRF key).
+COLLAB_TEMPLATES (notification templates), COLLAB_DIGEST_DAY (the weekly digest's day), COLLAB_KEY /
+COLLAB_KEY_PASSPHRASE (signing), COLLAB_SECRET_KEY (the web app's CSRF key).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -102,6 +104,43 @@ class IsoDate(click.ParamType):
 
 
 DATE = IsoDate()
+
+
+class ProgressBar:
+    """The engine's progress callback as a bar on stderr: only on a terminal, and only once the run has taken
+    more than a second (a quick run shows nothing). `clock` is the time source, for tests."""
+
+    def __init__(self, label: str, stream: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.label, self.stream, self.clock = label, stream or sys.stderr, clock
+        self.started = clock()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if not self.stream.isatty() or self.clock() - self.started <= 1:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=self.stream)
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
+def completing(kind: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
+    """Shell completion of a collaboration key, user or board name from the database that --db (or COLLAB_DB)
+    names; the engine is imported only when completing, so `collab --help` stays as quick as it was."""
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        from workflow.lookups import completions
+
+        return completions(ctx.find_root().params.get("db") or "collab.db", kind, incomplete)
+    return complete
+
+
+KEYS, USERS, BOARDS = completing("collaboration"), completing("user"), completing("board")
 
 
 class CollabGroup(click.Group):
@@ -206,7 +245,7 @@ def written(text: Callable[[dict[str, Any]], str]) -> Callable[..., Any]:
 
 def key_and_benefit(command: Callable[..., Any]) -> Callable[..., Any]:
     """The KEY and ID arguments of every command on one benefit."""
-    return click.argument("key")(click.argument("benefit_id", metavar="ID")(command))
+    return click.argument("key", shell_complete=KEYS)(click.argument("benefit_id", metavar="ID")(command))
 
 
 def write_text(text: str, out: str | None) -> None:
@@ -246,11 +285,12 @@ def observed(settings: Settings, key: str) -> dict[str, Any]:
 
 @click.group(cls=CollabGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(
     "Environment: COLLAB_DB, COLLAB_USER, COLLAB_NOW (run as of another moment), COLLAB_SMTP, COLLAB_MAIL_FROM, "
-    "COLLAB_OUTBOX, COLLAB_TEMPLATES."))
+    "COLLAB_OUTBOX, COLLAB_TEMPLATES, COLLAB_DIGEST_DAY (the weekday remind also sends weekly digests), COLLAB_KEY "
+    "and COLLAB_KEY_PASSPHRASE (signing), COLLAB_SECRET_KEY (the web app's CSRF key)."))
 @click.version_option(__version__, prog_name="collab")
 @click.option("--db", envvar="COLLAB_DB", default="collab.db", show_default=True,
               help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...). Env: COLLAB_DB.")
-@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME",
+@click.option("--as", "actor", envvar="COLLAB_USER", metavar="NAME", shell_complete=USERS,
               help="The person acting (a registered user). Env: COLLAB_USER.")
 @click.pass_context
 def cli(ctx: click.Context, db: str, actor: str | None) -> None:
@@ -309,8 +349,13 @@ def user_add(settings: Settings, name: str, role: str, email: str | None, partne
     return settings.app().add_user(name, role, email=email, partner=partner, login=login)
 
 
+def users_table(rows: list[dict[str, Any]]) -> None:
+    """Every role a person holds, the primary first."""
+    emit_table([{**row, "roles": ", ".join(row["roles"])} for row in rows], ("name", "roles", "partner", "email"))
+
+
 @user.command("list")
-@listing("name", "role", "partner", "email")
+@listing("name", "role", "roles", "partner", "email", text=users_table)
 @pass_settings
 def user_list(settings: Settings) -> list[dict[str, Any]]:
     """Registered people, their roles and forces."""
@@ -318,19 +363,24 @@ def user_list(settings: Settings) -> list[dict[str, Any]]:
 
 
 @user.command("update")
-@click.argument("name")
+@click.argument("name", shell_complete=USERS)
 @click.option("--email", metavar="ADDR", help="One email address.")
 @click.option("--partner", metavar="ORG", help="The force a chief officer or PCC acts for.")
-@click.option("--role", type=click.Choice(ROLES))
+@click.option("--role", type=click.Choice(ROLES), help="The primary role, in place of the present one.")
+@click.option("--add-role", "add_roles", multiple=True, type=click.Choice(ROLES),
+              help="A further role the person holds (repeatable): a chief officer may also own benefits.")
+@click.option("--remove-role", "remove_roles", multiple=True, type=click.Choice(ROLES),
+              help="A role the person no longer holds (repeatable); the last one cannot be removed.")
 @login_option
 @written(lambda done: f"updated {done['name']}: " + (", ".join(
     f"{field} {terminal(str(c['from']))} -> {terminal(str(c['to']))}" for field, c in done["changes"].items())
     or "nothing changed"))
 @pass_settings
 def user_update(settings: Settings, name: str, email: str | None, partner: str | None, role: str | None,
-                login: str | None) -> dict[str, Any]:
-    """Correct a user's email, force, role or database login (admin only)."""
-    return settings.app().update_user(name, email=email, partner=partner, role=role, login=login)
+                add_roles: tuple[str, ...], remove_roles: tuple[str, ...], login: str | None) -> dict[str, Any]:
+    """Correct a user's email, force, roles or database login (admin only)."""
+    return settings.app().update_user(name, email=email, partner=partner, role=role, login=login, add_roles=add_roles,
+                                      remove_roles=remove_roles)
 
 
 @cli.command()
@@ -349,8 +399,8 @@ def grant(settings: Settings, login: str, kind: str) -> dict[str, Any]:
 
 
 @user.command("deactivate")
-@click.argument("name")
-@click.option("--reassign-to", metavar="USER", help="Who takes over their benefits, boards and proposed handovers.")
+@click.argument("name", shell_complete=USERS)
+@click.option("--reassign-to", metavar="USER", shell_complete=USERS, help="Who takes over their benefits, boards and proposed handovers.")
 @pass_settings
 def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> None:
     """Stop a user acting, moving what they hold to another user (admin only)."""
@@ -360,7 +410,7 @@ def user_deactivate(settings: Settings, name: str, reassign_to: str | None) -> N
 
 
 @user.command("password")
-@click.argument("name")
+@click.argument("name", shell_complete=USERS)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
 @pass_settings
 def user_password(settings: Settings, name: str, password_stdin: bool) -> None:
@@ -541,7 +591,7 @@ def definition_add(settings: Settings, file: str) -> None:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--title", required=True)
 @click.option("--objective")
 @click.option("--public-benefit")
@@ -561,7 +611,7 @@ def new(settings: Settings, key: str, title: str, objective: str | None, public_
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--title")
 @click.option("--objective")
 @click.option("--public-benefit")
@@ -575,7 +625,7 @@ def update(settings: Settings, key: str, reason: str | None, **fields: str | Non
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--to", "to", required=True, metavar="NAME@VERSION", help="The stored definition version to move to.")
 @click.option("--map", "stage_map", multiple=True, metavar="OLD=NEW", help="A stage of the old version and its counterpart.")
 @click.option("--dry-run", is_flag=True, help="Say what would change, and which passed gates the new version would refuse.")
@@ -604,7 +654,7 @@ def partner() -> None:
 
 
 @partner.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("org")
 @click.option("--kind", type=click.Choice(PARTNER_KINDS))
 @click.option("--risk-appetite", type=click.Choice(RISK_APPETITES))
@@ -620,7 +670,7 @@ def partner_add(settings: Settings, key: str, org: str, kind: str | None, risk_a
 
 
 @partner.command("remove")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("org")
 @click.option("--reason", required=True, help="Why (shown in the history and the report).")
 @click.option("--variation", is_flag=True,
@@ -634,7 +684,7 @@ def partner_remove(settings: Settings, key: str, org: str, reason: str, variatio
 
 
 @partner.command("shares")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("shares", nargs=-1, required=True, metavar="ORG=PERCENT...")
 @pass_settings
 def partner_shares(settings: Settings, key: str, shares: tuple[str, ...]) -> None:
@@ -656,7 +706,7 @@ def list_(settings: Settings, stage: str | None) -> list[dict[str, Any]]:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
 def show(settings: Settings, key: str, as_json: bool) -> None:
@@ -668,7 +718,7 @@ def show(settings: Settings, key: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--json", "as_json", is_flag=True)
 @pass_settings
 def check(settings: Settings, key: str, as_json: bool) -> None:
@@ -691,7 +741,7 @@ def check(settings: Settings, key: str, as_json: bool) -> None:
 
 def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = False) -> None:
     """advance, hold, resume and withdraw: one command each over the same move use case."""
-    @click.argument("key")
+    @click.argument("key", shell_complete=KEYS)
     @click.option("--on", type=DATE, help="Effective date (default today).")
     @click.option("--reason", required=reason_required)
     @written(lambda done: f"{done['key']}: {done['from']} -> {done['to']} (effective {done['on']})")
@@ -720,7 +770,7 @@ def artefact() -> None:
 
 
 @artefact.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("kind")
 @click.option("--ref", required=True, help="Where the document is (a reference, path or URL).")
 @click.option("--on", type=DATE)
@@ -755,7 +805,7 @@ def file_sha256(path: str) -> str:
 
 
 @cli.command()
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--gate", required=True)
 @click.option("--on", type=DATE)
 @sign_with
@@ -784,8 +834,8 @@ def benefit() -> None:
 @click.option("--baseline", type=float)
 @click.option("--target", type=float)
 @click.option("--by", type=DATE, help="Target date.")
-@click.option("--owner", metavar="USER")
-@click.option("--board", metavar="BOARD")
+@click.option("--owner", metavar="USER", shell_complete=USERS)
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS)
 @click.option("--unit", default="")
 @click.option("--dis-benefit", is_flag=True, help="A negative consequence, tracked the same way and shown apart.")
 @click.option("--on", type=DATE, help="When it was identified (default today); its realisation starts here.")
@@ -806,8 +856,8 @@ def benefit_add(settings: Settings, key: str, benefit_id: str, **profile: Any) -
 @click.option("--baseline", type=float)
 @click.option("--target", type=float)
 @click.option("--by", type=DATE, help="Target date.")
-@click.option("--owner", metavar="USER")
-@click.option("--board", metavar="BOARD")
+@click.option("--owner", metavar="USER", shell_complete=USERS)
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS)
 @written(lambda done: f"{done['key']}: benefit {done['id']}: updated {', '.join(done['changed']) or 'nothing'}")
 @pass_settings
 def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any) -> dict[str, Any]:
@@ -816,7 +866,7 @@ def benefit_update(settings: Settings, key: str, benefit_id: str, **fields: Any)
 
 
 @benefit.command("plan")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("benefit_id", metavar="[ID]", required=False)
 @click.option("--point", "points", multiple=True, metavar="DATE=VALUE",
               help="An expected value on a date; repeat for each point. Replaces the plan.")
@@ -847,7 +897,7 @@ def benefit_plan(settings: Settings, key: str, benefit_id: str | None, points: t
 
 
 @benefit.command("measure", context_settings={"ignore_unknown_options": True})  # VALUE may be negative: -1
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("benefit_id", metavar="[ID", required=False)
 @click.argument("value", metavar="VALUE]", required=False)
 @click.option("--on", type=DATE, help="The date the value was true (default today; never in the future).")
@@ -985,8 +1035,8 @@ def cost_list(settings: Settings, key: str) -> list[dict[str, Any]]:
 @benefit.command("handover")
 @key_and_benefit
 @click.option("--business-area", required=True)
-@click.option("--to", "to", required=True, metavar="USER", help="The receiving owner, who must accept.")
-@click.option("--board", metavar="BOARD", help="The board that reviews it after closure.")
+@click.option("--to", "to", required=True, metavar="USER", shell_complete=USERS, help="The receiving owner, who must accept.")
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS, help="The board that reviews it after closure.")
 @pass_settings
 def benefit_handover(settings: Settings, key: str, benefit_id: str, business_area: str, to: str, board: str | None) -> None:
     """Propose handing a benefit over to a business area."""
@@ -1055,7 +1105,7 @@ def _register_text(rows: list[dict[str, Any]], key: str, **_: Any) -> None:
 
 
 @benefit.command("list")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @listing(*REGISTER_FIELDS, text=_register_text)
 @pass_settings
 def benefit_list(settings: Settings, key: str) -> list[dict[str, Any]]:
@@ -1069,7 +1119,7 @@ def objective() -> None:
 
 
 @objective.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("objective_id", metavar="ID")
 @click.option("--title", required=True)
 @click.option("--on", type=DATE, help="Effective date (default today).")
@@ -1085,7 +1135,7 @@ def _objectives_text(rows: list[dict[str, Any]], **_: Any) -> None:
 
 
 @objective.command("list")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @listing("id", "title", "benefits", text=_objectives_text)
 @pass_settings
 def objective_list(settings: Settings, key: str) -> list[dict[str, Any]]:
@@ -1099,7 +1149,7 @@ def lesson() -> None:
 
 
 @lesson.command("add")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.argument("text")
 @click.option("--theme")
 @pass_settings
@@ -1133,7 +1183,7 @@ def _history_text(rows: list[dict[str, Any]], **_: Any) -> None:
 @click.argument("key", required=False)
 @click.option("--all", "every", is_flag=True, help="Across every collaboration (and user and board changes).")
 @click.option("--since", type=DATE, help="Events effective on or after this date.")
-@click.option("--actor", metavar="NAME")
+@click.option("--actor", metavar="NAME", shell_complete=USERS)
 @click.option("--action", metavar="NAME", help="e.g. advance, approved, benefit-added")
 @listing(*LISTING_FIELDS["history"], text=_history_text)
 @pass_settings
@@ -1168,7 +1218,8 @@ def seq_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @pass_settings
 def audit_verify(settings: Settings, as_json: bool, expect: tuple[int, str] | None) -> None:
     """Recompute the hash chain and check every signature; exit 3 naming the first event that does not match."""
-    result = settings.app().verify(expect)
+    with ProgressBar("verifying the history") as progress:
+        result = settings.app().verify(expect, progress)
     if as_json:
         emit_json(result.as_dict())
     elif result.ok:
@@ -1197,7 +1248,7 @@ def audit_head(settings: Settings, as_json: bool) -> None:
 
 
 @audit.command("export")
-@click.argument("key")
+@click.argument("key", shell_complete=KEYS)
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Write here instead of stdout.")
 @pass_settings
 def audit_export(settings: Settings, key: str, out: str | None) -> None:
@@ -1256,7 +1307,8 @@ def report(settings: Settings, key: str | None, every: bool, partner: str | None
     from workflow.reports import collaboration_report, portfolio_report
 
     ctx = settings.app().ctx
-    facts = collaboration_report(ctx, key) if key else portfolio_report(ctx, partner)
+    with ProgressBar("verifying the history") as progress:
+        facts = collaboration_report(ctx, key) if key else portfolio_report(ctx, partner, progress=progress)
     text = render(facts, fmt)
     if out is None and fmt == "html":
         out = "portfolio-report.html" if every else f"{key}-report.html"
@@ -1271,7 +1323,7 @@ def report(settings: Settings, key: str | None, every: bool, partner: str | None
 @click.option("--at", type=DATE, help="As of this date (default today).")
 @click.option("--within", type=click.IntRange(min=0), default=35, show_default=True, metavar="DAYS",
               help="How far ahead upcoming reviews are listed; due and overdue ones always are.")
-@click.option("--board", metavar="BOARD", help="Only this board's reviews (leaves out PIRs).")
+@click.option("--board", metavar="BOARD", shell_complete=BOARDS, help="Only this board's reviews (leaves out PIRs).")
 @listing("due_on", "status", "board", "collaboration", "benefit", "owner", "title")
 @pass_settings
 def reviews(settings: Settings, at: date | None, within: int, board: str | None) -> list[dict[str, Any]]:
@@ -1281,40 +1333,70 @@ def reviews(settings: Settings, at: date | None, within: int, board: str | None)
     return Reminders(settings.app().ctx).reviews(at=at, within=within, board=board)
 
 
+def sending(command: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """--at, --dry-run, --force and --json on a command that sends through the delivery log, and its report:
+    exit 5 if some could not be delivered, or are owed to someone without an email address."""
+    @click.option("--at", "at_text", metavar="DATETIME",
+                  help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
+    @click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+    @click.option("--force", is_flag=True, help="Really send when --at is in the future (otherwise that is a dry run).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @functools.wraps(command)
+    def run(*args: Any, at_text: str | None, dry_run: bool, force: bool, as_json: bool, **kwargs: Any) -> None:
+        from workflow.clock import parse_moment
+
+        at = parse_moment(at_text, "--at") if at_text else None
+        done = command(*args, at=at, dry_run=dry_run, force=force, **kwargs)
+        if done["future"]:
+            click.echo(f"--at {at_text} is in the future: a dry run, nothing sent or recorded (--force sends)", err=True)
+        if as_json:
+            emit_json(done)
+        else:
+            verb = "would send" if done["dry_run"] else "sent"
+            for sent in done["sent"]:
+                click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
+            click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
+                       + (f", {done['in_progress']} being sent by another worker" if done["in_progress"] else ""))
+        for skipped in done["unreachable"]:
+            click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
+        for failed in done["failed"]:
+            click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)",
+                       err=True)
+        if done["unreachable"]:
+            click.echo("give them an address: collab user update NAME --email ADDR (collab todo lists them for an admin)",
+                       err=True)
+        if done["failed"] or done["unreachable"]:
+            sys.exit(5)
+    return run
+
+
 @cli.command()
-@click.option("--at", "at_text", metavar="DATETIME", help="Send what is due at this moment (default now; Europe/London unless a zone is given).")
-@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
-@click.option("--force", is_flag=True, help="Really send when --at is in the future (otherwise that is a dry run).")
-@click.option("--json", "as_json", is_flag=True)
+@sending
 @pass_settings
-def remind(settings: Settings, at_text: str | None, dry_run: bool, force: bool, as_json: bool) -> None:
-    """Send every reminder and escalation due, each exactly once.
+def remind(settings: Settings, at: datetime | None, dry_run: bool, force: bool) -> dict[str, Any]:
+    """Send every reminder and escalation due, each exactly once (one message a person for their escalations),
+    and on the COLLAB_DIGEST_DAY weekday each person's weekly digest.
 
     Exit 5 if some could not be delivered, or are owed to someone without an email address.
     """
-    from workflow.clock import parse_moment
     from workflow.reminders import Reminders
 
-    at = parse_moment(at_text, "--at") if at_text else None
-    done = Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force)
-    if done["future"]:
-        click.echo(f"--at {at_text} is in the future: a dry run, nothing sent or recorded (--force sends)", err=True)
-    if as_json:
-        emit_json(done)
-    else:
-        verb = "would send" if done["dry_run"] else "sent"
-        for sent in done["sent"]:
-            click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
-        click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
-                   + (f", {done['in_progress']} being sent by another worker" if done["in_progress"] else ""))
-    for skipped in done["unreachable"]:
-        click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
-    for failed in done["failed"]:
-        click.echo(f"could not send {failed['kind']} to {failed['to']}: {failed['error']} (the next run retries)", err=True)
-    if done["unreachable"]:
-        click.echo("give them an address: collab user update NAME --email ADDR (collab todo lists them for an admin)", err=True)
-    if done["failed"] or done["unreachable"]:
-        sys.exit(5)
+    with ProgressBar("sending") as progress:
+        return Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force,
+                                                                          progress=progress)
+
+
+@cli.command()
+@sending
+@pass_settings
+def digest(settings: Settings, at: datetime | None, dry_run: bool, force: bool) -> dict[str, Any]:
+    """Send each person the weekly digest of what `todo` lists for them, once a week (the week of --at).
+
+    Exit 5 if some could not be delivered, or are owed to someone without an email address.
+    """
+    from workflow.reminders import Reminders
+
+    return Reminders.from_env(settings.app().ctx, settings.db).digest(at, dry_run=dry_run, force=force)
 
 
 @cli.command()

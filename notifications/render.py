@@ -40,6 +40,10 @@ KINDS: Mapping[str, frozenset[str]] = {
     "escalation": frozenset({"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"}),
     "pir-reminder": frozenset({"recipient", "collaboration", "closed_on", "pir_due", "overdue"}),
     "meeting-cancelled": frozenset({"recipient", "board", "meeting", "reason"}),
+    # every escalation owed to one person in one run, each {"kind": escalation|pir-escalation, ...its context}
+    "escalations": frozenset({"recipient", "escalations"}),
+    # the weekly digest: `todo`'s items for one person, due_on a date or None
+    "digest": frozenset({"recipient", "week", "items"}),
 }
 
 #: part -> file-name suffix of that part's template.

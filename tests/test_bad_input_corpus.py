@@ -72,6 +72,11 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("nobody", ["user", "list"], 2),
     ("root", ["user", "update", "ghost", "--email", "g@example.org"], 2),
     ("root", ["user", "update", "pm", "--email", "x@@example.org"], 2),
+    ("root", ["user", "update", "pm", "--add-role", "wizard"], 2),
+    ("root", ["user", "update", "pm", "--remove-role", "auditor"], 2),
+    ("root", ["user", "update", "pm", "--add-role", "auditor", "--remove-role", "auditor"], 2),
+    ("root", ["user", "update", "pm", "--remove-role", "programme-manager"], 1),
+    ("pm", ["user", "update", "pm", "--add-role", "admin"], 1),
     ("root", ["user", "deactivate", "ghost"], 2),
     ("root", ["user", "deactivate", "owner", "--reassign-to", "ghost"], 2),
     # boards
@@ -192,6 +197,8 @@ CASES: list[tuple[str | None, list[str], int]] = [
     # reminders, worker, backup, demo
     ("owner", ["remind"], 1),
     ("root", ["remind", "--at", "next tuesday"], 2),
+    ("owner", ["digest"], 1),
+    ("root", ["digest", "--at", "next tuesday"], 2),
     ("root", ["worker", "--every", "inf"], 2),
     ("root", ["worker", "--every", "nan"], 2),
     ("root", ["worker", "--every", "1e308"], 2),

@@ -61,7 +61,7 @@ def test_show_and_list_carry_the_contract_keys(db: str) -> None:
     assert [c["key"] for c in collab(db, "list", "--stage", "pid", "--json", actor="audit", check=0).json()] == ["SA"]
     assert collab(db, "list", "--stage", "bau", "--json", actor="audit", check=0).json() == []
     users = collab(db, "user", "list", "--json", actor="audit", check=0).json()
-    assert {"name": "pcc.do", "role": "pcc", "email": "pcc.do@example.org", "partner": DORSET,
+    assert {"name": "pcc.do", "role": "pcc", "roles": ["pcc"], "email": "pcc.do@example.org", "partner": DORSET,
             "deactivated_on": None, "login": None} in users
     boards = collab(db, "board", "list", "--json", actor="audit", check=0).json()
     assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec", "time": None,

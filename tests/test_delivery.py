@@ -136,8 +136,10 @@ def test_an_escalation_is_recorded_in_the_history_once_per_delivery_despite_a_cr
     in_delivery(db, date(2026, 9, 2))
     app = open_as(db, "root")
     with pytest.raises(Crash):
-        Reminders(app.ctx, channel=FakeChannel(die_after=2)).remind(OCT_20)  # B1 to cc.dc recorded, B1 to cc.do not
-    assert len(app.history("SA", action="escalated")) == 1
+        # one message a person: B1 and B2 to cc.dc recorded; to cc.do sent, then the crash before its record
+        Reminders(app.ctx, channel=FakeChannel(die_after=2)).remind(OCT_20)
+    assert [(e["payload"]["benefit"], e["payload"]["to"]) for e in app.history("SA", action="escalated")] == [
+        ("B1", "cc.dc"), ("B2", "cc.dc")]
     Reminders(app.ctx, channel=FakeChannel(), log=delivery_log(db, hours_later=1)).remind(OCT_20)
     Reminders(app.ctx, channel=FakeChannel()).remind(OCT_20)
     events = app.history("SA", action="escalated")

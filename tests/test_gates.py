@@ -78,8 +78,8 @@ def test_handovers_accepted_names_each_benefit_and_what_it_lacks() -> None:
 
 def test_withdrawal_only_by_chief_officer_or_pcc_of_a_partner() -> None:
     roles = ("chief-officer", "pcc")
-    assert gates.actor_of_partner(GateFacts(partners=(DC,), actor_role="pcc", actor_partner=DC.name), gate="withdrawn", roles=roles) == []
-    assert gates.actor_of_partner(GateFacts(partners=(DC,), actor_role="pcc", actor_partner="Avon Police"), gate="withdrawn", roles=roles) == [
+    assert gates.actor_of_partner(GateFacts(partners=(DC,), actor_roles=("pcc",), actor_partner=DC.name), gate="withdrawn", roles=roles) == []
+    assert gates.actor_of_partner(GateFacts(partners=(DC,), actor_roles=("pcc",), actor_partner="Avon Police"), gate="withdrawn", roles=roles) == [
         "only a chief officer or PCC of a partner may move this collaboration to withdrawn"
     ]
 

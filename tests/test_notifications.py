@@ -163,12 +163,30 @@ def cancellation_context():
             "meeting": meeting(), "reason": "not quorate"}
 
 
+def escalations_context():
+    """A review missed and a PIR overdue, for one person."""
+    missed, pir = escalation_context(), pir_context(overdue=True)
+    del missed["recipient"], pir["recipient"]
+    return {"recipient": escalation_context()["recipient"],
+            "escalations": [{"kind": "escalation", **missed}, {"kind": "pir-escalation", **pir}]}
+
+
+def digest_context():
+    return {"recipient": {"name": "Dev Patel", "email": "dev.patel@example.police.uk"}, "week": date(2026, 10, 19),
+            "items": [{"kind": kind, "collaboration": "SA", "item": item, "due_on": due}
+                      for kind, item, due in (("approval", "delivery", None), ("variation", "pid", None),
+                                              ("handover", "B1", None), ("figure", "B2", date(2026, 11, 3)),
+                                              ("review", "B2", date(2026, 11, 3)), ("address", "owner2", None))]}
+
+
 CONTEXTS = {
     "agenda": agenda_context,
     "measurement-request": measurement_context,
     "escalation": escalation_context,
     "pir-reminder": pir_context,
     "meeting-cancelled": cancellation_context,
+    "escalations": escalations_context,
+    "digest": digest_context,
 }
 
 
@@ -232,6 +250,8 @@ def test_contract_is_the_documented_one():
         "escalation": {"recipient", "board", "meeting", "collaboration", "benefit", "days_overdue"},
         "pir-reminder": {"recipient", "collaboration", "closed_on", "pir_due", "overdue"},
         "meeting-cancelled": {"recipient", "board", "meeting", "reason"},
+        "escalations": {"recipient", "escalations"},
+        "digest": {"recipient", "week", "items"},
     }
 
 
@@ -753,3 +773,18 @@ def test_channel_from_env_rejects_a_bad_smtp_setting(tmp_path, value):
     with pytest.raises(ValueError, match=r"COLLAB_SMTP must be HOST:PORT") as caught:
         channel_from_env({"COLLAB_SMTP": value}, tmp_path)
     assert repr(value) in str(caught.value)
+
+
+def test_the_escalations_and_the_digest_list_each_item_escaping_html(templates):
+    escalations = templates.render("escalations", escalations_context())
+    assert escalations.subject == "2 reviews missed and overdue: your collaborations need attention"
+    assert "14 days overdue" not in escalations.text and "15 days overdue" in escalations.text
+    assert "The post-implementation review of" in escalations.text and escalations.html.count("<li>") == 2
+    digest = templates.render("digest", digest_context())
+    assert digest.subject == "Your week from Mon 19 October 2026: 6 things owed in collab"
+    assert "* approve the delivery gate of SA." in digest.text
+    context = digest_context()
+    context["items"][0]["collaboration"] = "<b>SA</b>"
+    assert "approve the delivery gate of &lt;b&gt;SA&lt;/b&gt;" in templates.render("digest", context).html
+    assert "* record a figure for benefit B2 of SA, by Tue 3 November 2026." in digest.text
+    assert "* give owner2 an email address: a reminder to them cannot go out." in digest.text

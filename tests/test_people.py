@@ -59,8 +59,8 @@ def test_an_email_must_be_exactly_one_address_and_only_an_admin_updates(db: str)
     assert collab(db, "user", "update", "sec", "--role", "auditor", actor="root", check=1).err.startswith(
         "sec is the secretary of RCB; a board's secretary must have the role board-secretary")
     assert users(db)["sec"]["role"] == "board-secretary"
-    assert users(db)["pm"] == {"name": "pm", "role": "programme-manager", "email": "pm@example.org", "partner": None,
-                               "deactivated_on": None, "login": None}
+    assert users(db)["pm"] == {"name": "pm", "role": "programme-manager", "roles": ["programme-manager"],
+                               "email": "pm@example.org", "partner": None, "deactivated_on": None, "login": None}
     assert "x" not in users(db)
     assert events(db, "user-updated") == []
 

@@ -187,7 +187,7 @@ def test_a_run_after_downtime_catches_up_within_the_lookback(db: str, mailbox: M
     # that fell due on 20 Oct go out.
     report = remind(db, mailbox, "2026-10-25T09:00")
     assert Counter((s["kind"], s["key"].split(":")[3]) for s in report["sent"]) == {("escalation", "2026-10-06"): 6}
-    assert len(mailbox.take()) == 6
+    assert len(mailbox.take()) == 3  # one message to each of pm, cc.dc and cc.do, listing both
 
 
 def test_dry_run_lists_and_sends_and_records_nothing(db: str, mailbox: Mailbox) -> None:
@@ -215,7 +215,8 @@ def test_a_moment_in_the_future_is_a_dry_run_unless_forced(db: str, mailbox: Mai
     assert not [e for e in open_as(db, "audit").history("SA") if e["action"] == "escalated"]
     forced = collab(db, "remind", "--at", "2026-10-20T09:00", "--force", actor="root", env=today, check=0)
     assert "in the future" not in forced.err and "would send" not in forced.out
-    assert len(mailbox.take()) == deliveries(db) == len(report["sent"])  # type: ignore[index]
+    assert deliveries(db) == len(report["sent"]) == 6  # type: ignore[index]  # B1 and B2 to pm, cc.dc and cc.do
+    assert len(mailbox.take()) == 3  # one message a person
 
 
 def test_who_may_send_and_bad_input(db: str, mailbox: Mailbox) -> None:
@@ -294,5 +295,5 @@ def test_demo_reminders_prints_each_run_and_uses_the_outbox(tmp_path: Path) -> N
         *[f"  escalation           to {to}@example.org: Review missed, 14 days overdue: {title} (SA)"
           for title in ("Savings", "Public confidence") for to in ("cc.dc", "cc.do", "pm")],
     ]
-    assert len(list((tmp_path / "outbox").iterdir())) == 9
+    assert len(list((tmp_path / "outbox").iterdir())) == 6  # the escalations in one message to each of three people
     assert open_as(db, "audit").verify().ok

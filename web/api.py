@@ -120,7 +120,7 @@ def act(key: str, name: str) -> Any:
 
 
 def _post(name: str, key: str | None) -> Any:
-    if g.person.role in READ_ONLY_ROLES:
+    if READ_ONLY_ROLES.issuperset(g.person.roles):
         raise Refused(reason("role-may-not", f"{g.person.name} is an {g.person.role}, who reads and takes no action",
                              actor=g.person.name, role=g.person.role))
     action = ACTIONS.get(name)

@@ -74,7 +74,7 @@ def acting(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         person: Actor = g.person
-        if person.role in READ_ONLY_ROLES:
+        if READ_ONLY_ROLES.issuperset(person.roles):
             abort(403, f"{person.name} is an {person.role}: an {person.role} reads and verifies the history, "
                        "and takes no action.")
         return view(*args, **kwargs)

@@ -109,7 +109,7 @@ class AccountCases:
                                     .where(WebSession.id_hash == digest(sid))).first()
             if found is None or _utc(found[0]) <= _utc(self.ctx.clock.now()) or found[1].deactivated_on is not None:
                 return None
-            return Actor(found[1].name, found[1].role, found[1].partner)
+            return Actor.of(found[1])
 
     def reauthenticate(self, password: str) -> None:
         """Refuse unless `password` is the acting user's own: asked again before a signature is made."""
@@ -146,7 +146,7 @@ class AccountCases:
             actor = self.ctx.acting(session, None)
             found = session.execute(select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
                                     .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))).first()
-            if found is None or (found[1] != actor.name and actor.role != "admin"):
+            if found is None or (found[1] != actor.name and "admin" not in actor.roles):
                 raise BadInput(reason("unknown-token", f"{actor.name} has no active token {token_id}", token=token_id))
             found[0].revoked_at = self.ctx.clock.now()
             self.ctx.record(session, actor, TOKEN_REVOKED, user=found[1], token=token_id, label=found[0].label)
@@ -167,7 +167,7 @@ class AccountCases:
                                   .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None)))
             if user is None or user.deactivated_on is not None:
                 return None
-            return Actor(user.name, user.role, user.partner)
+            return Actor.of(user)
 
 
 def _matches(hashed: str, password: str) -> bool:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from workflow.errors import BadInput
 from workflow.model import ChainHead, Event, UserKey
+from workflow.progress import Progress, tracked
 
 GENESIS = "0" * 64
 FORMAT = 2  # what append writes
@@ -319,9 +320,9 @@ def verify_rows(rows: Iterable[tuple[Any, ...]], recorded_head: tuple[int, str] 
             latest[key] = stored
         expected_prev, expected_seq, count = stored, seq + 1, count + 1
     if recorded_head is not None and recorded_head != (count, expected_prev):
-        seq, _ = recorded_head
-        problem = f"the chain ends at event {count} but the recorded head is event {seq} (events at the end were deleted or added)"
-        return failed(min(seq, count) + 1, problem)
+        seq = recorded_head[0]
+        return failed(min(seq, count) + 1, f"the chain ends at event {count} but the recorded head is event {seq} "
+                                           "(events at the end were deleted or added)")
     if expect_seq > count:
         return failed(expect_seq, f"event {expect_seq} is not in the history, which ends at event {count} "
                                   "(events at the end were deleted, or SEQ is wrong)")
@@ -340,14 +341,14 @@ def _signing_problem(row: Sequence[Any], keys: dict[str, set[str]]) -> str | Non
     return signature_problem(payload["signature"], actor, keys.get(actor, set()))
 
 
-def verify(session: Session, expect: tuple[int, str] | None = None) -> Verification:
-    """The whole history against its chain, its head, `expect` (SEQ, HASH) and the registered keys."""
+def verify(session: Session, expect: tuple[int, str] | None = None, progress: Progress | None = None) -> Verification:
+    """The history against its chain, head, `expect` (SEQ, HASH) and registered keys; `progress` hears of the walk."""
     head = session.get(ChainHead, 1)
     keys: dict[str, set[str]] = {}
     from workflow import replay  # only verify replays the history
-
     replaying = replay.Replaying()  # one read of the history for the chain and the replay
-    result = verify_rows(replaying.rows(_stream(session)), (head.seq, head.hash) if head else None, expect, keys)
+    rows = tracked(replaying.rows(_stream(session)), head.seq if head else 0, progress, every=500)
+    result = verify_rows(rows, (head.seq, head.hash) if head else None, expect, keys)
     if not result.ok:
         return result
     problem = _key_table_problem(session, keys) or replaying.problem or replay.divergence(session, replaying.state)

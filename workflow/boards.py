@@ -17,6 +17,7 @@ from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import find_user, open_board, taken
 from workflow.model import Benefit, Board, Collaboration, Handover, User
+from workflow.permissions import described
 
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
@@ -123,13 +124,17 @@ def _rule(meets: str, ctx: Context, code: str) -> None:
 
 def _secretary(session: Session, name: str) -> User:
     clerk = find_user(session, name)
-    if clerk.role != "board-secretary":
-        raise BadInput(reason("not-a-secretary", f"{name} is a {clerk.role}; a board's secretary must have "
-                              "the role board-secretary", name=name))
+    must_be_secretary(clerk)
     if clerk.deactivated_on is not None:
         raise BadInput(reason("user-deactivated", f"{clerk.name} was deactivated on {clerk.deactivated_on}",
                               name=clerk.name))
     return clerk
+
+
+def must_be_secretary(user: User) -> None:
+    if "board-secretary" not in user.roles:
+        raise BadInput(reason("not-a-secretary", f"{user.name} is {described(user.roles)}; a board's secretary must "
+                              "have the role board-secretary", name=user.name))
 
 
 def _value(board: Board, field: str) -> Any:

@@ -7,7 +7,7 @@ given to it, never read from the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,9 +32,27 @@ from workflow.stored import stored_definition
 @dataclass(frozen=True)
 class Actor:
     name: str
-    role: str
+    role: str  # the primary role
     partner: str | None
     id: int | None = None  # the user's row, once registered
+    roles: tuple[str, ...] = ()  # every role held, the primary first (filled in from `role` when not given)
+
+    def __post_init__(self) -> None:
+        if self.role not in self.roles:
+            object.__setattr__(self, "roles", (self.role, *self.roles))
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.name, user.role, user.partner, user.id, user.roles)
+
+    def holds(self, roles: Iterable[str]) -> bool:
+        """Whether any of `roles` is one of the person's."""
+        return not set(self.roles).isdisjoint(roles)
+
+    def acting_as(self, roles: Iterable[str]) -> str | None:
+        """The role the person acts in where one of `roles` is asked: the primary if asked, else the first held."""
+        asked = set(roles)
+        return next((role for role in self.roles if role in asked), None)
 
 
 _USERS = select(func.count()).select_from(User)
@@ -133,9 +151,9 @@ class Context:
             if user.deactivated_on is not None:
                 raise Refused(reason("user-deactivated", f"{user.name} was deactivated on {user.deactivated_on} and "
                                      "can no longer act", name=user.name))
-            actor = self._actor = Actor(user.name, user.role, user.partner, user.id)
+            actor = self._actor = Actor.of(user)
         if doing is not None:
-            require(actor.name, actor.role, doing)
+            require(actor.name, actor.roles, doing)
         return actor
 
     def forget_actor(self) -> None:
@@ -175,8 +193,8 @@ class Context:
             collaboration, seq, digest, newest = row[:4]
             if doing in WRITES and collaboration.manager_id != actor.id:
                 writers = self.definition(session, collaboration.definition_name, collaboration.definition_version).writers
-                if actor.role not in writers:  # only then is the manager's name needed, for the refusal
-                    require_writer(actor.name, actor.role, doing, collaboration.key, collaboration.manager.name, writers)
+                if not actor.holds(writers):  # only then is the manager's name needed, for the refusal
+                    require_writer(actor.name, actor.roles, doing, collaboration.key, collaboration.manager.name, writers)
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(reason(
                     "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "

@@ -67,6 +67,15 @@ class Outgoing:
     after_sent: Callable[[Session], None] | None = None  # runs in the transaction that marks it sent
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Several occurrences to one person in one message (escalations): each is claimed, logged and marked on its
+    own, and the message, composed once the claims are in, lists only those this run claimed."""
+
+    parts: tuple[Outgoing, ...]
+    compose: Callable[[Sequence[Outgoing]], Message]
+
+
 @dataclass
 class Outcome:
     sent: list[Outgoing] = field(default_factory=list)
@@ -194,21 +203,25 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return sqlite_insert(Delivery)
 
 
-def deliver(log: DeliveryLog, channel: Channel, outgoing: Iterable[Outgoing]) -> Outcome:
+def deliver(log: DeliveryLog, channel: Channel, outgoing: Iterable[Outgoing | Batch]) -> Outcome:
     """Claim, send and mark each message in turn; a failed send is released and reported, the rest go on."""
     outcome = Outcome()
     for item in outgoing:
-        token = log.claim(item.entry, item.message.subject)
-        if token is None:
-            outcome.taken += 1
+        batch = item if isinstance(item, Batch) else Batch((item,), lambda parts: parts[0].message)
+        claims = [(part, log.claim(part.entry, part.message.subject)) for part in batch.parts]
+        claimed = [(part, token) for part, token in claims if token is not None]
+        outcome.taken += len(claims) - len(claimed)
+        if not claimed:
             continue
         try:
-            channel.send(item.message)
-        except Exception as error:  # noqa: BLE001 - any channel failure: give the claim back, report it, go on
+            channel.send(batch.compose([part for part, _ in claimed]))
+        except Exception as error:  # noqa: BLE001 - any channel failure: give the claims back, report them, go on
             reason = f"{type(error).__name__}: {error}"
-            log.release(item.entry, token, reason)
-            outcome.failed.append((item, reason))
+            for part, token in claimed:
+                log.release(part.entry, token, reason)
+                outcome.failed.append((part, reason))
             continue
-        log.mark_sent(item.entry, token, item.after_sent)  # False only if this send outlived its lease
-        outcome.sent.append(item)
+        for part, token in claimed:
+            log.mark_sent(part.entry, token, part.after_sent)  # False only if this send outlived its lease
+            outcome.sent.append(part)
     return outcome

@@ -65,7 +65,7 @@ def _facts(name: str, rows: Sequence[Sequence[Any]]) -> Any:
 
 
 def gate_facts(session: Session, collaboration: Collaboration, needed: frozenset[str] = gates.QUERIED, *,
-               reason: str | None = None, actor_role: str | None = None, actor_partner: str | None = None,
+               reason: str | None = None, actor_roles: tuple[str, ...] = (), actor_partner: str | None = None,
                actor_manages: bool = False, stale: list[approvals.Stale] | None = None) -> gates.GateFacts:
     """The facts of `collaboration`, of the queried ones only those `needed` (the rest left empty); `stale`
     (approvals.stale) when the caller has it already, so it is not gathered twice."""
@@ -78,7 +78,7 @@ def gate_facts(session: Session, collaboration: Collaboration, needed: frozenset
         stale = approvals.stale(session, collaboration) if stale is None else stale
         found["variations"] = tuple(v.text for v in approvals.variations(session, collaboration, stale))
         found["stale"] = frozenset((gate, partner, role) for gate, partner, role, _ in stale)
-    return _gate_facts(collaboration, found, reason=reason, actor_role=actor_role, actor_partner=actor_partner,
+    return _gate_facts(collaboration, found, reason=reason, actor_roles=actor_roles, actor_partner=actor_partner,
                        actor_manages=actor_manages)
 
 

@@ -58,7 +58,7 @@ class GateFacts:
     lessons: int = 0
     pir_due: date | None = None
     reason: str | None = None
-    actor_role: str | None = None
+    actor_roles: tuple[str, ...] = ()  # every role the acting person holds
     actor_partner: str | None = None
     actor_manages: bool = False  # the acting person is the collaboration's programme manager
     variations: tuple[str, ...] = ()  # each passed gate whose approvals the facts no longer match
@@ -333,7 +333,7 @@ def reason_recorded(facts: GateFacts, *, gate: str) -> list[Reason]:
 def actor_of_partner(facts: GateFacts, *, gate: str, roles: tuple[str, ...]) -> list[Reason]:
     """A leader of a partner acts for the partnership; while there is no partner (say, one registered by mistake),
     nobody's leader can, and its programme manager may instead."""
-    if facts.actor_role in roles and facts.actor_partner in {p.name for p in facts.partners}:
+    if not set(facts.actor_roles).isdisjoint(roles) and facts.actor_partner in {p.name for p in facts.partners}:
         return []
     if not facts.partners and facts.actor_manages:
         return []

@@ -50,7 +50,7 @@ class LifecycleCases:
             subject = Subject(
                 state=collaboration.stage, held_from=collaboration.held_from, wanted=to, effected=effected,
                 facts=functools.partial(gate_facts.gate_facts, session, collaboration, reason=reason,
-                                        actor_role=actor.role, actor_partner=actor.partner,
+                                        actor_roles=actor.roles, actor_partner=actor.partner,
                                         actor_manages=actor.id == collaboration.manager_id,
                                         stale=[] if evidence is None else None),  # no approval yet: none is stale
             )

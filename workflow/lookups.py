@@ -169,3 +169,26 @@ def find_partner(collaboration: Collaboration, org: str) -> str:
         raise BadInput(reason("unknown-partner", f"'{org}' is not a partner of {collaboration.key}{near}",
                               key=collaboration.key, partner=org))
     return found.name
+
+
+_COMPLETED = {"collaboration": Collaboration.key, "user": User.name, "board": Board.name}
+
+
+def completions(target: str, kind: str, prefix: str, limit: int = 100) -> list[str]:
+    """Keys or names of `kind` (collaboration, user, board) starting with `prefix` whatever the case, for shell
+    completion: one indexed query; nothing for a database that is not there (completion never creates one) or
+    cannot be read, since completion must never break the shell."""
+    from workflow.db import UnitOfWork, engine_for, sqlite_path
+
+    column = _COMPLETED[kind]
+    query = (select(column).where(func.lower(column).startswith(prefix.lower(), autoescape=True))
+             .order_by(column).limit(limit))
+    try:
+        engine = engine_for(target)
+        path = sqlite_path(engine)
+        if path is not None and not path.is_file():
+            return []
+        with UnitOfWork(engine).read() as session:
+            return list(session.scalars(query))
+    except Exception:  # noqa: BLE001 - no database, a bad URL, an old schema: simply no completions
+        return []

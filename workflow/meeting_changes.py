@@ -59,7 +59,7 @@ class MeetingCases:
         """The acting person, who must run the board (its secretary) or be an admin, and the board's schedule."""
         actor = self.ctx.acting(session, "change a board's meetings")
         found = open_board(session, name)
-        if actor.role != "admin" and found.secretary_id != actor.id:
+        if "admin" not in actor.roles and found.secretary_id != actor.id:
             raise Refused(reason("not-the-secretary", f"{actor.name} is not the secretary of {found.name} "
                                  f"({found.secretary.name} is)", board=found.name, name=actor.name))
         return actor, found, meetings.schedule_of(session, found)

@@ -23,6 +23,21 @@ class User(Base):
     created_on: Mapped[date] = mapped_column(Date)
     deactivated_on: Mapped[date | None] = mapped_column(Date)  # set once: a deactivated user can no longer act
     login: Mapped[str | None] = mapped_column(String(63), index=True, unique=True)  # PostgreSQL login acting as them
+    # Every role the person holds, `role` (the primary) among them; read only where a check needs them.
+    held: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", order_by="UserRole.role")
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The primary role first, then the others alphabetically."""
+        return (self.role, *sorted(r.role for r in self.held if r.role != self.role))
+
+
+class UserRole(Base):
+    """One role a user holds: a chief officer may also own benefits."""
+
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class Board(Base):

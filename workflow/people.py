@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from workflow.boards import must_be_secretary
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.grants import existing_login
 from workflow.lookups import find_user, taken
-from workflow.model import Benefit, Board, Collaboration, Handover, User
+from workflow.model import Benefit, Board, Collaboration, Handover, User, UserRole
 from workflow import validate
 from workflow.vocabulary import PARTNER_ROLES, ROLES
 
@@ -20,8 +23,7 @@ class PeopleCases:
 
     def add_user(self, name: str, role: str, email: str | None = None, partner: str | None = None,
                  login: str | None = None) -> dict[str, Any]:
-        if role not in ROLES:
-            raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
+        _known_roles(role)
         validate.key(name, "the user name", max_length=120)
         partner = validate.text(partner, "the force", max_length=200) if partner is not None else None
         email = validate.email(email) if email is not None else None
@@ -38,40 +40,53 @@ class PeopleCases:
             if login is not None:
                 self._free_login(session, login, name)
             user = User(name=name, role=role, email=email, partner=partner, created_on=self.ctx.clock.today(),
-                        login=login)
+                        login=login, held=[UserRole(role=role)])
             session.add(user)
             self.ctx.record(session, actor, "user-added", user=name, role=role, email=email, partner=partner,
                             login=login)
             return user_dict(user)
 
     def update_user(self, name: str, *, email: str | None = None, partner: str | None = None,
-                    role: str | None = None, login: str | None = None) -> dict[str, Any]:
-        """Correct a user's email address, force, role or database login; the event records each change (from, to)."""
-        if role is not None and role not in ROLES:
-            raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
-        wanted: dict[str, str] = {}
+                    role: str | None = None, login: str | None = None, add_roles: Sequence[str] = (),
+                    remove_roles: Sequence[str] = ()) -> dict[str, Any]:
+        """Correct a user's email address, force, primary role or database login, and add or remove further roles;
+        the event records each change (from, to), the roles as the whole set they hold before and after."""
+        _known_roles(*([role] if role else []), *add_roles, *remove_roles)
+        both = sorted(set(add_roles) & set(remove_roles))
+        if both:
+            raise BadInput(reason("role-added-and-removed", f"{', '.join(both)}: either add a role or remove it, not both",
+                                  role=both[0]))
+        wanted: dict[str, Any] = {}
         if email is not None:
             wanted["email"] = validate.email(email)
         if partner is not None:
             wanted["partner"] = validate.text(partner, "the force")
         if role is not None:
             wanted["role"] = role
-        if not wanted and login is None:
+        if not wanted and login is None and not add_roles and not remove_roles:
             raise BadInput(reason("nothing-to-update", f"nothing to change for {name}: give an email address, "
-                                  "a force, a role or a login", name=name))
+                                  "a force, a role, a role to add or remove or a login", name=name))
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, "register users")
             user = find_user(session, name)
             if login is not None and login != user.login:
                 wanted["login"] = self._free_login(session, login, user.name)
+            roles = _roles_after(user, role, add_roles, remove_roles)
+            wanted["role"] = roles[0]
             changes = {field: {"from": getattr(user, field), "to": value}
                        for field, value in wanted.items() if getattr(user, field) != value}
+            if "role" in changes or set(roles) != set(user.roles):
+                changes["roles"] = {"from": sorted(user.roles), "to": sorted(roles)}
             for field, change in changes.items():
-                setattr(user, field, change["to"])
-            if user.role in PARTNER_ROLES and not user.partner:
-                raise BadInput(reason("partner-needed", f"a {user.role} acts for a force: name the force", role=user.role))
+                if field != "roles":
+                    setattr(user, field, change["to"])
+            user.held = [r for r in user.held if r.role in roles] + [
+                UserRole(role=r) for r in roles if r not in {h.role for h in user.held}]
+            leading = next((r for r in roles if r in PARTNER_ROLES), None)
+            if leading and not user.partner:
+                raise BadInput(reason("partner-needed", f"a {leading} acts for a force: name the force", role=leading))
             runs = session.scalars(select(Board.name).where(Board.secretary_id == user.id)).all()
-            if user.role != "board-secretary" and runs:
+            if "board-secretary" not in roles and runs:
                 raise Refused(reason("still-a-secretary", f"{name} is the secretary of {', '.join(runs)}; a board's "
                                      "secretary must have the role board-secretary", name=name))
             if changes:
@@ -139,17 +154,41 @@ class PeopleCases:
         if successor.id == user.id or successor.deactivated_on is not None:
             raise BadInput(reason("bad-successor", f"{name} cannot take over from {user.name}: "
                                   f"{'the same person' if successor.id == user.id else 'deactivated'}", name=name))
-        if boards and successor.role != "board-secretary":
-            raise BadInput(reason("not-a-secretary", f"{name} is a {successor.role}; a board's secretary must have "
-                                  "the role board-secretary", name=name))
+        if boards:
+            must_be_secretary(successor)
         return successor
 
     def users(self) -> list[dict[str, Any]]:
         with self.ctx.reading() as session:
-            return [user_dict(u) for u in session.scalars(select(User).order_by(User.name))]
+            return [user_dict(u) for u in session.scalars(select(User).options(selectinload(User.held))
+                                                          .order_by(User.name))]
+
+
+def _known_roles(*roles: str) -> None:
+    for role in roles:
+        if role not in ROLES:
+            raise BadInput(reason("unknown-role", f"unknown role '{role}' (roles: {', '.join(ROLES)})", role=role))
+
+
+def _roles_after(user: User, primary: str | None, add: Sequence[str], remove: Sequence[str]) -> list[str]:
+    """The roles the user will hold, the primary first: a new primary replaces the old one; removing the primary
+    makes the next role held the primary. Removing a role not held is bad input; removing the last, refused."""
+    roles = list(user.roles)
+    if primary is not None:
+        roles = [primary, *(r for r in roles[1:] if r != primary)]
+    roles += [r for r in dict.fromkeys(add) if r not in roles]
+    for role in remove:
+        if role not in roles:
+            raise BadInput(reason("role-not-held", f"{user.name} does not hold the role {role} (roles: "
+                                  f"{', '.join(roles)})", name=user.name, role=role))
+        roles.remove(role)
+    if not roles:
+        raise Refused(reason("last-role", f"{user.name} must keep at least one role: add another before removing "
+                             f"{', '.join(remove)}", name=user.name))
+    return roles
 
 
 def user_dict(user: User) -> dict[str, Any]:
-    return {"name": user.name, "role": user.role, "email": user.email, "partner": user.partner,
+    return {"name": user.name, "role": user.role, "roles": list(user.roles), "email": user.email, "partner": user.partner,
             "deactivated_on": user.deactivated_on.isoformat() if user.deactivated_on else None, "login": user.login}
 

@@ -3,6 +3,8 @@ collaboration: its own programme manager, and the roles its definition names (`w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from workflow.errors import Refused, reason
 from workflow.vocabulary import ROLES
 
@@ -27,25 +29,32 @@ MAY: dict[str, frozenset[str]] = {
 }
 
 
-def require(actor_name: str, role: str, doing: str) -> None:
+def require(actor_name: str, roles: Sequence[str], doing: str) -> None:
+    """Refuse unless one of the person's `roles` (the primary first) may do `doing`."""
     allowed = MAY[doing]
-    if role not in allowed:
+    if allowed.isdisjoint(roles):
         needed = " or ".join(sorted(allowed))
-        raise Refused(reason("role-may-not", f"{actor_name} is {_article(role)} {role}; to {doing} needs the role {needed}",
-                             actor=actor_name, role=role, doing=doing))
+        raise Refused(reason("role-may-not", f"{actor_name} is {described(roles)}; to {doing} needs the role {needed}",
+                             actor=actor_name, role=roles[0], doing=doing))
 
 
 WRITES = frozenset({"change a collaboration", "advance a collaboration", "migrate a collaboration"})
 DEFAULT_WRITERS = ("admin",)  # besides the collaboration's own manager
 
 
-def require_writer(actor_name: str, role: str, doing: str, key: str, manager: str, writers: tuple[str, ...]) -> None:
+def require_writer(actor_name: str, roles: Sequence[str], doing: str, key: str, manager: str,
+                   writers: tuple[str, ...]) -> None:
     """A write (WRITES) on collaboration `key` is its manager's, or that of a role among its definition's `writers`."""
-    if actor_name == manager or role in writers:
+    if actor_name == manager or not set(writers).isdisjoint(roles):
         return
     who = " or ".join([manager, *(f"{_article(w)} {w}" for w in writers)])
     raise Refused(reason("not-a-writer", f"{actor_name} does not manage {key}; to {doing} {key} needs {who}",
                          actor=actor_name, key=key, manager=manager, doing=doing))
+
+
+def described(roles: Sequence[str]) -> str:
+    """"a chief-officer", or "a chief-officer and a benefit-owner" for someone holding both."""
+    return " and ".join(f"{_article(role)} {role}" for role in roles)
 
 
 def _article(role: str) -> str:

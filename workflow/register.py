@@ -17,6 +17,7 @@ from workflow.facts import gate_facts
 from workflow.keys import signed_decision
 from workflow.lookups import did_you_mean, find_user, passed_gates, same_name, taken
 from workflow.model import Approval, Artefact, Collaboration, Lesson, Partner
+from workflow.permissions import described
 from workflow.vocabulary import ORIGINS, PARTNER_KINDS, RISK_APPETITES
 
 if TYPE_CHECKING:
@@ -163,10 +164,11 @@ class RegisterCases:
                 raise BadInput(reason("unknown-gate", f"unknown gate '{gate}' (gates: {', '.join(chosen.gates)})", gate=gate))
             asked = [params for name, params in chosen.gate(gate) if name == "approved"]
             roles = {role for params in asked for role in params["roles"]}
-            if actor.role not in roles:
+            role = actor.acting_as(roles)  # who holds two asked roles approves in the primary, or the first
+            if role is None:
                 needs = f" (it needs: {', '.join(sorted(roles))})" if roles else ""
-                raise Refused(reason("approval-not-asked", f"the {gate} gate asks no approval of a {actor.role}{needs}",
-                                     gate=gate, role=actor.role))
+                raise Refused(reason("approval-not-asked", f"the {gate} gate asks no approval of "
+                                     f"{described(actor.roles)}{needs}", gate=gate, role=actor.role))
             if actor.partner not in {p.name for p in collaboration.partners}:
                 raise Refused(reason("not-a-partner", f"{actor.name} acts for {actor.partner}, which is not a partner of {key}",
                                      actor=actor.name, partner=actor.partner))
@@ -174,10 +176,10 @@ class RegisterCases:
             facts = approvals.approved_facts(session, collaboration)
             existing = session.scalar(select(Approval).where(
                 Approval.collaboration_id == collaboration.id, Approval.gate == gate,
-                Approval.partner == actor.partner, Approval.role == actor.role))
+                Approval.partner == actor.partner, Approval.role == role))
             stale = existing is not None and approvals.is_stale(existing.facts, facts)
             if existing is not None and not stale:
-                return {"key": collaboration.key, "gate": gate, "partner": actor.partner, "role": actor.role,
+                return {"key": collaboration.key, "gate": gate, "partner": actor.partner, "role": role,
                         "on": existing.approved_on.isoformat(), "already": True, "digest": existing.digest}
             nexts = {t.dest for t in chosen.transitions_from(collaboration.stage, collaboration.held_from) if not t.back}
             varied = stale and gate not in nexts  # re-approving a passed gate; before it passes, a refresh
@@ -186,21 +188,21 @@ class RegisterCases:
                                      f"{collaboration.stage}) nor a passed gate under variation", gate=gate, key=key))
             signature = signed_decision(session, actor, signing_key, signing.statement(
                 "approve", collaboration.key, actor.name, day, facts, gate=gate))
-            if signature is None and any(params.get("signed") and actor.role in params["roles"] for params in asked):
+            if signature is None and any(params.get("signed") and role in params["roles"] for params in asked):
                 raise Refused(reason("signature-required", f"the {gate} gate of {collaboration.key} needs signed approvals: "
                                      f"{actor.name} must register a signing key and sign with it", key=collaboration.key,
                                      gate=gate, actor=actor.name))
             signed: dict[str, Any] = {"signature": signature} if signature else {}
             text, digest = canonical_json(facts), approvals.digest(facts)
             approval = existing or Approval(collaboration_id=collaboration.id, gate=gate, partner=actor.partner,
-                                            role=actor.role)
+                                            role=role)
             approval.user_id, approval.approved_on = find_user(session, actor.name).id, day
             approval.facts, approval.digest, approval.signed = text, digest, signature is not None
             session.add(approval)
             self.ctx.record(session, actor, "approved", on=day, collaboration=collaboration, gate=gate,
-                            partner=actor.partner, role=actor.role, digest=digest, facts=facts, variation=varied,
+                            partner=actor.partner, role=role, digest=digest, facts=facts, variation=varied,
                             **signed)
-            return {"key": collaboration.key, "gate": gate, "partner": actor.partner, "role": actor.role, "on": day.isoformat(),
+            return {"key": collaboration.key, "gate": gate, "partner": actor.partner, "role": role, "on": day.isoformat(),
                     "already": False, "digest": digest, "variation": varied, "signed": signature is not None}
 
     def add_lesson(self, key: str, text: str, *, theme: str | None = None,

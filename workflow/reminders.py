@@ -12,21 +12,22 @@ from the start of its day:
   then, while no ``pir-report`` is recorded; ``pir-escalation``: ``escalation_grace_days`` after it, to
   the manager and the chief officers.
 
-Escalations are still sent up to LOOKBACK_DAYS after they fell due, and agendas and requests until
-the meeting, so a worker that was down catches up on its next run; older ones are left alone, since
-news of a review missed months ago helps no one and a newer escalation will have been sent.
+Escalations are still sent up to LOOKBACK_DAYS after they fell due, and agendas and requests until the meeting,
+so a worker that was down catches up on its next run; older ones are left alone, since news of a review missed
+months ago helps no one and a newer escalation will have been sent. A person owed several gets one message.
 
-The delivery log (workflow/delivery.py) makes each occurrence go out once. Reminders are
-operational and live only there. An escalation is a governance fact (the collaboration's leaders were
-told that a review was missed), so each one delivered also appends an ``escalated`` event to the
-collaboration's hash-chained history, in the transaction that marks the delivery sent: exactly once,
-and only once it really went out.
+The delivery log (workflow/delivery.py) makes each occurrence go out once. Reminders are operational and live
+only there. An escalation is a governance fact (the collaboration's leaders were told that a review was missed),
+so each one delivered also appends an ``escalated`` event to the collaboration's hash-chained history, in the
+transaction that marks the delivery sent: exactly once, and only once it really went out.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,15 +37,16 @@ from sqlalchemy.orm import Session
 
 from notifications.channels import Attachment, Channel, Message, channel_from_env, meeting_ics
 from notifications.render import TemplateError, Templates, load_templates
-from workflow import definition as definitions, reviews, validate
+from workflow import definition as definitions, digests, reviews, validate
 from workflow.clock import LONDON
 from workflow.context import Actor, Context
 from workflow.db import folder_beside
-from workflow.delivery import DeliveryLog, Entry, Outgoing, deliver
+from workflow.delivery import Batch, DeliveryLog, Entry, Outgoing, deliver
 from workflow.errors import BadInput, reason
 from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
 from workflow.meetings import CANCELLED
+from workflow.progress import Progress, tracked
 from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
 from workflow.vocabulary import MANAGER
 
@@ -52,6 +54,7 @@ T = TypeVar("T")
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
 DEFAULT_WITHIN = 35
+ESCALATIONS = ("escalation", "pir-escalation")  # to one person, one message a run
 MAX_WITHIN = 3660  # ten years ahead: any board's next meetings, and no date arithmetic beyond the calendar
 
 
@@ -77,11 +80,12 @@ class Reminders:
     """The reminder use cases (reviews owed, reminders sent) in one context."""
 
     def __init__(self, ctx: Context, *, channel: Channel | None = None, templates: Templates | None = None,
-                 log: DeliveryLog | None = None) -> None:
+                 log: DeliveryLog | None = None, digest_day: int | None = None) -> None:
         self.ctx = ctx
         self.channel = channel
         self.templates = templates
         self.log = log or DeliveryLog(ctx.uow)
+        self.digest_day = digest_day  # the weekday (Monday 0) `remind` also sends the weekly digests; None: never
 
     @classmethod
     def from_env(cls, ctx: Context, db: str, environ: Mapping[str, str] = os.environ) -> Reminders:
@@ -91,7 +95,8 @@ class Reminders:
         except ValueError as error:
             raise BadInput(str(error)) from None
         folder = environ.get("COLLAB_TEMPLATES", "").strip()
-        return cls(ctx, channel=channel, templates=_templates(Path(folder) if folder else None))
+        return cls(ctx, channel=channel, templates=_templates(Path(folder) if folder else None),
+                   digest_day=digests.weekday(environ.get("COLLAB_DIGEST_DAY", "")))
 
     def authorise(self) -> None:
         """Refuse (exit 1) a user who may not send reminders, before a worker starts waiting."""
@@ -108,11 +113,25 @@ class Reminders:
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
         return [r.as_dict() for r in reviews.statuses(snap, day, within)]
 
-    def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
-        """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent.
+    def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False,
+               progress: Progress | None = None) -> dict[str, Any]:
+        """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent,
+        and on the digest weekday each person's weekly digest. A person owed several escalations gets one message.
 
         A moment in the future is only a dry run unless `force`d: sending then would record escalations dated
         ahead and use up occurrences before they are really due (`future` in the report says so)."""
+        def due(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
+            found, unreachable = _occurrences(session, today)
+            weekly, unsent = _digests(session, today) if today.weekday() == self.digest_day else ([], [])
+            return found + weekly, unreachable + unsent
+        return self._run(due, at, dry_run, force, progress)
+
+    def digest(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
+        """Send each person's digest of the week that `at` falls in (what `todo` lists for them), once a week."""
+        return self._run(_digests, at, dry_run, force, None)
+
+    def _run(self, gather: Callable[[Session, date], tuple[list[Occurrence], list[Unreachable]]], at: datetime | None,
+             dry_run: bool, force: bool, progress: Progress | None) -> dict[str, Any]:
         now = self.ctx.clock.now()
         moment = at or now
         future = moment > now and not force
@@ -120,11 +139,12 @@ class Reminders:
         today = moment.astimezone(LONDON).date()
         with self.ctx.uow.read() as session:
             actor = self.ctx.acting(session, None if dry_run else "send reminders")
-            occurrences, unreachable = _occurrences(session, today)
+            occurrences, unreachable = gather(session, today)
         backlog = self.log.backlog([o.entry for o in occurrences])
         pending = {e.key for e in backlog.pending}
         templates = self.templates or _templates(None)
         due = [o for o in occurrences if o.entry.key in pending]
+        pending_order = {o.entry.key: n for n, o in enumerate(due)}
         report: dict[str, Any] = {
             "at": moment.isoformat(), "dry_run": dry_run, "future": future, "already_sent": backlog.already_sent,
             "in_progress": backlog.busy, "failed": [],
@@ -134,11 +154,12 @@ class Reminders:
             return {"sent": [_sent(o.entry, _rendered(templates.subject, o)) for o in due], **report}
         if self.channel is None:
             raise BadInput(reason("no-channel", "no delivery channel configured"))
-        outgoing = [self._compose(o, templates, moment, actor) for o in due]
-        outcome = deliver(self.log, self.channel, outgoing)
+        outgoing = self._bundled(due, templates, moment, actor)
+        outcome = deliver(self.log, self.channel, tracked(outgoing, len(outgoing), progress))
         report["in_progress"] += outcome.taken
         report["failed"] = [{**_sent(o.entry, o.message.subject), "error": error} for o, error in outcome.failed]
-        return {"sent": [_sent(o.entry, o.message.subject) for o in outcome.sent], **report}
+        sent = sorted(outcome.sent, key=lambda o: pending_order[o.entry.key])  # as due, however bundled
+        return {"sent": [_sent(o.entry, o.message.subject) for o in sent], **report}
 
     def _compose(self, occurrence: Occurrence, templates: Templates, moment: datetime, actor: Actor) -> Outgoing:
         entry = occurrence.entry
@@ -157,12 +178,41 @@ class Reminders:
         after_sent = self._recorder(actor, occurrence, moment) if occurrence.fact is not None else None
         return Outgoing(entry, message, after_sent)
 
+    def _bundled(self, due: list[Occurrence], templates: Templates, moment: datetime,
+                 actor: Actor) -> list[Outgoing | Batch]:
+        """A message per occurrence, but one per person for all the escalations they are owed."""
+        found: list[Outgoing | Batch] = []
+        owed: dict[str, list[Occurrence]] = {}
+        for o in due:
+            if o.entry.kind in ESCALATIONS:
+                owed.setdefault(o.entry.recipient, []).append(o)
+            else:
+                found.append(self._compose(o, templates, moment, actor))
+        for escalations in owed.values():
+            parts = tuple(self._compose(o, templates, moment, actor) for o in escalations)
+            found.append(parts[0] if len(parts) == 1 else Batch(parts, functools.partial(
+                _escalations, templates, {o.entry.key: o for o in escalations})))
+        return found
+
     def _recorder(self, actor: Actor, occurrence: Occurrence, moment: datetime) -> Callable[[Session], None]:
         def record(session: Session) -> None:
             collaboration = find_collaboration(session, occurrence.entry.collaboration or "")
             self.ctx.record(session, actor, "escalated", on=moment.astimezone(LONDON).date(),
                             collaboration=collaboration, **(occurrence.fact or {}))
         return record
+
+
+def _escalations(templates: Templates, occurrences: dict[str, Occurrence], parts: Sequence[Outgoing]) -> Message:
+    """One message listing the escalations claimed for one person (a single one keeps its own message)."""
+    if len(parts) == 1:
+        return parts[0].message
+    owed = [occurrences[part.entry.key] for part in parts]
+    rendered = _rendered(templates.render, Occurrence(owed[0].entry, "escalations", {
+        "recipient": owed[0].context["recipient"],
+        "escalations": [{"kind": o.entry.kind, **o.context} for o in owed]}))
+    keys = hashlib.sha256("\n".join(part.entry.key for part in parts).encode()).hexdigest()[:32]
+    return Message(to=(owed[0].entry.address,), subject=rendered.subject, text=rendered.text, html=rendered.html,
+                   idempotency_key=f"escalations:{keys}")
 
 
 def _templates(folder: Path | None) -> Templates:
@@ -243,6 +293,12 @@ def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[
     leaders = reviews.escalation_audience(session, snap.settings) if any(d.leaders_of is not None for d in drafts) else {}
     found, unreachable = _address(drafts, leaders)
     return sorted(found, key=lambda o: (o.entry.due_on, o.entry.kind, o.entry.key)), unreachable
+
+
+def _digests(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
+    found, unsent = digests.owed(session, today)
+    return [Occurrence(entry, "digest", context) for entry, context in found], [
+        Unreachable("digest", None, key, name, "no email address") for key, name in unsent]
 
 
 def _agenda(slots: list[Slot]) -> _Draft:

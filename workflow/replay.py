@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
     Approval, Artefact, Benefit, BenefitLink, BenefitReview, Board, Collaboration, Cost, Handover, Lesson, Measurement,
-    MeetingChange, Objective, Partner, PlanPoint, User,
+    MeetingChange, Objective, Partner, PlanPoint, User, UserRole,
 )
 
 MOVES = ("advance", "hold", "resume", "withdraw")
@@ -81,10 +81,10 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     if c is not None:
         c["version"] += 1
     if action == "user-added":
-        state.users[p["user"]] = {"role": p["role"], "email": p["email"], "partner": p["partner"], "created_on": on,
-                                  "deactivated_on": None, "login": p.get("login")}
+        state.users[p["user"]] = {"role": p["role"], "roles": [p["role"]], "email": p["email"], "partner": p["partner"],
+                                  "created_on": on, "deactivated_on": None, "login": p.get("login")}
     elif action == "user-updated":
-        state.users[p["user"]].update({name: change["to"] for name, change in p["changes"].items()})
+        _user_updated(state.users[p["user"]], p["changes"])
     elif action == "user-deactivated":
         _deactivated(state, on, p)
     elif action == "board-added":
@@ -192,6 +192,13 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         state.benefits[b].update(retired_on=on, retired_reason=p["reason"], retired_by=actor)
 
 
+def _user_updated(user: Row, changes: dict[str, Any]) -> None:
+    """Each change's new value; a change of the (only) role from before people held several also sets their roles."""
+    user.update({name: change["to"] for name, change in changes.items()})
+    if "role" in changes and "roles" not in changes:
+        user["roles"] = [changes["role"]["to"]]
+
+
 def _deactivated(state: State, on: str, p: dict[str, Any]) -> None:
     state.users[p["user"]]["deactivated_on"] = on
     for moved in p["benefits"]:
@@ -228,10 +235,13 @@ def tables(session: Session) -> State:
         return session.execute(statement).mappings()
 
     board_names: dict[int, str] = {}
+    held: dict[int, list[str]] = {}
+    for user_id, role in session.execute(select(UserRole.user_id, UserRole.role).order_by(UserRole.role)):
+        held.setdefault(user_id, []).append(role)
     for u in read(rows(User)):
-        found.users[u["name"]] = {"role": u["role"], "email": u["email"], "partner": u["partner"],
-                                  "created_on": _day(u["created_on"]), "deactivated_on": _day(u["deactivated_on"]),
-                                  "login": u["login"]}
+        found.users[u["name"]] = {"role": u["role"], "roles": held.get(u["id"], []), "email": u["email"],
+                                  "partner": u["partner"], "created_on": _day(u["created_on"]),
+                                  "deactivated_on": _day(u["deactivated_on"]), "login": u["login"]}
     for board in read(rows(Board, secretary.name.label("secretary"))
                       .join(secretary, secretary.id == Board.secretary_id)):
         found.boards[board["name"]] = {

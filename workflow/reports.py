@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from workflow import __version__, audit, facts as gate_facts, reviews, views
 from workflow.context import Context
 from workflow.costs import cost_rows, net_benefit_rows
+from workflow.progress import Progress
 from workflow.logicmap import objective_rows
 from workflow.lookups import find_collaboration, find_force, links_of
 from workflow.model import Benefit, BenefitReview, Board, Collaboration, Measurement, PlanPoint
@@ -91,9 +92,10 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
     }
 
 
-def portfolio_report(ctx: Context, partner: str | None = None) -> dict[str, Any]:
+def portfolio_report(ctx: Context, partner: str | None = None, *, progress: Progress | None = None) -> dict[str, Any]:
     """Every collaboration's stage, time in stage, gate readiness, benefits by status and overdue reviews, read in
-    a fixed number of queries whatever the number of collaborations.
+    a fixed number of queries whatever the number of collaborations; `progress` hears of the history's verification,
+    the longest part.
 
     For a `partner` (a force), only the collaborations it is a partner of, each with that force's share of the
     costs and savings (never another partner's figures: those cost a few queries per collaboration), and only the
@@ -114,7 +116,7 @@ def portfolio_report(ctx: Context, partner: str | None = None) -> dict[str, Any]
         owed = open_reviews(session, today, None)
         if partner is not None:
             owed = [r for r in owed if r["board"] in boards]
-        verified = audit.verify(session)
+        verified = audit.verify(session, progress=progress)
     overdue = Counter(r["collaboration"] for r in owed if r["status"] == "overdue")
     empty = views.summary([])
     rows = [

@@ -35,7 +35,8 @@ from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, selec
 from sqlalchemy.orm import Session, aliased
 
 from workflow import definition as definitions, meetings as held
-from workflow.model import Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement, Partner, User
+from workflow.model import (Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement,
+                            Partner, User, UserRole)
 from workflow.vocabulary import MANAGER
 
 STATUSES = ("upcoming", "due", "overdue")
@@ -304,16 +305,17 @@ def escalation_audience(session: Session, settings: Settings) -> dict[int, list[
     roles = {role for reviews in settings.values() for role in reviews.escalate_to if role != MANAGER}
     query = (
         select(Partner.collaboration_id, Collaboration.definition_name, Collaboration.definition_version,
-               User.role, User.name, User.email)
-        .join(User, and_(User.partner == Partner.name, User.role.in_(roles)))
+               UserRole.role, User.name, User.email)
+        .join(User, User.partner == Partner.name).join(UserRole, and_(UserRole.user_id == User.id, UserRole.role.in_(roles)))
         .join(Collaboration, Collaboration.id == Partner.collaboration_id)
         .where(_in_review(settings))
         .order_by(Partner.collaboration_id, User.name)
     )
     found: dict[int, list[Person]] = {}
     for cid, dname, dversion, role, name, email in session.execute(query):
-        if role in settings[(dname, dversion)].escalate_to:
-            found.setdefault(cid, []).append(Person(name, email))
+        people = found.setdefault(cid, [])
+        if role in settings[(dname, dversion)].escalate_to and Person(name, email) not in people:  # once, for any role
+            people.append(Person(name, email))
     return found
 
 

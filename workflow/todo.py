@@ -36,7 +36,7 @@ class TodoCases:
 
 def todo(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
     items = _approvals(session, actor) + _handovers(session, actor) + _reviews(session, actor, today)
-    if actor.role == "admin":  # who registers users, and so can give them an address
+    if "admin" in actor.roles:  # who registers users, and so can give them an address
         from workflow import reminders  # with templates and mail: only for the to-do list, never for a write
         items += [_item("address", u.collaboration or "", u.recipient, today)
                   for u in reminders.unreachable(session, today)]
@@ -57,7 +57,7 @@ def _approvals(session: Session, actor: Actor) -> list[dict[str, Any]]:
     for collaboration, kind in session.execute(query).tuples().all():
         definition = stored.definition_of(session, collaboration)
         given = {a.gate: a for a in session.scalars(select(Approval).where(
-            Approval.collaboration_id == collaboration.id, Approval.partner == actor.partner, Approval.role == actor.role))}
+            Approval.collaboration_id == collaboration.id, Approval.partner == actor.partner, Approval.role.in_(actor.roles)))}
         facts: dict[str, Any] | None = None
 
         def stale(approval: Approval) -> bool:
@@ -66,7 +66,7 @@ def _approvals(session: Session, actor: Actor) -> list[dict[str, Any]]:
             return approvals.is_stale(approval.facts, facts)
 
         for t in definition.transitions_from(collaboration.stage, collaboration.held_from):
-            asked = any(name == "approved" and actor.role in params["roles"]
+            asked = any(name == "approved" and actor.holds(params["roles"])
                         and kind == params.get("partner_kind", "police") for name, params in definition.gate(t.dest))
             if asked and not t.back and (t.dest not in given or stale(given[t.dest])):
                 found.append(_item("approval", collaboration.key, t.dest))

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import approvals, audit, facts as gate_facts, stored
+from workflow.progress import Progress
 from workflow.context import Context
 from workflow.definition import Definition
 from workflow.errors import BadInput, Reason, reason
@@ -62,11 +63,11 @@ class ViewCases:
         with self.ctx.reading() as session:
             return check(session, find_collaboration(session, key))
 
-    def verify(self, expect: tuple[int, str] | None = None) -> audit.Verification:
+    def verify(self, expect: tuple[int, str] | None = None, progress: Progress | None = None) -> audit.Verification:
         """The history against its chain, signatures and keys, `expect` (SEQ, HASH), and the tables against
         the state the history implies."""
         with self.ctx.snapshot() as session:
-            return audit.verify(session, expect)
+            return audit.verify(session, expect, progress)
 
     def head(self) -> dict[str, Any]:
         """The statement to quote in board minutes: the newest event's seq, hash and recorded_at."""
