@@ -874,7 +874,35 @@ def benefit_link(settings: Settings, key: str, benefit_id: str, **ends: str | No
     return settings.app().link_benefit(key, benefit_id, kind=name.replace("_", "-"), to=to, **observed(settings, key))
 
 
-REGISTER_FIELDS = ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "handover", "title")
+@benefit.group("board")
+def benefit_board() -> None:
+    """Further boards reviewing a benefit, besides its own (each owes its own reviews)."""
+
+
+@benefit_board.command("add")
+@key_and_benefit
+@click.argument("board_name", metavar="BOARD")
+@click.option("--on", type=DATE, help="The day the board takes the benefit on (default today); it owes reviews from then.")
+@written(lambda done: f"{done['key']}: benefit {done['id']} reviewed by {done['board']} from {done['since']}")
+@pass_settings
+def benefit_board_add(settings: Settings, key: str, benefit_id: str, board_name: str, on: date | None) -> dict[str, Any]:
+    """A further board reviews the benefit: its agenda and reminders include it."""
+    return settings.app().add_benefit_board(key, benefit_id, board_name, on=on, **observed(settings, key))
+
+
+@benefit_board.command("remove")
+@key_and_benefit
+@click.argument("board_name", metavar="BOARD")
+@click.option("--reason", required=True)
+@written(lambda done: f"{done['key']}: benefit {done['id']} no longer reviewed by {done['board']}")
+@pass_settings
+def benefit_board_remove(settings: Settings, key: str, benefit_id: str, board_name: str, reason: str) -> dict[str, Any]:
+    """A further board stops reviewing the benefit (its own board changes with benefit update --board)."""
+    return settings.app().remove_benefit_board(key, benefit_id, board_name, reason=reason, **observed(settings, key))
+
+
+REGISTER_FIELDS = ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "boards", "handover",
+                   "title")
 
 
 def _register_text(rows: list[dict[str, Any]], key: str, **_: Any) -> None:

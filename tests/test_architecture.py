@@ -89,7 +89,7 @@ LAYERS = [
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",
      "workflow.catalogue", "workflow.keys", "workflow.grants", "workflow.accounts", "workflow.screens",
-     "workflow.corrections", "workflow.logicmap"},
+     "workflow.corrections", "workflow.logicmap", "workflow.board_assignment"},
     {"workflow.service", "workflow.reminders", "workflow.reports", "workflow.report_formats", "workflow.worker",
      "workflow.demo", "workflow.todo"},
 ]

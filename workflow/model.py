@@ -143,6 +143,17 @@ class Benefit(Base):
     board: Mapped[Board | None] = relationship(lazy="joined")
 
 
+class BenefitBoard(Base):
+    """A further board reviewing a benefit, besides its own (benefits.board_id): it owes reviews from `since`."""
+
+    __tablename__ = "benefit_boards"
+    __table_args__ = (UniqueConstraint("benefit_id", "board_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    since: Mapped[date] = mapped_column(Date)
+
+
 class PlanPoint(Base):
     __tablename__ = "plan_points"
     __table_args__ = (UniqueConstraint("benefit_id", "on"),)

@@ -202,7 +202,7 @@ class _Draft:
 
     kind: str
     collaboration: str | None
-    item: str  # the benefit, the board (board-ID) or "pir"
+    item: str  # the benefit (BID@board-ID for a further board), the board (board-ID) or "pir"
     day: date  # the meeting's or the PIR's date
     due_on: date  # when it fell due
     template: str
@@ -254,18 +254,24 @@ def _agenda(slots: list[Slot]) -> _Draft:
 
 def _request(slot: Slot) -> _Draft:
     b, meeting = slot.benefit, slot.meeting
-    return _Draft("measurement-request", b.collaboration, b.code, meeting.day, slot.opens, "measurement-request",
+    return _Draft("measurement-request", b.collaboration, _reviewed(slot), meeting.day, slot.opens, "measurement-request",
                   {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
                    "benefit": _benefit_ctx(b)}, (b.owner,))
 
 
 def _escalation(slot: Slot, today: date) -> _Draft:
     b, meeting = slot.benefit, slot.meeting
-    return _Draft("escalation", b.collaboration, b.code, meeting.day, slot.escalates, "escalation",
+    return _Draft("escalation", b.collaboration, _reviewed(slot), meeting.day, slot.escalates, "escalation",
                   {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
                    "benefit": _benefit_ctx(b), "days_overdue": (today - meeting.day).days},
                   _managers(b.settings, b.manager), leaders_of=b.collaboration_id,
                   fact={"kind": "escalation", "benefit": b.code, "board": meeting.board.name, "meeting": meeting.day})
+
+
+def _reviewed(slot: Slot) -> str:
+    """The item of a benefit's request or escalation: the benefit, and the board when it is a further one (whose
+    meeting may fall on the day of its own board's)."""
+    return slot.benefit.code if slot.benefit.own_board else f"{slot.benefit.code}@board-{slot.meeting.board.id}"
 
 
 def _pir(pir: PirDue, *, overdue: bool) -> _Draft:

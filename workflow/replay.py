@@ -20,7 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, Objective, Partner,
+    Approval, Artefact, Benefit, BenefitBoard, BenefitLink, Board, Collaboration, Handover, Lesson, Measurement, Objective, Partner,
     PlanPoint, User,
 )
 
@@ -46,6 +46,7 @@ class State:
     lessons: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     objectives: dict[tuple[str, str], Row] = field(default_factory=dict)
     links: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)  # (kind, objective or benefit)
+    benefit_boards: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # (key, benefit, further board)
 
 
 class Replaying:
@@ -158,6 +159,8 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
     elif action == "benefit-removed":
         for table in (state.benefits, state.plans, state.measurements, state.handovers, state.links):
             del table[b]
+        for assigned in [k for k in state.benefit_boards if k[:2] == b]:
+            del state.benefit_boards[assigned]
         for (each, _), links in state.links.items():
             if each == key:
                 links[:] = [(kind, to) for kind, to in links if kind == "objective" or to != code]
@@ -168,6 +171,10 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
                                    "status": "proposed", "reason": None, "proposed_on": on, "decided_on": None})
     elif action in ("handover-accepted", "handover-declined"):
         state.handovers[b][-1].update(status=action.removeprefix("handover-"), reason=p.get("reason"), decided_on=on)
+    elif action == "benefit-board-added":
+        state.benefit_boards[(key, code, p["board"])] = {"since": on}
+    elif action == "benefit-board-removed":
+        del state.benefit_boards[(key, code, p["board"])]
     elif action == "benefit-retired":
         state.benefits[b].update(retired_on=on, retired_reason=p["reason"], retired_by=actor)
 
@@ -255,6 +262,8 @@ def tables(session: Session) -> State:
         found.handovers[codes[h.benefit_id]].append({
             "business_area": h.business_area, "to": h.to, "board": h.board, "status": h.status, "reason": h.reason,
             "proposed_on": _day(h.proposed_on), "decided_on": _day(h.decided_on)})
+    for assigned in read(rows(BenefitBoard, Board.name.label("board")).join(Board, Board.id == BenefitBoard.board_id)):
+        found.benefit_boards[(*codes[assigned.benefit_id], assigned.board)] = {"since": _day(assigned.since)}
     for lesson in read(rows(Lesson, by.name.label("by")).join(by, by.id == Lesson.recorded_by_id).order_by(Lesson.id)):
         found.lessons[keys[lesson.collaboration_id]].append((lesson.text, lesson.theme, _day(lesson.recorded_on), lesson.by))
     objectives = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from workflow.accounts import AccountCases
 from workflow.benefits import BenefitCases
+from workflow.board_assignment import BoardAssignmentCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
@@ -28,7 +29,7 @@ from workflow.views import ViewCases
 
 
 class Collab(PeopleCases, GrantCases, KeyCases, DefinitionCases, RegisterCases, LifecycleCases, BenefitCases,
-             LogicMapCases, CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
+             BoardAssignmentCases, LogicMapCases, CorrectionCases, ViewCases, TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:
