@@ -49,3 +49,11 @@ def test_a_demo_with_anything_added_is_refused_and_untouched(demo_copy: Path, ad
 def test_an_earlier_demo_alone_is_replaced(demo_copy: Path) -> None:
     collab(str(demo_copy.parent / "unused.db"), "demo", "--db", str(demo_copy), check=0)
     assert collab(str(demo_copy), "audit", "verify", actor="auditor", check=0).out.startswith("history verified")
+
+
+def test_b1_is_reviewed_by_both_forces_resource_control_boards(earlier_demo: Path) -> None:
+    shown = collab(str(earlier_demo), "show", "SA", "--json", actor="auditor", check=0).json()
+    boards = {b["id"]: b["boards"] for b in shown["benefits"]}
+    assert boards["B1"] == ["D&C Resource Control Board", "Dorset Resource Control Board"]
+    assert boards["B2"] == ["Dorset Resource Control Board"]
+    assert collab(str(earlier_demo), "audit", "verify", actor="auditor", check=0).out.startswith("history verified")
