@@ -121,7 +121,7 @@ def test_definition_list_and_show(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     collab(db, "init", check=0)
     listed = collab(db, "definition", "list", "--json", check=0).json()
-    assert listed == [{"name": "police-collaboration", "version": 3, "title": listed[0]["title"],
+    assert listed == [{"name": "police-collaboration", "version": 4, "title": listed[0]["title"],
                        "digest": listed[0]["digest"], "collaborations": 0}]
     shown = collab(db, "definition", "show", "police-collaboration", "--format", "json", check=0).json()
     assert [g["requirement"] for g in shown["gates"]["pir"]] == ["artefacts", "handovers-accepted", "pir-scheduled",

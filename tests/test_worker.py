@@ -124,12 +124,13 @@ def test_a_worker_catches_up_at_start_and_stops_on_ctrl_c(db: str, slow_mailbox:
     in_delivery(db, date(2026, 9, 2))
     # Down since September: on 25 Oct the escalations that fell due on 20 Oct (6 Oct + 14) go out at start.
     worker = start_worker(db, slow_mailbox, "2026-10-25T09:00")
-    wait_until(lambda: len(slow_mailbox.collector.envelopes) >= 6)
+    wait_until(lambda: len(slow_mailbox.collector.envelopes) >= 10)
     time.sleep(2)
     code, out, _ = stop(worker, signal.SIGINT)
     assert code == 0
     assert "SIGINT received" in out and "worker: stopped" in out
-    assert sorted(keys(slow_mailbox)) == [f"escalation:SA:{b}:2026-10-06:{to}" for b in ("B1", "B2") for to in ("cc.dc", "cc.do", "pm")]
+    assert sorted(keys(slow_mailbox)) == [f"escalation:SA:{b}:2026-10-06:{to}" for b in ("B1", "B2")
+                                          for to in ("cc.dc", "cc.do", "pcc.dc", "pcc.do", "pm")]
 
 
 def test_a_worker_refuses_a_user_who_may_not_send(db: str) -> None:
