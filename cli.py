@@ -388,15 +388,16 @@ def board() -> None:
 @click.option("--partner", required=True, metavar="ORG")
 @click.option("--meets", required=True, metavar="RRULE", help="RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=1TU")
 @click.option("--secretary", required=True, metavar="USER")
+@click.option("--type", "board_type", metavar="TYPE", help="Its type, as the definition names them (e.g. resource-control).")
 @pass_settings
-def board_add(settings: Settings, name: str, partner: str, meets: str, secretary: str) -> None:
-    """Register a board, its meeting rule and its secretary."""
-    added = settings.app().add_board(name, partner, meets, secretary)
+def board_add(settings: Settings, name: str, partner: str, meets: str, secretary: str, board_type: str | None) -> None:
+    """Register a board, its meeting rule, its secretary and its type."""
+    added = settings.app().add_board(name, partner, meets, secretary, type=board_type)
     click.echo(f"added board {added['name']} ({added['partner']}), meets {added['meets']}")
 
 
 @board.command("list")
-@listing("name", "partner", "meets", "secretary")
+@listing("name", "partner", "type", "meets", "secretary")
 @pass_settings
 def board_list(settings: Settings) -> list[dict[str, Any]]:
     """Boards, when they meet and who runs them."""
@@ -610,6 +611,9 @@ def check(settings: Settings, key: str, as_json: bool) -> None:
         click.echo(f"  -> {move['to']}: {'ready' if move['ready'] else 'not ready'}")
         for reason in move["unmet"]:
             click.echo(f"     - {reason}")
+    for gap in result["board_gaps"]:
+        click.echo(f"  benefit {gap['benefit']} ({gap['category']}) has no board of type {', '.join(gap['missing'])}"
+                   f" (collab benefit board add {key} {gap['benefit']} BOARD)")
 
 
 def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = False) -> None:

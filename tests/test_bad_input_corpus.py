@@ -186,6 +186,8 @@ CASES: list[tuple[str | None, list[str], int]] = [
     ("pm", ["benefit", "board", "remove", "SA", "B1", "RCB", "--reason", "x"], 1),  # not a further board
     ("pm", ["benefit", "board", "remove", "SA", "B1", "RCB"], 2),
     ("pm", ["benefit", "board", "remove", "SA", "B1", "RCB", "--reason", ""], 2),
+    ("root", ["board", "add", "PB", "--partner", DC, "--meets", "FREQ=MONTHLY;BYDAY=1TU", "--secretary", "sec",
+              "--type", "wizardry"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 
@@ -212,7 +214,7 @@ def test_the_corpus_covers_every_command() -> None:
             found |= leaves(command, (*path, name)) if hasattr(command, "commands") else {(*path, name)}
         return found
 
-    covered = {tuple(args[:depth]) for _, args, _ in CASES for depth in (1, 2)}
+    covered = {tuple(args[:depth]) for _, args, _ in CASES for depth in (1, 2, 3)}
     safe = {("init",), ("user", "list"), ("board", "list"), ("definition", "list"), ("audit", "head"), ("key", "new")}
     assert leaves(cli.cli) - covered - safe == set()
     assert len(CASES) >= 80

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import text
 
-from builders import DORSET, as_of, open_as
+from builders import DC, DORSET, as_of, open_as
 from conftest import collab
 from scripted import in_delivery, measure
 from workflow.clock import LONDON
@@ -129,3 +129,34 @@ def test_cli_add_show_list_report_and_remove(db: str) -> None:
                      actor="pm", env=now, check=0)
     assert removed.out.strip() == f"SA: benefit B2 no longer reviewed by {DORSET_RCB}"
     assert collab(db, "audit", "verify", actor="audit", check=0)
+
+
+def test_a_benefit_added_without_a_board_gets_the_partners_boards_of_its_categorys_types(db: str) -> None:
+    in_delivery(db, DELIVERY)  # on definition v4: economic -> resource-control, executive; effectiveness -> performance
+    with as_of("2026-09-02T09:00"):
+        admin = open_as(db, "root")
+        admin.add_user("sec2", "board-secretary", email="sec2@example.org")
+        for name, force, kind in (("D&C RCB", DC, "resource-control"), (DORSET_RCB, DORSET, "resource-control"),
+                                  ("Executive Board", DC, "executive"), ("Wiltshire RCB", "Wiltshire Police", "resource-control"),
+                                  ("D&C Performance Board", DC, "performance")):
+            admin.add_board(name, force, "FREQ=MONTHLY;BYDAY=2WE", "sec2", type=kind)
+        with pytest.raises(BadInput, match="unknown board type 'wizardry' \\(types: executive, performance, resource-control\\)"):
+            admin.add_board("Odd Board", DC, "FREQ=MONTHLY;BYDAY=2WE", "sec2", type="wizardry")
+    with as_of("2026-09-10T09:00"):
+        pm = open_as(db, "pm")
+        assert pm.add_benefit("SA", "B3", title="Estates savings", category="economic")["boards"] == [
+            "D&C RCB", DORSET_RCB, "Executive Board"]  # not Wiltshire's: no partner
+        assert pm.add_benefit("SA", "B4", title="Victim satisfaction", category="effectiveness")["boards"] == [
+            "D&C Performance Board"]
+        assert pm.add_benefit("SA", "B5", title="Named board", category="economic", board="RCB")["boards"] == ["RCB"]
+    boards = {b["id"]: (b["board"], b["boards"]) for b in open_as(db, "audit").show("SA")["benefits"]}
+    assert boards["B3"] == ("D&C RCB", ["D&C RCB", DORSET_RCB, "Executive Board"])
+    assert boards["B4"] == ("D&C Performance Board", ["D&C Performance Board"])
+    # `check` names each benefit without a board of a type its category needs (RCB has no type).
+    gaps = collab(db, "check", "SA", "--json", actor="pm", check=0).json()["board_gaps"]
+    assert gaps == [{"benefit": "B1", "category": "economic", "missing": ["resource-control", "executive"]},
+                    {"benefit": "B2", "category": "effectiveness", "missing": ["performance"]},
+                    {"benefit": "B5", "category": "economic", "missing": ["resource-control", "executive"]}]
+    assert "benefit B2 (effectiveness) has no board of type performance" in collab(db, "check", "SA", actor="pm").out
+    assert {b["name"]: b["type"] for b in collab(db, "board", "list", "--json", actor="pm").json()}["Executive Board"] == "executive"
+    assert open_as(db, "audit").verify().ok

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workflow import validate
-from workflow.context import Context
+from workflow import stored, validate
+from workflow.context import Actor, Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import find_board, live_benefit
-from workflow.model import Benefit, BenefitBoard, Board
+from workflow.model import Benefit, BenefitBoard, Board, Collaboration, DefinitionVersion
 
 
 def further_boards(session: Session, benefit_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -36,6 +36,55 @@ def further_boards(session: Session, benefit_ids: Iterable[int]) -> dict[int, li
 def boards_of(benefit: Benefit, further: dict[int, list[str]]) -> list[str]:
     """Every board reviewing a benefit: its own first, then the further ones."""
     return [*([benefit.board.name] if benefit.board else []), *further.get(benefit.id, [])]
+
+
+def require_board_type(session: Session, kind: str) -> None:
+    """A board's type is one that a stored definition names (its `boards: types`)."""
+    known = sorted({t for name, version in session.execute(select(DefinitionVersion.name, DefinitionVersion.version))
+                    for t in stored.stored_definition(session, name, version).boards.types})
+    if kind not in known:
+        raise BadInput(reason("unknown-board-type", f"unknown board type '{kind}' (types: {', '.join(known) or 'none'})",
+                              type=kind))
+
+
+def default_boards(session: Session, collaboration: Collaboration, category: str) -> list[Board]:
+    """The partners' boards of the types the collaboration's definition gives the category, in its order of types."""
+    kinds = stored.definition_of(session, collaboration).boards.for_category(category)
+    partners = [p.name for p in collaboration.partners]
+    if not kinds or not partners:
+        return []
+    found = session.scalars(select(Board).where(Board.type.in_(kinds), Board.partner.in_(partners)).order_by(Board.name))
+    return sorted(found, key=lambda board: kinds.index(board.type or ""))
+
+
+def board_gaps(session: Session, collaboration: Collaboration) -> list[dict[str, Any]]:
+    """Each tracked benefit lacking a board of a type its definition says reviews its category: {"benefit",
+    "category", "missing": [TYPE]}."""
+    live = [b for b in collaboration.benefits if b.retired_on is None]
+    kinds = stored.definition_of(session, collaboration).boards
+    if not live or not kinds.review:
+        return []
+    typed: dict[int, set[str | None]] = {}
+    for benefit_id, kind in session.execute(select(BenefitBoard.benefit_id, Board.type).join(
+            Board, Board.id == BenefitBoard.board_id).where(BenefitBoard.benefit_id.in_([b.id for b in live]))):
+        typed.setdefault(benefit_id, set()).add(kind)
+    gaps = []
+    for b in live:
+        held = typed.get(b.id, set()) | ({b.board.type} if b.board else set())
+        missing = [kind for kind in kinds.for_category(b.category) if kind not in held]
+        if missing:
+            gaps.append({"benefit": b.code, "category": b.category, "missing": missing})
+    return gaps
+
+
+def add_further(ctx: Context, session: Session, actor: Actor, collaboration: Collaboration, benefit: Benefit,
+                boards: list[Board], since: date) -> None:
+    """Further boards take the benefit on from `since`, each with its `benefit-board-added` event."""
+    session.flush()
+    for board in boards:
+        session.add(BenefitBoard(benefit_id=benefit.id, board_id=board.id, since=since))
+        ctx.record(session, actor, "benefit-board-added", on=since, collaboration=collaboration, benefit=benefit.code,
+                   board=board.name)
 
 
 def unassign_removed(session: Session, benefit: Benefit) -> None:
@@ -60,9 +109,7 @@ class BoardAssignmentCases:
             if reviewing.name in taken:
                 raise Refused(reason("board-already-reviews", f"{reviewing.name} already reviews benefit {benefit.code}",
                                      benefit=benefit.code, board=reviewing.name))
-            session.add(BenefitBoard(benefit_id=benefit.id, board_id=reviewing.id, since=since))
-            self.ctx.record(session, actor, "benefit-board-added", on=since, collaboration=collaboration,
-                            benefit=benefit.code, board=reviewing.name)
+            add_further(self.ctx, session, actor, collaboration, benefit, [reviewing], since)
             return {"key": collaboration.key, "id": benefit.code, "board": reviewing.name, "since": since.isoformat()}
 
     def remove_benefit_board(self, key: str, code: str, board: str, *, reason: str,

@@ -33,6 +33,7 @@ class Board(Base):
     meets: Mapped[str] = mapped_column(String(500))
     anchor: Mapped[date] = mapped_column(Date)
     secretary_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str | None] = mapped_column(String(40))  # one of the definitions' board types, if given
     secretary: Mapped[User] = relationship(lazy="joined")
 
 

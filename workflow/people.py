@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from workflow.board_assignment import require_board_type
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.grants import existing_login
@@ -148,7 +149,8 @@ class PeopleCases:
         with self.ctx.reading() as session:
             return [user_dict(u) for u in session.scalars(select(User).order_by(User.name))]
 
-    def add_board(self, name: str, partner: str, meets: str, secretary: str) -> dict[str, Any]:
+    def add_board(self, name: str, partner: str, meets: str, secretary: str, type: str | None = None) -> dict[str, Any]:
+        """A board; its `type` (if given) is one the stored definitions name, so that it reviews their categories."""
         from workflow.calendar import RecurrenceError, board_rule
 
         validate.text(name, "the board name")
@@ -165,9 +167,12 @@ class PeopleCases:
             if clerk.role != "board-secretary":
                 raise BadInput(reason("not-a-secretary", f"{secretary} is a {clerk.role}; a board's secretary must have "
                                       "the role board-secretary", name=secretary))
-            board = Board(name=name, partner=partner, meets=meets, anchor=today, secretary=clerk)
+            if type is not None:
+                require_board_type(session, type)
+            board = Board(name=name, partner=partner, meets=meets, anchor=today, secretary=clerk, type=type)
             session.add(board)
-            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=clerk.name)
+            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=clerk.name,
+                            type=type)
             return board_dict(board)
 
     def boards(self) -> list[dict[str, Any]]:
@@ -181,4 +186,5 @@ def user_dict(user: User) -> dict[str, Any]:
 
 
 def board_dict(board: Board) -> dict[str, Any]:
-    return {"name": board.name, "partner": board.partner, "meets": board.meets, "secretary": board.secretary.name}
+    return {"name": board.name, "partner": board.partner, "meets": board.meets, "secretary": board.secretary.name,
+            "type": board.type}

@@ -86,7 +86,8 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
     elif action == "user-deactivated":
         _deactivated(state, on, p)
     elif action == "board-added":
-        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"]}
+        state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"],
+                                    "type": p.get("type")}
     elif action == "registered" and key:
         name, version = _definition(p["definition"])
         state.collaborations[key] = {
@@ -218,7 +219,7 @@ def tables(session: Session) -> State:
     for board in read(rows(Board, secretary.name.label("secretary"))
                       .join(secretary, secretary.id == Board.secretary_id)):
         found.boards[board.name] = {"partner": board.partner, "meets": board.meets, "anchor": _day(board.anchor),
-                                    "secretary": board.secretary}
+                                    "secretary": board.secretary, "type": board.type}
     keys = {}
     for c in read(rows(Collaboration, manager.name.label("manager"))
                   .join(manager, manager.id == Collaboration.manager_id)):

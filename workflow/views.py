@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import approvals, audit, facts as gate_facts, stored
-from workflow.board_assignment import boards_of, further_boards
+from workflow.board_assignment import board_gaps, boards_of, further_boards
 from workflow.context import Context
 from workflow.definition import Definition
 from workflow.errors import BadInput, Reason, reason
@@ -138,7 +138,8 @@ def check(session: Session, collaboration: Collaboration) -> dict[str, Any]:
     facts = gate_facts.gate_facts(session, collaboration, stale=stale)
     return {"key": collaboration.key, "stage": collaboration.stage, "version": collaboration.version,
             "transitions": next_moves(stored.definition_of(session, collaboration), collaboration, facts),
-            "variations": [v.as_dict() for v in approvals.variations(session, collaboration, stale)]}
+            "variations": [v.as_dict() for v in approvals.variations(session, collaboration, stale)],
+            "board_gaps": board_gaps(session, collaboration)}
 
 
 def next_moves(chosen: Definition, collaboration: Collaboration, facts: GateFacts) -> list[dict[str, Any]]:
