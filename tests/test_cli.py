@@ -41,7 +41,9 @@ def test_a_programme_manager_walks_the_pid_gate(db: str) -> None:
 
     check = collab(db, "check", "SA", "--json", actor="pm", check=0).json()
     assert check == {"key": "SA", "stage": "scoping", "version": check["version"],
-                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}], "variations": []}
+                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}], "variations": [],
+                     # RCB has no type: definition v4 wants a performance board for an effectiveness benefit
+                     "board_gaps": [{"benefit": "B1", "category": "effectiveness", "missing": ["performance"]}]}
     moved = collab(db, "advance", "SA", "--on", "2020-02-03", "--reason", "scoping complete", actor="pm", check=0)
     assert "scoping -> pid" in moved.out
     last = collab(db, "history", "SA", "--json", actor="pm", check=0).json()[-1]
@@ -64,7 +66,7 @@ def test_show_and_list_carry_the_contract_keys(db: str) -> None:
     assert {"name": "pcc.do", "role": "pcc", "email": "pcc.do@example.org", "partner": DORSET,
             "deactivated_on": None, "login": None} in users
     boards = collab(db, "board", "list", "--json", actor="audit", check=0).json()
-    assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec"}]
+    assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec", "type": None}]
 
 
 def test_an_auditor_changes_nothing(db: str) -> None:
