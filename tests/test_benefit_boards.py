@@ -149,6 +149,8 @@ def test_a_benefit_added_without_a_board_gets_the_partners_boards_of_its_categor
         assert pm.add_benefit("SA", "B4", title="Victim satisfaction", category="effectiveness")["boards"] == [
             "D&C Performance Board"]
         assert pm.add_benefit("SA", "B5", title="Named board", category="economic", board="RCB")["boards"] == ["RCB"]
+        proposed = pm.handover("SA", "B4", business_area="Victim services", to="owner2")  # no board named
+        assert proposed["board"] == "D&C Performance Board"
     boards = {b["id"]: (b["board"], b["boards"]) for b in open_as(db, "audit").show("SA")["benefits"]}
     assert boards["B3"] == ("D&C RCB", ["D&C RCB", DORSET_RCB, "Executive Board"])
     assert boards["B4"] == ("D&C Performance Board", ["D&C Performance Board"])

@@ -252,7 +252,8 @@ class BenefitCases:
 
     def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
                  expected_version: int | None = None) -> dict[str, Any]:
-        """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal."""
+        """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal.
+        Without a `board`, the first of the partners' boards of the types that review its category is proposed."""
         business_area = validate.text(business_area, "the business area", max_length=200)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = live_benefit(collaboration, code)
@@ -261,7 +262,8 @@ class BenefitCases:
                 raise Refused(reason("handover-already-accepted", f"benefit {code} was already accepted by "
                                      f"{current.to_user.name} on {current.decided_on}", benefit=code))
             receiver = find_user(session, to)
-            reviewing = find_board(session, board) if board else None
+            reviewing = find_board(session, board) if board else \
+                next(iter(default_boards(session, collaboration, benefit.category)), None)
             session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
                                  status="proposed", proposed_on=self.ctx.clock.today()))
             self.ctx.record(session, actor, "handover-proposed", collaboration=collaboration, benefit=benefit.code,
