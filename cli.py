@@ -442,16 +442,17 @@ def board() -> None:
 @click.option("--partner", required=True, metavar="ORG")
 @click.option("--meets", required=True, metavar="RRULE", help="RFC 5545 recurrence, e.g. FREQ=MONTHLY;BYDAY=1TU")
 @click.option("--secretary", required=True, metavar="USER")
+@click.option("--type", "board_type", metavar="TYPE", help="Its type, as the definition names them (e.g. resource-control).")
 @pass_settings
-def board_add(settings: Settings, name: str, partner: str, meets: str, secretary: str) -> None:
-    """Register a board, its meeting rule and its secretary."""
-    added = settings.app().add_board(name, partner, meets, secretary)
+def board_add(settings: Settings, name: str, partner: str, meets: str, secretary: str, board_type: str | None) -> None:
+    """Register a board, its meeting rule, its secretary and its type."""
+    added = settings.app().add_board(name, partner, meets, secretary, type=board_type)
     click.echo(f"added board {added['name']} ({added['partner']}), meets {added['meets']}")
 
 
 @board.command("list")
 @click.option("--all", "every", is_flag=True, help="Retired boards too.")
-@listing("name", "partner", "meets", "time", "location", "secretary", "retired_on")
+@listing("name", "partner", "type", "meets", "time", "location", "secretary", "retired_on")
 @pass_settings
 def board_list(settings: Settings, every: bool) -> list[dict[str, Any]]:
     """Boards, when and where they meet and who runs them (retired ones with --all)."""
@@ -737,6 +738,9 @@ def check(settings: Settings, key: str, as_json: bool) -> None:
         click.echo(f"  -> {move['to']}: {'ready' if move['ready'] else 'not ready'}")
         for reason in move["unmet"]:
             click.echo(f"     - {reason}")
+    for gap in result["board_gaps"]:
+        click.echo(f"  benefit {gap['benefit']} ({gap['category']}) has no board of type {', '.join(gap['missing'])}"
+                   f" (collab benefit board add {key} {gap['benefit']} BOARD)")
 
 
 def _moves(trigger: str, doc: str, *, reason_required: bool = False, to: bool = False) -> None:
@@ -1090,7 +1094,35 @@ def benefit_link(settings: Settings, key: str, benefit_id: str, **ends: str | No
     return settings.app().link_benefit(key, benefit_id, kind=name.replace("_", "-"), to=to, **observed(settings, key))
 
 
-REGISTER_FIELDS = ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "handover", "title")
+@benefit.group("board")
+def benefit_board() -> None:
+    """Further boards reviewing a benefit, besides its own (each owes its own reviews)."""
+
+
+@benefit_board.command("add")
+@key_and_benefit
+@click.argument("board_name", metavar="BOARD")
+@click.option("--on", type=DATE, help="The day the board takes the benefit on (default today); it owes reviews from then.")
+@written(lambda done: f"{done['key']}: benefit {done['id']} reviewed by {done['board']} from {done['since']}")
+@pass_settings
+def benefit_board_add(settings: Settings, key: str, benefit_id: str, board_name: str, on: date | None) -> dict[str, Any]:
+    """A further board reviews the benefit: its agenda and reminders include it."""
+    return settings.app().add_benefit_board(key, benefit_id, board_name, on=on, **observed(settings, key))
+
+
+@benefit_board.command("remove")
+@key_and_benefit
+@click.argument("board_name", metavar="BOARD")
+@click.option("--reason", required=True)
+@written(lambda done: f"{done['key']}: benefit {done['id']} no longer reviewed by {done['board']}")
+@pass_settings
+def benefit_board_remove(settings: Settings, key: str, benefit_id: str, board_name: str, reason: str) -> dict[str, Any]:
+    """A further board stops reviewing the benefit (its own board changes with benefit update --board)."""
+    return settings.app().remove_benefit_board(key, benefit_id, board_name, reason=reason, **observed(settings, key))
+
+
+REGISTER_FIELDS = ("id", "category", "status", "latest", "target", "progress", "planned", "owner", "boards", "handover",
+                   "title")
 
 
 def _register_text(rows: list[dict[str, Any]], key: str, **_: Any) -> None:

@@ -239,6 +239,18 @@ CASES: list[tuple[str | None, list[str], int]] = [
             "--note", "x"], 1),
     ("sec", ["benefit", "review", "NOPE", "B1", "--board", "RCB", "--meeting", "2026-12-01", "--outcome", "noted",
              "--note", "x"], 2),
+    # several boards per benefit
+    ("pm", ["benefit", "board", "add", "NOPE", "B1", "RCB"], 2),
+    ("pm", ["benefit", "board", "add", "SA", "B9", "RCB"], 2),
+    ("pm", ["benefit", "board", "add", "SA", "B1", "Nope"], 2),
+    ("pm", ["benefit", "board", "add", "SA", "B1", "RCB"], 1),  # its own board already reviews it
+    ("pm", ["benefit", "board", "add", "SA", "B1", "RCB", "--on", "2999-01-01"], 2),
+    ("pm", ["benefit", "board", "add", "SA", "B1"], 2),
+    ("pm", ["benefit", "board", "remove", "SA", "B1", "RCB", "--reason", "x"], 1),  # not a further board
+    ("pm", ["benefit", "board", "remove", "SA", "B1", "RCB"], 2),
+    ("pm", ["benefit", "board", "remove", "SA", "B1", "RCB", "--reason", ""], 2),
+    ("root", ["board", "add", "PB", "--partner", DC, "--meets", "FREQ=MONTHLY;BYDAY=1TU", "--secretary", "sec",
+              "--type", "wizardry"], 2),
 ]
 SUBPROCESS_CASES = [0, 29, 70, 101, 127]  # a few of the above, also run as real processes
 

@@ -142,7 +142,7 @@ def test_a_moved_meeting_owes_its_reviews_on_the_new_day_and_updates_the_invitat
     assert remind(db, mailbox, "2026-10-26T09:00")["sent"] == []
     sent = remind(db, mailbox, "2026-10-27T09:00")["sent"]  # with the 3 Nov agenda and requests
     assert {s["key"].split(":")[3] for s in sent if s["kind"] == "escalation"} == {"2026-10-13"}
-    assert len([s for s in sent if s["kind"] == "escalation"]) == 6  # B1 and B2, to pm, cc.dc and cc.do
+    assert len([s for s in sent if s["kind"] == "escalation"]) == 10  # B1 and B2, to pm and both forces' leaders
     assert verify(db)["ok"]
 
 

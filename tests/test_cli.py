@@ -41,7 +41,9 @@ def test_a_programme_manager_walks_the_pid_gate(db: str) -> None:
 
     check = collab(db, "check", "SA", "--json", actor="pm", check=0).json()
     assert check == {"key": "SA", "stage": "scoping", "version": check["version"],
-                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}], "variations": []}
+                     "transitions": [{"to": "pid", "trigger": "advance", "ready": True, "unmet": [], "reasons": []}], "variations": [],
+                     # RCB has no type: definition v4 wants a performance board for an effectiveness benefit
+                     "board_gaps": [{"benefit": "B1", "category": "effectiveness", "missing": ["performance"]}]}
     moved = collab(db, "advance", "SA", "--on", "2020-02-03", "--reason", "scoping complete", actor="pm", check=0)
     assert "scoping -> pid" in moved.out
     last = collab(db, "history", "SA", "--json", actor="pm", check=0).json()[-1]
@@ -65,7 +67,7 @@ def test_show_and_list_carry_the_contract_keys(db: str) -> None:
             "deactivated_on": None, "login": None} in users
     boards = collab(db, "board", "list", "--json", actor="audit", check=0).json()
     assert boards == [{"name": "RCB", "partner": DC, "meets": "FREQ=MONTHLY;BYDAY=1TU", "secretary": "sec", "time": None,
-                       "location": None, "retired_on": None}]
+                       "location": None, "retired_on": None, "type": None}]
 
 
 def test_an_auditor_changes_nothing(db: str) -> None:
@@ -122,7 +124,7 @@ def test_definition_list_and_show(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     collab(db, "init", check=0)
     listed = collab(db, "definition", "list", "--json", check=0).json()
-    assert listed == [{"name": "police-collaboration", "version": 3, "title": listed[0]["title"],
+    assert listed == [{"name": "police-collaboration", "version": 4, "title": listed[0]["title"],
                        "digest": listed[0]["digest"], "collaborations": 0}]
     shown = collab(db, "definition", "show", "police-collaboration", "--format", "json", check=0).json()
     assert [g["requirement"] for g in shown["gates"]["pir"]] == ["artefacts", "handovers-accepted", "pir-scheduled",

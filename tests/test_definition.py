@@ -25,14 +25,14 @@ def line_of(text: str, needle: str) -> int:
 
 def test_the_default_definition_encodes_domain_md() -> None:
     d = definition.find("police-collaboration")
-    assert (d.name, d.version, d.initial) == ("police-collaboration", 3, "scoping")
+    assert (d.name, d.version, d.initial) == ("police-collaboration", 4, "scoping")
     assert [t.dest for t in d.transitions if t.trigger == "advance"] == ["pid", "delivery", "closure", "pir", "bau"]
     assert {t.source for t in d.transitions if t.trigger == "withdraw"} == {"scoping", "pid", "delivery", "closure", "pir", "on-hold"}
     assert [name for name, _ in d.gate("delivery")] == ["artefacts", "approved", "cost-shares-complete", "benefit-profiles-complete",
                                                      "benefits-linked", "no-open-variations"]
     assert d.reviews.pir_after_months == 6
     assert d.reviews.stages == ("delivery", "closure", "pir", "bau") and d.reviews.begin == "delivery"
-    assert (d.reviews.pir_artefact, d.reviews.escalate_to) == ("pir-report", ("programme-manager", "chief-officer"))
+    assert (d.reviews.pir_artefact, d.reviews.escalate_to) == ("pir-report", ("programme-manager", "chief-officer", "pcc"))
     assert {(t.dest, t.effects) for t in d.transitions if t.effects} == {
         ("closure", ("close-programme", "schedule-pir")), ("pir", ("hand-over-benefits",))}
 
@@ -75,7 +75,7 @@ def test_a_signed_flag_must_be_true_or_false() -> None:
 
 
 def test_every_error_is_reported_at_once() -> None:
-    text = TEXT.replace("- rationale-recorded", "- nope").replace("version: 3", "version: one")
+    text = TEXT.replace("- rationale-recorded", "- nope").replace("version: 4", "version: one")
     problems = errors_of(text)
     assert len(problems) == 2
     assert any("version" in p for p in problems) and any("nope" in p for p in problems)
@@ -154,8 +154,8 @@ def test_a_few_aliases_still_load() -> None:
 
 
 def test_duplicate_keys_name_both_lines() -> None:
-    text = TEXT.replace("version: 3\n", "version: 3\nversion: 4\n", 1)
-    first = line_of(text, "version: 3")
+    text = TEXT.replace("version: 4\n", "version: 4\nversion: 5\n", 1)
+    first = line_of(text, "version: 4")
     assert errors_of(text) == [f"d.yaml:{first + 1}: version: duplicate key (also at line {first})"]
 
 
@@ -175,8 +175,8 @@ def test_duplicate_keys_in_a_nested_mapping_are_reported_with_other_errors() -> 
     ("? {a: b}\n: c", "a key must be text, not a list or a mapping"),
 ])
 def test_keys_that_are_not_text_are_reported_with_their_line(entry: str, problem: str) -> None:
-    text = TEXT.replace("version: 3\n", f"version: 3\n{entry}\n", 1)
-    assert f"d.yaml:{line_of(text, 'version: 3') + 1}: {problem}" in errors_of(text)
+    text = TEXT.replace("version: 4\n", f"version: 4\n{entry}\n", 1)
+    assert f"d.yaml:{line_of(text, 'version: 4') + 1}: {problem}" in errors_of(text)
 
 
 def test_deep_nesting_is_refused_with_a_message() -> None:

@@ -147,10 +147,10 @@ def test_migrating_from_version_1_to_2_is_recorded_and_version_2_gates_apply(db:
     collab(db, "new", "SA", "--title", "Alliance", "--definition", "police-collaboration@1", "--on", "2026-01-05",
            actor="pm", env={"COLLAB_NOW": "2026-01-05T09:00"}, check=0)
     listed = {(d["name"], d["version"]): d["collaborations"] for d in collab(db, "definition", "list", "--json", actor="pm").json()}
-    assert listed == {("police-collaboration", 1): 1, ("police-collaboration", 2): 0, ("police-collaboration", 3): 0}
+    assert listed == {("police-collaboration", 1): 1, ("police-collaboration", 2): 0, ("police-collaboration", 4): 0}
     stored = collab(db, "definition", "show", "police-collaboration@1", "--format", "yaml", actor="pm", check=0).out
     assert stored == V1.read_text()
-    assert "police-collaboration v3:" in collab(db, "definition", "show", "police-collaboration", actor="pm", check=0).out
+    assert "police-collaboration v4:" in collab(db, "definition", "show", "police-collaboration", actor="pm", check=0).out
 
     before = collab(db, "history", "SA", "--json", actor="pm").json()
     dry = collab(db, "migrate", "SA", "--to", "police-collaboration@2", "--dry-run", "--json", actor="pm", check=0).json()
@@ -171,17 +171,17 @@ def test_a_passed_gate_the_new_version_would_refuse_is_listed_and_an_unmapped_st
         people(db)
     with as_of("2026-01-05T09:00"):
         scoped(db).advance("SA")  # passes the pid gate with two partners, on version 2
-    stricter = DEFAULT.replace("version: 3", "version: 4").replace("partners: {at_least: 2}", "partners: {at_least: 3}")
-    renamed_pid = DEFAULT.replace("version: 3", "version: 5").replace("pid", "initiation-document")
+    stricter = DEFAULT.replace("version: 4", "version: 5").replace("partners: {at_least: 2}", "partners: {at_least: 3}")
+    renamed_pid = DEFAULT.replace("version: 4", "version: 6").replace("pid", "initiation-document")
     for text in (stricter, renamed_pid):
         open_as(db, "root").add_definition(text, "test.yaml")
-    assert "version 4" not in str(open_as(db, "pm").check("SA"))
-    dry = collab(db, "migrate", "SA", "--to", "police-collaboration@4", "--dry-run", actor="pm", check=0).out
+    assert "version 5" not in str(open_as(db, "pm").check("SA"))
+    dry = collab(db, "migrate", "SA", "--to", "police-collaboration@5", "--dry-run", actor="pm", check=0).out
     assert "passed gate pid would be refused today:" in dry and "2 partner(s) recorded; at least 3 needed" in dry
-    refused = collab(db, "migrate", "SA", "--to", "police-collaboration@5", actor="pm", check=1)
-    assert "stage 'pid' of police-collaboration@3 has no counterpart in police-collaboration@5" in refused.err
+    refused = collab(db, "migrate", "SA", "--to", "police-collaboration@6", actor="pm", check=1)
+    assert "stage 'pid' of police-collaboration@4 has no counterpart in police-collaboration@6" in refused.err
     assert "--map pid=NEW" in refused.err
-    done = collab(db, "migrate", "SA", "--to", "police-collaboration@5", "--map", "pid=initiation-document",
+    done = collab(db, "migrate", "SA", "--to", "police-collaboration@6", "--map", "pid=initiation-document",
                   "--json", actor="pm", check=0).json()
     assert done["stage"] == {"from": "pid", "to": "initiation-document"}
     assert collab(db, "check", "SA", "--json", actor="pm").json()["stage"] == "initiation-document"

@@ -107,7 +107,7 @@ def ics_uid(message: Message) -> str:
 
 
 SEP_29 = datetime(2026, 9, 29, 9, 0, tzinfo=LONDON)  # 6 Oct - 7: the agenda and both requests are due
-OCT_20 = datetime(2026, 10, 20, 9, 0, tzinfo=LONDON)  # 6 Oct + 14: both reviews escalate, to pm, cc.dc, cc.do
+OCT_20 = datetime(2026, 10, 20, 9, 0, tzinfo=LONDON)  # 6 Oct + 14: both reviews escalate, to pm, cc.dc, cc.do, pcc.dc, pcc.do
 
 
 def test_a_crash_between_send_and_record_resends_that_one_message(db: str) -> None:
@@ -144,7 +144,7 @@ def test_an_escalation_is_recorded_in_the_history_once_per_delivery_despite_a_cr
     Reminders(app.ctx, channel=FakeChannel()).remind(OCT_20)
     events = app.history("SA", action="escalated")
     assert sorted((e["payload"]["benefit"], e["payload"]["to"]) for e in events) == [
-        ("B1", "cc.dc"), ("B1", "cc.do"), ("B1", "pm"), ("B2", "cc.dc"), ("B2", "cc.do"), ("B2", "pm")]
+        (b, to) for b in ("B1", "B2") for to in ("cc.dc", "cc.do", "pcc.dc", "pcc.do", "pm")]
     assert {e["actor"] for e in events} == {"root"}
     assert {e["effective_on"] for e in events} == {"2026-10-20"}
     assert events[0]["payload"] == {"kind": "escalation", "benefit": "B1", "board": "RCB", "meeting": "2026-10-06", "to": "cc.dc",

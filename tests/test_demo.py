@@ -60,3 +60,11 @@ def test_the_alliance_reports_a_net_benefit_per_force(earlier_demo: Path) -> Non
                                                          "savings": 2730000.0, "costs": 600000.0, "net": 2130000.0}
     assert net["Dorset Police", "2014-15"]["net"] == -770000.0
     assert report["verification"]["ok"]  # type: ignore[index]
+
+
+def test_b1_is_reviewed_by_both_forces_resource_control_boards(earlier_demo: Path) -> None:
+    shown = collab(str(earlier_demo), "show", "SA", "--json", actor="auditor", check=0).json()
+    boards = {b["id"]: b["boards"] for b in shown["benefits"]}
+    assert boards["B1"] == ["D&C Resource Control Board", "Dorset Resource Control Board"]
+    assert boards["B2"] == ["Dorset Resource Control Board"]
+    assert collab(str(earlier_demo), "audit", "verify", actor="auditor", check=0).out.startswith("history verified")

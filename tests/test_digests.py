@@ -15,7 +15,7 @@ from test_reminders import Mailbox, deliveries, mailbox, remind  # noqa: F401 - 
 MORE = [f"B{n}" for n in range(3, 22)]  # with B1 and B2, 21 benefits reviewed by RCB
 
 
-def test_63_escalations_to_3_people_go_out_as_3_messages_each_recorded_once(db: str, mailbox: Mailbox) -> None:
+def test_105_escalations_to_5_people_go_out_as_5_messages_each_recorded_once(db: str, mailbox: Mailbox) -> None:
     in_delivery(db, date(2026, 9, 2))
     with as_of("2026-09-02T10:00"):
         pm = open_as(db, "pm")
@@ -23,11 +23,11 @@ def test_63_escalations_to_3_people_go_out_as_3_messages_each_recorded_once(db: 
             pm.add_benefit("SA", code, title=f"Saving {code}", category="efficiency", measure="GBP k", baseline=0,
                            target=10, by=date(2030, 3, 31), owner="owner", board="RCB")
     # 20 Oct: none of the 21 benefits was reviewed at the 6 Oct meeting, so each escalates to the programme
-    # manager and both partners' chief officers: 63 escalations.
+    # manager and both partners' chief officers and PCCs: 105 escalations (the flood issue 12 met was 63 to 3).
     report = remind(db, mailbox, "2026-10-20T09:00")
-    assert Counter(s["kind"] for s in report["sent"]) == {"escalation": 63}
+    assert Counter(s["kind"] for s in report["sent"]) == {"escalation": 105}
     messages = mailbox.messages()
-    assert sorted(rcpt[0] for rcpt, _ in messages) == ["cc.dc@example.org", "cc.do@example.org", "pm@example.org"]
+    assert sorted(rcpt[0] for rcpt, _ in messages) == [f"{to}@example.org" for to in ("cc.dc", "cc.do", "pcc.dc", "pcc.do", "pm")]
     for _, message in messages:
         assert message["Subject"] == "21 reviews missed and overdue: your collaborations need attention"
         text = message.get_body(preferencelist=("plain",)).get_content()
@@ -36,11 +36,11 @@ def test_63_escalations_to_3_people_go_out_as_3_messages_each_recorded_once(db: 
         html = message.get_body(preferencelist=("html",)).get_content()
         assert html.count("<li>") == 21
     escalated = open_as(db, "audit").history("SA", action="escalated")
-    assert Counter(e["payload"]["to"] for e in escalated) == {"pm": 21, "cc.dc": 21, "cc.do": 21}
-    assert deliveries(db) == 63
+    assert Counter(e["payload"]["to"] for e in escalated) == {"pm": 21, "cc.dc": 21, "cc.do": 21, "pcc.dc": 21, "pcc.do": 21}
+    assert deliveries(db) == 105
     mailbox.take()
     again = remind(db, mailbox, "2026-10-20T09:00")
-    assert (again["sent"], again["already_sent"]) == ([], 63) and mailbox.take() == []
+    assert (again["sent"], again["already_sent"]) == ([], 105) and mailbox.take() == []
     assert collab(db, "audit", "verify", "--json", actor="audit", check=0).json()["ok"]
 
 

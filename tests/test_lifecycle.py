@@ -145,9 +145,9 @@ def test_a_collaboration_stays_on_the_definition_version_it_started_with(app: Co
     changed = original.replace("partners: {at_least: 2}", "partners: {at_least: 3}")
     with pytest.raises(Refused, match="already stored with other text"):
         admin.add_definition(changed, "changed.yaml")
-    assert admin.add_definition(changed.replace("version: 3", "version: 4"), "changed.yaml")["added"]
-    assert app.new("SB", "Second")["version"] == 4  # the newest stored version
-    assert app.new("SC", "Third", definition="police-collaboration@3")["version"] == 3
-    assert app.advance("SA")["to"] == "pid"  # SA keeps version 3: two partners are enough
+    assert admin.add_definition(changed.replace("version: 4", "version: 5"), "changed.yaml")["added"]
+    assert app.new("SB", "Second")["version"] == 5  # the newest stored version
+    assert app.new("SC", "Third", definition="police-collaboration@4")["version"] == 4
+    assert app.advance("SA")["to"] == "pid"  # SA keeps version 4: two partners are enough
     listed = {(d["name"], d["version"]): d["collaborations"] for d in app.definitions()}
-    assert listed == {("police-collaboration", 3): 2, ("police-collaboration", 4): 1}
+    assert listed == {("police-collaboration", 4): 2, ("police-collaboration", 5): 1}

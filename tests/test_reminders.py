@@ -2,8 +2,8 @@
 
 The scripted timeline (tests/scripted.py): SA enters delivery on Wed 2 Sep 2026; board RCB (secretary `sec`)
 meets FREQ=MONTHLY;BYDAY=1TU at 10:00 from that day, so first on Tue 6 Oct 2026 (1 Oct is a Thursday).
-B1 is owned by `owner`, B2 by `owner2`; the partners are Devon & Cornwall (chief officer cc.dc) and Dorset
-(cc.do); the programme manager is pm. Lead 7 days, grace 14 days, PIR six months after closure.
+B1 is owned by `owner`, B2 by `owner2`; the partners are Devon & Cornwall (chief officer cc.dc, PCC pcc.dc)
+and Dorset (cc.do, pcc.do); the programme manager is pm. Definition v4 escalates to chief officers and PCCs. Lead 7 days, grace 14 days, PIR six months after closure.
 """
 
 from __future__ import annotations
@@ -116,10 +116,11 @@ def test_the_scripted_timeline_reaches_everyone_once(db: str, mailbox: Mailbox) 
     # the 3 Nov window opens on 27 Oct).
     measure(db, "B1", 5, date(2026, 10, 2))
     assert remind(db, mailbox, "2026-10-19T09:00")["sent"] == []
-    # 20 Oct: B2's missed review goes to the programme manager and both partners' chief officers.
+    # 20 Oct: B2's missed review goes to the programme manager and both partners' chief officers and PCCs.
     remind(db, mailbox, "2026-10-20T09:00")
     subject = "Review missed, 14 days overdue: Public confidence (SA)"
     assert mailbox.take() == [("cc.dc@example.org", "escalation", subject), ("cc.do@example.org", "escalation", subject),
+                              ("pcc.dc@example.org", "escalation", subject), ("pcc.do@example.org", "escalation", subject),
                               ("pm@example.org", "escalation", subject)]
 
     # Both benefits reach their targets on 21 Oct (realised: no more reviews); SA closes on 30 Oct 2026, so
@@ -134,15 +135,15 @@ def test_the_scripted_timeline_reaches_everyone_once(db: str, mailbox: Mailbox) 
     remind(db, mailbox, "2027-05-14T09:00")
     subject = "Overdue: post-implementation review of SA was due on Fri 30 April 2027"
     assert mailbox.take() == [("cc.dc@example.org", "pir-escalation", subject), ("cc.do@example.org", "pir-escalation", subject),
+                              ("pcc.dc@example.org", "pir-escalation", subject), ("pcc.do@example.org", "pir-escalation", subject),
                               ("pm@example.org", "pir-escalation", subject)]
-    assert remind(db, mailbox, "2027-05-14T09:00")["already_sent"] == 3
+    assert remind(db, mailbox, "2027-05-14T09:00")["already_sent"] == 5
     assert mailbox.take() == []
 
     history = open_as(db, "audit").history("SA", action="escalated")
     assert [(e["payload"]["kind"], e["payload"]["to"]) for e in history] == [
-        ("escalation", "cc.dc"), ("escalation", "cc.do"), ("escalation", "pm"),
-        ("pir-escalation", "cc.dc"), ("pir-escalation", "cc.do"), ("pir-escalation", "pm")]
-    assert deliveries(db) == 3 + 3 + 1 + 3
+        *((kind, to) for kind in ("escalation", "pir-escalation") for to in ("cc.dc", "cc.do", "pcc.dc", "pcc.do", "pm"))]
+    assert deliveries(db) == 3 + 5 + 1 + 5
 
 
 def test_a_christmas_meeting_moves_to_the_29th_and_its_reminders_follow(db: str, mailbox: Mailbox) -> None:
@@ -169,7 +170,7 @@ def test_a_christmas_meeting_moves_to_the_29th_and_its_reminders_follow(db: str,
     assert remind(db, mailbox, "2027-01-08T09:00")["sent"] == []
     assert remind(db, mailbox, "2027-01-11T09:00")["sent"] == []
     report = remind(db, mailbox, "2027-01-12T09:00")
-    assert Counter(s["kind"] for s in report["sent"]) == {"escalation": 6}  # B1 and B2, to pm, cc.dc, cc.do
+    assert Counter(s["kind"] for s in report["sent"]) == {"escalation": 10}  # B1 and B2, to pm, cc.dc, cc.do, pcc.dc, pcc.do
     assert {s["subject"] for s in report["sent"]} == {"Review missed, 14 days overdue: Savings (SA)",
                                                       "Review missed, 14 days overdue: Public confidence (SA)"}
     assert "meeting on Tue 29 December 2026" in mailbox.messages()[0][1].get_body(preferencelist=("plain",)).get_content()
@@ -186,8 +187,8 @@ def test_a_run_after_downtime_catches_up_within_the_lookback(db: str, mailbox: M
     # Run on 25 Oct instead: the 6 Oct agenda and requests are moot (the meeting has passed), but the escalations
     # that fell due on 20 Oct go out.
     report = remind(db, mailbox, "2026-10-25T09:00")
-    assert Counter((s["kind"], s["key"].split(":")[3]) for s in report["sent"]) == {("escalation", "2026-10-06"): 6}
-    assert len(mailbox.take()) == 3  # one message to each of pm, cc.dc and cc.do, listing both
+    assert Counter((s["kind"], s["key"].split(":")[3]) for s in report["sent"]) == {("escalation", "2026-10-06"): 10}
+    assert len(mailbox.take()) == 5  # one message to each of pm, cc.dc, cc.do, pcc.dc and pcc.do, listing both
 
 
 def test_dry_run_lists_and_sends_and_records_nothing(db: str, mailbox: Mailbox) -> None:
@@ -215,8 +216,8 @@ def test_a_moment_in_the_future_is_a_dry_run_unless_forced(db: str, mailbox: Mai
     assert not [e for e in open_as(db, "audit").history("SA") if e["action"] == "escalated"]
     forced = collab(db, "remind", "--at", "2026-10-20T09:00", "--force", actor="root", env=today, check=0)
     assert "in the future" not in forced.err and "would send" not in forced.out
-    assert deliveries(db) == len(report["sent"]) == 6  # type: ignore[index]  # B1 and B2 to pm, cc.dc and cc.do
-    assert len(mailbox.take()) == 3  # one message a person
+    assert deliveries(db) == len(report["sent"]) == 10  # type: ignore[index]  # B1 and B2 to pm, chiefs and PCCs
+    assert len(mailbox.take()) == 5  # one message a person
 
 
 def test_who_may_send_and_bad_input(db: str, mailbox: Mailbox) -> None:
@@ -293,7 +294,7 @@ def test_demo_reminders_prints_each_run_and_uses_the_outbox(tmp_path: Path) -> N
         "  measurement-request  to owner2@example.org: Figure needed by Tue 6 October 2026: Public confidence (SA)",
         "2026-10-20  $ collab --as root remind --at 2026-10-20T09:00",
         *[f"  escalation           to {to}@example.org: Review missed, 14 days overdue: {title} (SA)"
-          for title in ("Savings", "Public confidence") for to in ("cc.dc", "cc.do", "pm")],
+          for title in ("Savings", "Public confidence") for to in ("cc.dc", "cc.do", "pcc.dc", "pcc.do", "pm")],
     ]
-    assert len(list((tmp_path / "outbox").iterdir())) == 6  # the escalations in one message to each of three people
+    assert len(list((tmp_path / "outbox").iterdir())) == 8  # the escalations in one message to each of five people
     assert open_as(db, "audit").verify().ok

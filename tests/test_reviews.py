@@ -7,7 +7,8 @@ The definition's lead is 7 days, its grace 14 days, the PIR six months after clo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, update
@@ -21,6 +22,7 @@ from workflow.db import UnitOfWork, engine_for
 from workflow.errors import BadInput
 from workflow.model import Benefit, Board, Collaboration, Measurement, User
 from workflow.definition import find
+from workflow.clock import LONDON
 from workflow.reminders import Reminders
 
 CURRENT = find("police-collaboration")
@@ -217,5 +219,25 @@ def test_review_computation_is_set_based(db: str) -> None:
     assert statements(db, lambda: app.reviews(day)) == small <= 12
     # 20 Oct is also when the 6 Oct misses escalate (6 Oct + 14): 1,002 escalations rendered, still a fixed
     # number of statements.
-    assert len(app.remind(moment, dry_run=True)["sent"]) == 2 * 3 + 1000
+    assert len(app.remind(moment, dry_run=True)["sent"]) == 2 * 5 + 1000
     assert statements(db, lambda: app.remind(moment, dry_run=True)) == small_remind <= 12
+
+
+V3 = Path(__file__).parent / "data" / "police-collaboration-v3.yaml"  # as it was before PCCs heard of missed reviews
+
+
+def test_escalations_reach_the_partners_pccs_where_the_definition_says_so(db: str) -> None:
+    in_delivery(db, DELIVERY)  # on version 4: escalate_to [programme-manager, chief-officer, pcc]
+    with as_of("2026-09-03T09:00"):
+        open_as(db, "root").add_user("pcc.wilts", "pcc", partner="Wiltshire Police", email="pcc.wilts@example.org")
+    oct_20 = datetime(2026, 10, 20, 9, 0, tzinfo=LONDON)  # 6 Oct + 14: both missed reviews escalate
+
+    def told() -> set[str]:
+        sent = Reminders(open_as(db, "root").ctx).remind(oct_20, dry_run=True)["sent"]
+        return {s["user"] for s in sent if s["kind"] == "escalation"}
+
+    assert told() == {"pm", "cc.dc", "cc.do", "pcc.dc", "pcc.do"}  # not the PCC of a force that is no partner
+    with as_of("2026-09-03T09:00"):
+        open_as(db, "root").add_definition(V3.read_text(), "v3.yaml")
+        open_as(db, "pm").migrate("SA", "police-collaboration@3")
+    assert told() == {"pm", "cc.dc", "cc.do"}

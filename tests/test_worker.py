@@ -124,16 +124,17 @@ def test_a_worker_catches_up_at_start_and_stops_on_ctrl_c(db: str, slow_mailbox:
     in_delivery(db, date(2026, 9, 2))
     # Down since September: on 25 Oct the escalations that fell due on 20 Oct (6 Oct + 14) go out at start.
     worker = start_worker(db, slow_mailbox, "2026-10-25T09:00")
-    wait_until(lambda: len(slow_mailbox.collector.envelopes) >= 3)  # one message a person, listing B1 and B2
+    wait_until(lambda: len(slow_mailbox.collector.envelopes) >= 5)  # one message a person, listing B1 and B2
     time.sleep(2)
     code, out, _ = stop(worker, signal.SIGINT)
     assert code == 0
     assert "SIGINT received" in out and "worker: stopped" in out
-    assert sorted(rcpt[0] for rcpt, _ in slow_mailbox.messages()) == [f"{to}@example.org" for to in ("cc.dc", "cc.do", "pm")]
+    people = ("cc.dc", "cc.do", "pcc.dc", "pcc.do", "pm")
+    assert sorted(rcpt[0] for rcpt, _ in slow_mailbox.messages()) == [f"{to}@example.org" for to in people]
     assert all(key.startswith("escalations:") for key in keys(slow_mailbox))
     escalated = open_as(db, "audit").history("SA", action="escalated")
     assert sorted((e["payload"]["benefit"], e["payload"]["to"]) for e in escalated) == [
-        (b, to) for b in ("B1", "B2") for to in ("cc.dc", "cc.do", "pm")]
+        (b, to) for b in ("B1", "B2") for to in people]
 
 
 def test_a_worker_refuses_a_user_who_may_not_send(db: str) -> None:

@@ -67,9 +67,9 @@ def test_a_definition_may_give_every_programme_manager_write_rights(db: str) -> 
     people(db)
     root = open_as(db, "root")
     root.add_user("pm2", "programme-manager")
-    root.add_definition(DEFAULT.replace("version: 3", "version: 4") + "writers: [admin, programme-manager]\n", "open.yaml")
-    open_as(db, "pm").new("SO", "Open to every programme manager", definition="police-collaboration@4")
+    root.add_definition(DEFAULT.replace("version: 4", "version: 5") + "writers: [admin, programme-manager]\n", "open.yaml")
+    open_as(db, "pm").new("SO", "Open to every programme manager", definition="police-collaboration@5")
     open_as(db, "pm2").update("SO", title="Changed by another programme manager")
     assert open_as(db, "pm").show("SO")["title"] == "Changed by another programme manager"
     with pytest.raises(BadInput, match="bad.yaml:[0-9]+: writers: must be a list of roles"):
-        root.add_definition(DEFAULT.replace("version: 3", "version: 5") + "writers: [everyone]\n", "bad.yaml")
+        root.add_definition(DEFAULT.replace("version: 4", "version: 6") + "writers: [everyone]\n", "bad.yaml")

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from workflow import reviews, validate
+from workflow import owed, reviews, validate
 from workflow.context import Context
 from workflow.errors import BadInput, reason
 from workflow.lookups import open_board
-from workflow.reminders import agenda_context, agenda_text
+from workflow.drafts import agenda_context
+from workflow.reminders import agenda_text
 
 NEXT_WITHIN = timedelta(days=800)  # a board meets at least every two years (calendar.board_rule)
 
@@ -37,7 +38,7 @@ def board_agenda(ctx: Context, board: str, meeting: date | None = None) -> dict[
         slots = [s for s in snap.slots if s.meeting.day == chosen.day]
         context = agenda_context(chosen, slots)
         text = agenda_text(context, info.secretary)
-    overdue = [r.as_dict() for r in reviews.statuses(snap, today, 0) if r.status == "overdue"]
+    overdue = [r.as_dict() for r in owed.statuses(snap, today, 0) if r.status == "overdue"]
     return {"board": info.name, "meeting": chosen.day.isoformat(), "starts": chosen.starts.isoformat(),
             "location": info.location, "secretary": info.secretary.name,
             "collaborations": context["collaborations"], "overdue": overdue, "text": text}

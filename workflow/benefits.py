@@ -10,6 +10,7 @@ from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from workflow import signing, stored, validate
+from workflow.board_assignment import add_further, default_boards
 from workflow.context import Actor, Context
 from workflow.keys import signed_decision
 from workflow.errors import BadInput, CollabError, Reason, Refused, reason
@@ -85,10 +86,11 @@ class BenefitCases:
             if clash is not None:
                 raise BadInput(reason("benefit-exists", f"benefit {code} already exists in {key}"
                                       + ("" if clash.code == code else f" as {clash.code}"), benefit=code))
+            reviewing = [open_board(session, board)] if board else default_boards(session, collaboration, category)
             benefit = Benefit(
                 collaboration=collaboration, code=code, title=title, category=category, dis_benefit=dis_benefit,
                 measure=measure, unit=unit, baseline=baseline, target=target, target_date=by,
-                owner=find_user(session, owner) if owner else None, board=open_board(session, board) if board else None,
+                owner=find_user(session, owner) if owner else None, board=reviewing[0] if reviewing else None,
                 start_on=self.ctx.effective(on, collaboration, in_stage=False),
             )
             _require_span(code, benefit.start_on, by, self.ctx.clock.today())
@@ -97,7 +99,9 @@ class BenefitCases:
                             title=title, category=category, dis_benefit=dis_benefit, measure=measure, unit=unit,
                             baseline=baseline, target=target, target_date=by, owner=_named(benefit.owner),
                             board=_named(benefit.board))
-            return {"key": collaboration.key, "id": code, "title": title, "category": category}
+            add_further(self.ctx, session, actor, collaboration, benefit, reviewing[1:], benefit.start_on)
+            return {"key": collaboration.key, "id": code, "title": title, "category": category,
+                    "boards": [b.name for b in reviewing]}
 
     def update_benefit(self, key: str, code: str, *, reason: str | None = None, expected_version: int | None = None,
                        **fields: Any) -> dict[str, Any]:
@@ -248,7 +252,8 @@ class BenefitCases:
 
     def handover(self, key: str, code: str, *, business_area: str, to: str, board: str | None = None,
                  expected_version: int | None = None) -> dict[str, Any]:
-        """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal."""
+        """Propose that a business area takes a benefit on; re-proposing replaces a pending or declined proposal.
+        Without a `board`, the first of the partners' boards of the types that review its category is proposed."""
         business_area = validate.text(business_area, "the business area", max_length=200)
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             benefit = live_benefit(collaboration, code)
@@ -257,7 +262,8 @@ class BenefitCases:
                 raise Refused(reason("handover-already-accepted", f"benefit {code} was already accepted by "
                                      f"{current.to_user.name} on {current.decided_on}", benefit=code))
             receiver = find_user(session, to)
-            reviewing = open_board(session, board) if board else None
+            reviewing = open_board(session, board) if board else \
+                next(iter(default_boards(session, collaboration, benefit.category)), None)
             session.add(Handover(benefit_id=benefit.id, business_area=business_area, to_user=receiver, board=reviewing,
                                  status="proposed", proposed_on=self.ctx.clock.today()))
             self.ctx.record(session, actor, "handover-proposed", collaboration=collaboration, benefit=benefit.code,

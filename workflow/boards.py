@@ -13,10 +13,11 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import validate
+from workflow.board_assignment import require_board_type
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import find_user, open_board, taken
-from workflow.model import Benefit, Board, Collaboration, Handover, User
+from workflow.model import Benefit, BenefitBoard, Board, Collaboration, Handover, User
 from workflow.permissions import described
 
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
@@ -25,7 +26,8 @@ _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 class BoardCases:
     ctx: Context
 
-    def add_board(self, name: str, partner: str, meets: str, secretary: str) -> dict[str, Any]:
+    def add_board(self, name: str, partner: str, meets: str, secretary: str, type: str | None = None) -> dict[str, Any]:
+        """A board; its `type` (if given) is one the stored definitions name, so that it reviews their categories."""
         validate.text(name, "the board name")
         validate.text(partner, "the board's force", max_length=200)
         _rule(meets, self.ctx, "bad-recurrence")
@@ -33,9 +35,13 @@ class BoardCases:
             actor = self.ctx.acting(session, "register boards")
             taken(session, Board.name, name, "board", "board-exists", name=name)
             clerk = _secretary(session, secretary)
-            board = Board(name=name, partner=partner, meets=meets, anchor=self.ctx.clock.today(), secretary=clerk)
+            if type is not None:
+                require_board_type(session, type)
+            board = Board(name=name, partner=partner, meets=meets, anchor=self.ctx.clock.today(), secretary=clerk,
+                          type=type)
             session.add(board)
-            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=clerk.name)
+            self.ctx.record(session, actor, "board-added", board=name, partner=partner, meets=meets, secretary=clerk.name,
+                            type=type)
             return board_dict(board)
 
     def boards(self, every: bool = False) -> list[dict[str, Any]]:
@@ -101,13 +107,14 @@ class BoardCases:
 
 
 def _reviewed_by(session: Session, board: Board) -> list[tuple[str, str]]:
-    """(collaboration, benefit) of every benefit not retired whose own board is `board`, or whose current
-    handover (proposed or accepted) names it."""
+    """(collaboration, benefit) of every benefit not retired whose own board is `board`, which has it as a further
+    board, or whose current handover (proposed or accepted) names it."""
     current, newer = aliased(Handover), aliased(Handover)
     handed = exists().where(current.benefit_id == Benefit.id, current.board_id == board.id, current.status != "declined",
                             ~exists().where(newer.benefit_id == current.benefit_id, newer.id > current.id))
+    further = exists().where(BenefitBoard.benefit_id == Benefit.id, BenefitBoard.board_id == board.id)
     query = (select(Collaboration.key, Benefit.code).join(Collaboration, Collaboration.id == Benefit.collaboration_id)
-             .where(Benefit.retired_on.is_(None), or_(Benefit.board_id == board.id, handed))
+             .where(Benefit.retired_on.is_(None), or_(Benefit.board_id == board.id, handed, further))
              .order_by(Collaboration.key, Benefit.code))
     return [(key, code) for key, code in session.execute(query)]
 
@@ -148,4 +155,4 @@ def _shown(value: Any) -> Any:
 def board_dict(board: Board) -> dict[str, Any]:
     return {"name": board.name, "partner": board.partner, "meets": board.meets, "secretary": board.secretary.name,
             "time": board.meets_at, "location": board.location,
-            "retired_on": board.retired_on.isoformat() if board.retired_on else None}
+            "retired_on": board.retired_on.isoformat() if board.retired_on else None, "type": board.type}

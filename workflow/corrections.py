@@ -19,6 +19,7 @@ from workflow import approvals, validate
 from workflow.benefits import require_measurer
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
+from workflow.board_assignment import unassign_removed
 from workflow.logicmap import unlink_removed
 from workflow.lookups import find_benefit, find_user, same_name
 from workflow.model import Handover, Measurement, Partner, PlanPoint
@@ -98,6 +99,7 @@ class CorrectionCases:
                     "instead, so that its record stays", key=collaboration.key, benefit=benefit.code, gates=[]))
             session.execute(delete(PlanPoint).where(PlanPoint.benefit_id == benefit.id))
             unlink_removed(session, benefit)
+            unassign_removed(session, benefit)
             session.delete(benefit)
             session.flush()
             session.expire(collaboration, ["benefits"])

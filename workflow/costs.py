@@ -18,7 +18,7 @@ from workflow.benefits import refuse_rows
 from workflow.context import Actor, Context
 from workflow.errors import BadInput, CollabError, reason
 from workflow.lookups import find_collaboration, find_partner
-from workflow.model import Benefit, Collaboration, Cost, Measurement
+from workflow.model import Collaboration, Cost, Measurement
 from workflow.netbenefit import is_cashable, net_benefit, yearly_savings
 from workflow.vocabulary import COST_CATEGORIES
 

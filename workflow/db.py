@@ -28,7 +28,7 @@ from workflow.audit import hold_head
 from workflow.errors import BadInput, Conflict, reason
 from workflow.model import ChainHead
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013")  # every migration, oldest first; tests check them against Alembic's
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013", "0014")  # every migration, oldest first; tests check them against Alembic's
 SCHEMA_REVISION = SCHEMA_REVISIONS[-1]
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000

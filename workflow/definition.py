@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from workflow import effects, gates
+from workflow import board_types, effects, gates
+from workflow.board_types import BoardTypes
 from workflow.errors import BadInput
 from workflow.permissions import DEFAULT_WRITERS
 from workflow.vocabulary import ROLES
@@ -66,6 +67,7 @@ class Definition:
     artefact_kinds: tuple[str, ...]
     reviews: Reviews
     source: str = field(repr=False, compare=False)
+    boards: BoardTypes = BoardTypes()
     writers: tuple[str, ...] = DEFAULT_WRITERS  # roles that may change any of its collaborations, besides the manager
     digest: str = ""
 
@@ -129,7 +131,8 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     if not isinstance(data, LineMap):
         raise BadInput(*errors.items, f"{path}:1: a definition must be a mapping with name, version, stages, transitions and gates")
 
-    known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews", "writers"}
+    known = {"name", "version", "title", "initial", "stages", "transitions", "gates", "artefact_kinds", "reviews", "writers",
+             "boards"}
     for key in data:
         if key not in known:
             errors.add(data, key, f"unknown field (known: {', '.join(sorted(known))})")
@@ -163,6 +166,7 @@ def parse(text: str, path: str = "<definition>") -> Definition:
     writers = _names(data.get("writers", list(DEFAULT_WRITERS)))
     if writers is None or not set(writers) <= set(ROLES):
         errors.add(data, "writers", f"must be a list of roles (roles: {', '.join(ROLES)})")
+    boards = board_types.parse(data, errors)
     if stage_names and initial in stage_names:
         _check_reachable(data, initial, stage_names, transitions, errors)
     if errors.items:
@@ -179,7 +183,7 @@ def parse(text: str, path: str = "<definition>") -> Definition:
         artefact_kinds=tuple(artefact_kinds),
         reviews=reviews,
         source=text,
-        writers=tuple(writers or ()),
+        writers=tuple(writers or ()), boards=boards,
         digest=hashlib.sha256(text.encode()).hexdigest(),
     )
 

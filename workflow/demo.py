@@ -1,10 +1,9 @@
 """`collab demo`: the Strategic Alliance between Devon & Cornwall Police and Dorset Police.
 
-The alliance's scoping (Phase 1) identified its benefits; its PID (Phase 2) brought a
-benefits management strategy (approved October 2014) with seven key benefits: one
-economic, one efficiency and five effectiveness. The demo walks it through the gates
-with the engine's own API, printing the equivalent `collab` command for each step.
-People are named by role; figures are illustrative.
+The alliance's scoping (Phase 1) identified its benefits; its PID (Phase 2) brought a benefits management strategy
+(approved October 2014) with seven key benefits: one economic, one efficiency and five effectiveness. The demo walks
+it through the gates with the engine's own API, printing the equivalent `collab` command for each step. People are
+named by role; figures are illustrative.
 """
 
 from __future__ import annotations
@@ -269,6 +268,8 @@ def run(db: str, say: Callable[[str], None]) -> None:
         n.run(pm, ["objective", "add", KEY, code, "--title", title], lambda app: app.add_objective(KEY, code, title=title))
     for code, kind, to in LINKS:
         n.run(pm, ["benefit", "link", KEY, code, f"--{kind}", to], lambda app: app.link_benefit(KEY, code, kind=kind, to=to))
+    both = "Dorset Resource Control Board"  # B1's savings are both forces': each force's RCB reviews them
+    n.run(pm, ["benefit", "board", "add", KEY, "B1", both], lambda app: app.add_benefit_board(KEY, "B1", both))
     for kind, ref, on in (("pid", "ABC/PID/v1.3", "2014-07-15"),
                           ("benefits-management-strategy", "Alliance Benefits Management Strategy", "2014-10-20"),
                           ("benefits-logic-map", "ABC/BLM/v2", "2014-10-20"),

@@ -52,6 +52,7 @@ class Board(Base):
     location: Mapped[str | None] = mapped_column(Text)
     retired_on: Mapped[date | None] = mapped_column(Date)  # a retired board meets no more and takes no benefits
     retired_reason: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(40))  # one of the definitions' board types, if given
     secretary: Mapped[User] = relationship(lazy="joined")
 
 
@@ -193,6 +194,17 @@ class BenefitReview(Base):
     evidence_on: Mapped[date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_on: Mapped[date] = mapped_column(Date)
+
+
+class BenefitBoard(Base):
+    """A further board reviewing a benefit, besides its own (benefits.board_id): it owes reviews from `since`."""
+
+    __tablename__ = "benefit_boards"
+    __table_args__ = (UniqueConstraint("benefit_id", "board_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_id: Mapped[int] = mapped_column(ForeignKey("benefits.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), index=True)
+    since: Mapped[date] = mapped_column(Date)
 
 
 class PlanPoint(Base):

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from notifications.channels import Attachment, Channel, Message, channel_from_env, meeting_ics
 from notifications.render import TemplateError, Templates, load_templates
-from workflow import definition as definitions, digests, reviews, validate
+from workflow import digests, drafts, owed, reviews, validate
 from workflow.clock import LONDON
 from workflow.context import Actor, Context
 from workflow.db import folder_beside
@@ -45,10 +45,8 @@ from workflow.delivery import Batch, DeliveryLog, Entry, Outgoing, deliver
 from workflow.errors import BadInput, reason
 from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
-from workflow.meetings import CANCELLED
 from workflow.progress import Progress, tracked
-from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
-from workflow.vocabulary import MANAGER
+from workflow.reviews import Meeting, Person, Slot
 
 T = TypeVar("T")
 
@@ -111,7 +109,7 @@ class Reminders:
         with self.ctx.reading() as session:
             board_id = find_board(session, board).id if board else None
             snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
-        return [r.as_dict() for r in reviews.statuses(snap, day, within)]
+        return [r.as_dict() for r in owed.statuses(snap, day, within)]
 
     def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False,
                progress: Progress | None = None) -> dict[str, Any]:
@@ -250,23 +248,6 @@ def _sent(entry: Entry, subject: str) -> dict[str, Any]:
 # -- what is due ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Draft:
-    """An occurrence before it is addressed; it becomes one Occurrence per recipient."""
-
-    kind: str
-    collaboration: str | None
-    item: str  # the benefit, the board (board-ID) or "pir"
-    day: date  # the meeting's or the PIR's date
-    due_on: date  # when it fell due
-    template: str
-    context: dict[str, Any]  # all but the recipient
-    audience: tuple[Person | None, ...]
-    leaders_of: int | None = None  # also to this collaboration's escalation audience
-    meeting: Meeting | None = None
-    fact: dict[str, Any] | None = None  # an escalation's event payload, but for "to"
-
-
 def unreachable(session: Session, today: date) -> list[Unreachable]:
     """The reminders due today that cannot go out: their recipient has no email address (or there is nobody)."""
     return _occurrences(session, today)[1]
@@ -274,24 +255,24 @@ def unreachable(session: Session, today: date) -> list[Unreachable]:
 
 def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
     snap = reviews.snapshot(session, today, ahead=0, behind=LOOKBACK_DAYS)
-    drafts: list[_Draft] = []
+    due: list[drafts.Draft] = []
     by_meeting: dict[tuple[int, date], list[Slot]] = {}
     for slot in snap.slots:
         if slot.meeting.day >= today:
             by_meeting.setdefault((slot.meeting.board.id, slot.meeting.day), []).append(slot)
             if slot.opens <= today and not slot.satisfied:
-                drafts.append(_request(slot))
+                due.append(drafts.request(slot))
         elif slot.escalates <= today <= slot.escalates + timedelta(days=LOOKBACK_DAYS) and not slot.satisfied:
-            drafts.append(_escalation(slot, today))
-    drafts += [_agenda(slots) for slots in by_meeting.values() if min(s.opens for s in slots) <= today]
-    drafts += _cancellations(session, today)
+            due.append(drafts.escalation(slot, today))
+    due += [drafts.agenda(slots) for slots in by_meeting.values() if min(s.opens for s in slots) <= today]
+    due += drafts.cancellations(session, today)
     for pir in snap.pirs:
         if pir.opens <= today <= pir.pir_due:
-            drafts.append(_pir(pir, overdue=False))
+            due.append(drafts.pir(pir, overdue=False))
         elif pir.escalates <= today <= pir.escalates + timedelta(days=LOOKBACK_DAYS):
-            drafts.append(_pir(pir, overdue=True))
-    leaders = reviews.escalation_audience(session, snap.settings) if any(d.leaders_of is not None for d in drafts) else {}
-    found, unreachable = _address(drafts, leaders)
+            due.append(drafts.pir(pir, overdue=True))
+    leaders = reviews.escalation_audience(session, snap.settings) if any(d.leaders_of is not None for d in due) else {}
+    found, unreachable = _address(due, leaders)
     return sorted(found, key=lambda o: (o.entry.due_on, o.entry.kind, o.entry.key)), unreachable
 
 
@@ -301,82 +282,18 @@ def _digests(session: Session, today: date) -> tuple[list[Occurrence], list[Unre
         Unreachable("digest", None, key, name, "no email address") for key, name in unsent]
 
 
-def _agenda(slots: list[Slot]) -> _Draft:
-    meeting = slots[0].meeting
-    return _Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
-                  agenda_context(meeting, slots), (meeting.board.secretary,), meeting=meeting)
-
-
-def agenda_context(meeting: Meeting, slots: list[Slot]) -> dict[str, Any]:
-    """What the agenda of `meeting` says of the reviews owed at it (`slots`), grouped by collaboration: the
-    secretary's reminder and `collab board agenda` alike."""
-    groups: dict[str, list[Slot]] = {}
-    for slot in sorted(slots, key=lambda s: (s.benefit.collaboration, s.benefit.code)):
-        groups.setdefault(slot.benefit.collaboration, []).append(slot)
-    collaborations = [{"key": key, "title": group[0].benefit.collaboration_title, "reviews": [_agenda_line(s) for s in group]}
-                      for key, group in groups.items()]
-    return {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations}
-
-
 def agenda_text(context: dict[str, Any], secretary: Person) -> str:
     """The agenda's plain-text part, as its secretary receives it."""
     try:
-        return _templates(None).render("agenda", {**context, "recipient": _person(secretary)}).text
+        return _templates(None).render("agenda", {**context, "recipient": drafts.person(secretary)}).text
     except TemplateError as error:
         raise BadInput(reason("bad-template", f"notification templates: {error}")) from None
 
 
-def _cancellations(session: Session, today: date) -> list[_Draft]:
-    """To each board's secretary, from the day a meeting still ahead was cancelled: its calendar event withdrawn."""
-    drafts = []
-    for board in reviews.load_boards(session):
-        for change in board.changes:
-            day, scheduled = change.moved_to or change.meeting, board.schedule.occurrence(change.meeting)
-            if change.status != CANCELLED or scheduled is None or not (change.changed_on or day) <= today <= day:
-                continue
-            meeting = Meeting(board, board.schedule.at(scheduled, day), None, change.meeting, change.sequence, True)
-            drafts.append(_Draft("meeting-cancelled", None, f"board-{board.id}", change.meeting, change.changed_on or day,
-                                 "meeting-cancelled", {"board": _board_ctx(meeting), "meeting": _meeting(meeting),
-                                                       "reason": change.reason}, (board.secretary,), meeting=meeting))
-    return drafts
-
-
-def _request(slot: Slot) -> _Draft:
-    b, meeting = slot.benefit, slot.meeting
-    return _Draft("measurement-request", b.collaboration, b.code, meeting.day, slot.opens, "measurement-request",
-                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
-                   "benefit": _benefit_ctx(b)}, (b.owner,))
-
-
-def _escalation(slot: Slot, today: date) -> _Draft:
-    b, meeting = slot.benefit, slot.meeting
-    return _Draft("escalation", b.collaboration, b.code, meeting.day, slot.escalates, "escalation",
-                  {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaboration": _collaboration_ctx(b),
-                   "benefit": _benefit_ctx(b), "days_overdue": (today - meeting.day).days},
-                  _managers(b.settings, b.manager), leaders_of=b.collaboration_id,
-                  fact={"kind": "escalation", "benefit": b.code, "board": meeting.board.name, "meeting": meeting.day})
-
-
-def _pir(pir: PirDue, *, overdue: bool) -> _Draft:
-    """The reminder goes to the programme manager; the escalation to the definition's escalation audience."""
-    kind = "pir-escalation" if overdue else "pir-reminder"
-    return _Draft(kind, pir.collaboration, "pir", pir.pir_due, pir.escalates if overdue else pir.opens, "pir-reminder",
-                  {"collaboration": {"key": pir.collaboration, "title": pir.title}, "closed_on": pir.closed_on,
-                   "pir_due": pir.pir_due, "overdue": overdue},
-                  _managers(pir.settings, pir.manager) if overdue else (pir.manager,),
-                  leaders_of=pir.collaboration_id if overdue else None,
-                  fact={"kind": kind, "pir_due": pir.pir_due} if overdue else None)
-
-
-def _managers(settings: definitions.Reviews, manager: Person) -> tuple[Person, ...]:
-    """The programme manager, where the definition tells them of missed reviews."""
-    return (manager,) if MANAGER in settings.escalate_to else ()
-
-
-def _address(drafts: list[_Draft], leaders: dict[int, list[Person]]) -> tuple[list[Occurrence], list[Unreachable]]:
+def _address(due: list[drafts.Draft], leaders: dict[int, list[Person]]) -> tuple[list[Occurrence], list[Unreachable]]:
     """One occurrence per draft and recipient; someone without an email address is reported, not skipped silently."""
     found, unreachable = [], []
-    for d in drafts:
+    for d in due:
         audience = [*d.audience, *(leaders.get(d.leaders_of, []) if d.leaders_of is not None else [])]
         seen: set[str] = set()
         for person in audience:
@@ -390,7 +307,7 @@ def _address(drafts: list[_Draft], leaders: dict[int, list[Person]]) -> tuple[li
                 continue
             found.append(Occurrence(
                 Entry(key, d.kind, d.collaboration, person.name, person.email, d.due_on), d.template,
-                {**d.context, "recipient": _person(person)}, d.meeting,
+                {**d.context, "recipient": drafts.person(person)}, d.meeting,
                 {**d.fact, "to": person.name} if d.fact is not None else None,
             ))
     return found, unreachable
@@ -399,34 +316,3 @@ def _address(drafts: list[_Draft], leaders: dict[int, list[Person]]) -> tuple[li
 def _key(kind: str, collaboration: str | None, item: str, day: date, recipient: str) -> str:
     """The idempotency key: kind, collaboration, benefit or meeting, date, recipient."""
     return ":".join((kind, collaboration or "*", item, day.isoformat(), recipient))
-
-
-# -- template contexts (the variable contract of notifications/render.py) ---------------------------
-
-
-def _person(person: Person) -> dict[str, Any]:
-    return {"name": person.name, "email": person.email}
-
-
-def _board_ctx(meeting: Meeting) -> dict[str, Any]:
-    return {"name": meeting.board.name, "partner": meeting.board.partner}
-
-
-def _meeting(meeting: Meeting) -> dict[str, Any]:
-    return {"starts": meeting.starts, "date": meeting.day}
-
-
-def _collaboration_ctx(b: ReviewedBenefit) -> dict[str, Any]:
-    return {"key": b.collaboration, "title": b.collaboration_title}
-
-
-def _benefit_ctx(b: ReviewedBenefit) -> dict[str, Any]:
-    return {"id": b.code, "title": b.title, "measure": b.measure, "unit": b.unit, "baseline": b.baseline,
-            "target": b.target, "latest": b.latest, "latest_on": b.latest_on}
-
-
-def _agenda_line(slot: Slot) -> dict[str, Any]:
-    b = slot.benefit
-    return {"benefit_id": b.code, "title": b.title, "category": b.category, "owner": b.owner.name if b.owner else "nobody",
-            "status": "figure received" if slot.satisfied else "awaiting figure", "last_measured_on": b.latest_on,
-            "latest": b.latest, "unit": b.unit, "target": b.target}

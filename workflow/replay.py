@@ -20,8 +20,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.model import (
-    Approval, Artefact, Benefit, BenefitLink, BenefitReview, Board, Collaboration, Cost, Handover, Lesson, Measurement,
-    MeetingChange, Objective, Partner, PlanPoint, User, UserRole,
+    Approval, Artefact, Benefit, BenefitBoard, BenefitLink, BenefitReview, Board, Collaboration, Cost, Handover, Lesson,
+    Measurement, MeetingChange, Objective, Partner, PlanPoint, User, UserRole,
 )
 
 MOVES = ("advance", "hold", "resume", "withdraw")
@@ -49,6 +49,7 @@ class State:
     links: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)  # (kind, objective or benefit)
     costs: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)  # (key, partner, year, category)
     reviews: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)  # a board's outcomes, per benefit
+    benefit_boards: dict[tuple[str, str, str], Row] = field(default_factory=dict)  # (key, benefit, further board)
 
 
 class Replaying:
@@ -89,7 +90,8 @@ def apply(state: State, key: str | None, on: str, actor: str, action: str, from_
         _deactivated(state, on, p)
     elif action == "board-added":
         state.boards[p["board"]] = {"partner": p["partner"], "meets": p["meets"], "anchor": on, "secretary": p["secretary"],
-                                    "meets_at": None, "location": None, "retired_on": None, "retired_reason": None}
+                                    "meets_at": None, "location": None, "retired_on": None, "retired_reason": None,
+                                    "type": p.get("type")}
     elif action == "board-updated":
         state.boards[p["board"]].update({name: change["to"] for name, change in p["changes"].items()})
     elif action == "board-retired":
@@ -174,6 +176,8 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
     elif action == "benefit-removed":
         for table in (state.benefits, state.plans, state.measurements, state.handovers, state.links):
             del table[b]
+        for assigned in [k for k in state.benefit_boards if k[:2] == b]:
+            del state.benefit_boards[assigned]
         for (each, _), links in state.links.items():
             if each == key:
                 links[:] = [(kind, to) for kind, to in links if kind == "objective" or to != code]
@@ -188,6 +192,10 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
                                    "status": "proposed", "reason": None, "proposed_on": on, "decided_on": None})
     elif action in ("handover-accepted", "handover-declined"):
         state.handovers[b][-1].update(status=action.removeprefix("handover-"), reason=p.get("reason"), decided_on=on)
+    elif action == "benefit-board-added":
+        state.benefit_boards[(key, code, p["board"])] = {"since": on}
+    elif action == "benefit-board-removed":
+        del state.benefit_boards[(key, code, p["board"])]
     elif action == "benefit-retired":
         state.benefits[b].update(retired_on=on, retired_reason=p["reason"], retired_by=actor)
 
@@ -247,7 +255,8 @@ def tables(session: Session) -> State:
         found.boards[board["name"]] = {
             "partner": board["partner"], "meets": board["meets"], "anchor": _day(board["anchor"]),
             "secretary": board["secretary"], "meets_at": board["meets_at"], "location": board["location"],
-            "retired_on": _day(board["retired_on"]), "retired_reason": board["retired_reason"]}
+            "retired_on": _day(board["retired_on"]), "retired_reason": board["retired_reason"],
+            "type": board["type"]}
         board_names[board["id"]] = board["name"]
     for change in read(rows(MeetingChange)):
         found.meetings[(board_names[change["board_id"]], change["meeting"].isoformat())] = {
@@ -305,6 +314,8 @@ def tables(session: Session) -> State:
         found.reviews.setdefault(codes[r["benefit_id"]], []).append(
             (r["board"], _day(r["meeting"]), r["outcome"], r["note"], r["evidence_source"], _day(r["evidence_on"]),
              r["by"], _day(r["recorded_on"])))
+    for assigned in read(rows(BenefitBoard, Board.name.label("board")).join(Board, Board.id == BenefitBoard.board_id)):
+        found.benefit_boards[(*codes[assigned["benefit_id"]], assigned["board"])] = {"since": _day(assigned["since"])}
     for lesson in read(rows(Lesson, by.name.label("by")).join(by, by.id == Lesson.recorded_by_id).order_by(Lesson.id)):
         found.lessons[keys[lesson["collaboration_id"]]].append(
             (lesson["text"], lesson["theme"], _day(lesson["recorded_on"]), lesson["by"]))

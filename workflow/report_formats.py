@@ -151,7 +151,7 @@ SECTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gate": ("to", "ready", "unmet"),
         "objective": ("id", "title", "benefits"),
         "benefit": ("id", "title", "category", "dis_benefit", "measure", "unit", "baseline", "target", "target_date",
-                    "start_on", "latest", "latest_on", "progress", "planned", "status", "owner", "board", "handover",
+                    "start_on", "latest", "latest_on", "progress", "planned", "status", "owner", "board", "boards", "handover",
                     "retired", "objectives", "contributes_to", "caused_by"),
         "plan": ("benefit", "on", "value"),
         "measurement": ("benefit", "on", "value", "planned", "note"),

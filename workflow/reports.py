@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import __version__, audit, facts as gate_facts, reviews, views
+from workflow import __version__, audit, facts as gate_facts, owed, reviews, views
 from workflow.context import Context
 from workflow.costs import cost_rows, net_benefit_rows
 from workflow.progress import Progress
@@ -38,7 +38,7 @@ def open_reviews(session: Session, today: date, key: str | None) -> list[dict[st
     the reviews view lists them: {"collaboration", "benefit", "board", "due_on", "status"}."""
     snap = reviews.snapshot(session, today, ahead=0, behind=None)
     return [
-        row.as_dict() for row in reviews.statuses(snap, today, 0)
+        row.as_dict() for row in owed.statuses(snap, today, 0)
         if row.status in ("due", "overdue") and (key is None or row.collaboration == key)
     ]
 

@@ -12,7 +12,8 @@ The rules (domain.md, "Benefits" and "Reminders"):
   the target lies).
 - The benefit's own board reviews it; once its handover is accepted, the board named in the handover
   (its own if the handover names none) does, from the day of acceptance, and the figure is asked of
-  the handover's receiving owner.
+  the handover's receiving owner. Each further board (benefit_boards) reviews it too, and owes its own
+  reviews from the day it took the benefit on.
 - The review at a meeting is satisfied by a measurement dated after the board's previous meeting.
 - The PIR is due on ``pir_due`` (set by the definition's ``schedule-pir`` effect) and is satisfied by
   the artefact the definition names for it.
@@ -31,15 +32,14 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Unpack, cast
 
-from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, literal, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import definition as definitions, meetings as held
-from workflow.model import (Artefact, Benefit, Board, Collaboration, DefinitionVersion, Event, Handover, Measurement,
-                            Partner, User, UserRole)
+from workflow.model import (Artefact, Benefit, BenefitBoard, Board, Collaboration, DefinitionVersion, Event, Handover,
+                            Measurement, Partner, User, UserRole)
 from workflow.vocabulary import MANAGER
 
-STATUSES = ("upcoming", "due", "overdue")
 Settings = dict[tuple[str, int], definitions.Reviews]
 
 
@@ -101,6 +101,7 @@ class ReviewedBenefit:
     latest: float | None
     latest_on: date | None
     since: date  # under review from this day: a meeting whose reminder window opened earlier owes no review of it
+    own_board: bool = True  # reviewed by its own board, not a further one (benefit_boards)
 
 
 @dataclass(frozen=True)
@@ -151,24 +152,6 @@ class Snapshot:
     slots: list[Slot]
     pirs: list[PirDue]
     settings: Settings
-
-
-@dataclass(frozen=True)
-class Review:
-    """One line of `collab reviews`."""
-
-    collaboration: str
-    benefit: str | None  # None for the PIR
-    board: str | None
-    due_on: date
-    status: str
-    title: str
-    owner: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"collaboration": self.collaboration, "benefit": self.benefit, "board": self.board,
-                "due_on": self.due_on.isoformat(), "status": self.status,
-                "kind": "pir" if self.benefit is None else "benefit", "title": self.title, "owner": self.owner}
 
 
 # -- reading the database ---------------------------------------------------------------------------
@@ -225,7 +208,24 @@ def _in_review(settings: Settings) -> ColumnElement[bool]:
 
 
 def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings: Settings) -> list[ReviewedBenefit]:
-    """Every benefit under review by one of `board_ids` on `at`, in one statement."""
+    """Every review of a benefit by one of `board_ids` on `at`: one per benefit and reviewing board (its own, and
+    each further board), in two statements."""
+    if not board_ids:
+        return []
+    own, further = _reviews_query(at, settings, board_ids, further=False), _reviews_query(at, settings, board_ids, further=True)
+    found = [_benefit(row, settings) for query in (own, further) for row in session.execute(query)]
+    first: dict[tuple[int, str, int], ReviewedBenefit] = {}
+    for b in found:  # a further board that became the benefit's own by handover owes one review a meeting
+        seen = first.setdefault((b.collaboration_id, b.code, b.board_id), b)
+        if b.since < seen.since:
+            first[(b.collaboration_id, b.code, b.board_id)] = b
+    return sorted(first.values(), key=lambda b: (b.collaboration, b.code, not b.own_board, b.board_id))
+
+
+def _reviews_query(at: date, settings: Settings, board_ids: list[int], *,
+                   further: bool) -> Select[Unpack[tuple[Any, ...]]]:
+    """The benefits under review by their own board (the handover's, once accepted) or, `further`, by each
+    further board, from the day that board took them on."""
     ranked = select(
         Measurement.benefit_id, Measurement.on, Measurement.value,
         func.row_number().over(partition_by=Measurement.benefit_id,
@@ -243,8 +243,11 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
         .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin))
         .group_by(Event.collaboration).subquery()
     )
-    owner, manager = aliased(User), aliased(User)
-    board_id = func.coalesce(accepted.board_id, Benefit.board_id)
+    owner, manager, assigned = aliased(User), aliased(User), aliased(BenefitBoard)
+    board_id = assigned.board_id if further else func.coalesce(accepted.board_id, Benefit.board_id)
+    # The day this board took the benefit on: a further board's `since`, or the handover's acceptance when it moved
+    # the benefit to another board (see _benefit).
+    taken_on = assigned.since if further else accepted.decided_on
     realised = or_(
         and_(Benefit.target > Benefit.baseline, latest.c.value >= Benefit.target),
         and_(Benefit.target < Benefit.baseline, latest.c.value <= Benefit.target),
@@ -255,7 +258,7 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
             Collaboration.definition_version, manager.name, manager.email,
             Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit, Benefit.baseline,
             Benefit.target, board_id, owner.name, owner.email, latest.c.value, latest.c.on,
-            Benefit.start_on, entered.c.on, accepted.decided_on, Benefit.board_id,
+            Benefit.start_on, entered.c.on, taken_on, null() if further else Benefit.board_id, literal(further),
         )
         .join(Collaboration, Collaboration.id == Benefit.collaboration_id)
         .join(manager, manager.id == Collaboration.manager_id)
@@ -266,19 +269,20 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
         .where(_in_review(settings), Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False))
         .order_by(Collaboration.key, Benefit.code)
     )
-    return [_benefit(row, settings) for row in session.execute(query)] if board_ids else []
+    return query.join(assigned, assigned.benefit_id == Benefit.id) if further else query
 
 
 def _benefit(row: Row[Unpack[tuple[Any, ...]]], settings: Settings) -> ReviewedBenefit:
     (cid, key, ctitle, dname, dversion, mname, memail, code, title, category, measure, unit, baseline, target,
-     board_id, oname, oemail, latest, latest_on, start_on, entered_on, accepted_on, own_board_id) = row
-    moved_on = accepted_on if board_id != own_board_id else None  # the new board owes reviews from then on
+     board_id, oname, oemail, latest, latest_on, start_on, entered_on, taken_on, own_board_id, further) = row
+    moved_on = taken_on if board_id != own_board_id else None  # the new (or further) board owes reviews from then on
     since = max(d for d in (start_on, date.fromisoformat(entered_on), moved_on) if d is not None)
     return ReviewedBenefit(
         collaboration_id=cid, collaboration=key, collaboration_title=ctitle, manager=Person(mname, memail),
         settings=settings[(dname, dversion)], code=code, title=title, category=category, measure=measure,
         unit=unit, baseline=baseline, target=target, board_id=board_id,
         owner=Person(oname, oemail) if oname else None, latest=latest, latest_on=latest_on, since=since,
+        own_board=not further,
     )
 
 
@@ -338,46 +342,3 @@ def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, boar
     slots = [slot for b in benefits for slot in (Slot(b, m) for m in meetings[b.board_id]) if slot.opens >= b.since]
     pirs = pirs_due(session, at, settings) if board_id is None else []
     return Snapshot(slots, pirs, settings)
-
-
-# -- statuses ---------------------------------------------------------------------------------------
-
-
-def _status(opens: date, due_on: date, at: date, within: int) -> str | None:
-    """overdue: the day has passed; due: its reminder window is open; upcoming: due within `within` days."""
-    if due_on < at:
-        return "overdue"
-    if opens <= at:
-        return "due"
-    if due_on <= at + timedelta(days=within):
-        return "upcoming"
-    return None
-
-
-def statuses(snap: Snapshot, at: date, within: int) -> list[Review]:
-    """The reviews still owed on `at`: every unsatisfied one due within `within` days or with its window open,
-    and, per benefit, its last meeting before `at` if that went by without a satisfying figure."""
-    last_passed: dict[tuple[str, str], Slot] = {}
-    found: list[Review] = []
-    for slot in snap.slots:
-        if slot.meeting.day < at:
-            last_passed[(slot.benefit.collaboration, slot.benefit.code)] = slot  # slots come in meeting order
-        elif not slot.satisfied:
-            found.extend(_benefit_review(slot, _status(slot.opens, slot.meeting.day, at, within)))
-    for slot in last_passed.values():
-        if not slot.satisfied:
-            found.extend(_benefit_review(slot, "overdue"))
-    for pir in snap.pirs:
-        status = _status(pir.opens, pir.pir_due, at, within)
-        if status:
-            found.append(Review(pir.collaboration, None, None, pir.pir_due, status,
-                                f"post-implementation review of {pir.title}", pir.manager.name))
-    return sorted(found, key=lambda r: (r.due_on, r.board or "", r.collaboration, r.benefit or ""))
-
-
-def _benefit_review(slot: Slot, status: str | None) -> list[Review]:
-    if status is None:
-        return []
-    b = slot.benefit
-    return [Review(b.collaboration, b.code, slot.meeting.board.name, slot.meeting.day, status, b.title,
-                   b.owner.name if b.owner else None)]

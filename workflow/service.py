@@ -13,6 +13,7 @@ from __future__ import annotations
 from workflow.accounts import AccountCases
 from workflow.benefits import BenefitCases
 from workflow.boards import BoardCases
+from workflow.board_assignment import BoardAssignmentCases
 from workflow.catalogue import DefinitionCases
 from workflow.clock import Clock
 from workflow.context import Context
@@ -32,8 +33,8 @@ from workflow.views import ViewCases
 
 
 class Collab(PeopleCases, BoardCases, MeetingCases, OutcomeCases, GrantCases, KeyCases, DefinitionCases, RegisterCases,
-             LifecycleCases, BenefitCases, LogicMapCases, CorrectionCases, CostCases, ViewCases, TodoCases, AccountCases,
-             ScreenCases):
+             LifecycleCases, BenefitCases, BoardAssignmentCases, LogicMapCases, CorrectionCases, CostCases, ViewCases,
+             TodoCases, AccountCases, ScreenCases):
     """The use cases of every area, run as one person against one database."""
 
     def __init__(self, ctx: Context) -> None:

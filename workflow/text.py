@@ -30,6 +30,7 @@ def collaboration_text(c: dict[str, Any]) -> str:
     lines.append("  benefits")
     lines += [
         f"    {b['id']:<5} {b['category']:<14} {b['status']:<9} {b['title']}" + (" [dis-benefit]" if b.get("dis_benefit") else "")
+        + (f" (boards: {', '.join(b['boards'])})" if b["boards"] else "")
         for b in c["benefits"]
     ] or ["    (none)"]
     counts = c["realisation"]["benefits"]
@@ -52,4 +53,5 @@ def realisation_row(row: dict[str, Any]) -> dict[str, Any]:
         "progress": f"{row['progress']:.0%}" if row["progress"] is not None else "-",
         "planned": f"{row['planned']:g}" if row["planned"] is not None else "-",
         "handover": f"{handover['status']} ({handover['to']})" if handover else "-",
+        "boards": ", ".join(row["boards"]) or "-",
     }

@@ -85,11 +85,11 @@ def _handovers(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 def _reviews(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
     """Reviews due or overdue today: as a figure for the benefits the actor owns, as a review at their boards."""
-    from workflow import reviews  # with its calendar (holidays, rrule): only for the commands that need it
+    from workflow import owed, reviews  # with its calendar (holidays, rrule): only for the commands that need it
 
     boards = set(session.scalars(select(Board.name).join(User, User.id == Board.secretary_id).where(User.name == actor.name)))
     found = []
-    for r in reviews.statuses(reviews.snapshot(session, today, ahead=0, behind=None), today, 0):
+    for r in owed.statuses(reviews.snapshot(session, today, ahead=0, behind=None), today, 0):
         if r.benefit is None or r.status not in OWED:
             continue
         if r.owner == actor.name:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflow import approvals, audit, facts as gate_facts, stored
 from workflow.progress import Progress
+from workflow.board_assignment import board_gaps, boards_of, further_boards
 from workflow.context import Context
 from workflow.definition import Definition
 from workflow.errors import BadInput, Reason, reason
@@ -124,7 +125,8 @@ def show(session: Session, key: str, today: date) -> dict[str, Any]:
             for a in session.scalars(select(Approval).where(Approval.collaboration_id == c.id).order_by(Approval.id))
         ],
         "benefits": [
-            {name: row[name] for name in ("id", "title", "category", "dis_benefit", "owner", "board", "status", "progress")}
+            {name: row[name] for name in ("id", "title", "category", "dis_benefit", "owner", "board", "boards", "status",
+                                     "progress")}
             for row in rows
         ],
         "realisation": summary(rows),
@@ -137,7 +139,8 @@ def check(session: Session, collaboration: Collaboration) -> dict[str, Any]:
     facts = gate_facts.gate_facts(session, collaboration, stale=stale)
     return {"key": collaboration.key, "stage": collaboration.stage, "version": collaboration.version,
             "transitions": next_moves(stored.definition_of(session, collaboration), collaboration, facts),
-            "variations": [v.as_dict() for v in approvals.variations(session, collaboration, stale)]}
+            "variations": [v.as_dict() for v in approvals.variations(session, collaboration, stale)],
+            "board_gaps": board_gaps(session, collaboration)}
 
 
 def next_moves(chosen: Definition, collaboration: Collaboration, facts: GateFacts) -> list[dict[str, Any]]:
@@ -200,7 +203,7 @@ def benefit_rows(session: Session, collaboration: Collaboration, today: date) ->
         for m in session.scalars(select(Measurement).where(Measurement.benefit_id.in_(ids), Measurement.voided_on.is_(None))
                                  .order_by(Measurement.id)):
             measured[m.benefit_id].append((m.on, m.value))
-    handovers = current_handovers(session, ids)
+    handovers, further = current_handovers(session, ids), further_boards(session, ids)
     shares = {p.name: p.cost_share for p in collaboration.partners}
     rows = []
     for b in collaboration.benefits:
@@ -209,7 +212,7 @@ def benefit_rows(session: Session, collaboration: Collaboration, today: date) ->
         row: dict[str, Any] = {
             "id": b.code, "title": b.title, "category": b.category, "dis_benefit": b.dis_benefit,
             "owner": b.owner.name if b.owner else None, "board": b.board.name if b.board else None,
-            "measure": b.measure, "unit": b.unit, "baseline": b.baseline, "target": b.target,
+            "boards": boards_of(b, further), "measure": b.measure, "unit": b.unit, "baseline": b.baseline, "target": b.target,
             "target_date": _iso(b.target_date),
             "latest": seen.latest if seen else None, "latest_on": _iso(seen.latest_on) if seen else None,
             "progress": seen.progress if seen else None, "planned": seen.planned if seen else None,
