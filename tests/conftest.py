@@ -6,10 +6,15 @@ subprocesses of a test see exactly that test's data.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,16 +111,57 @@ class Result:
         return json.loads(self.out)
 
 
+class ForkServer:
+    """The client of tests/zygote.py: one server per test process, started at the first command."""
+
+    TIMEOUT = 120
+
+    def __init__(self) -> None:
+        self.server: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.folder = Path(tempfile.mkdtemp(prefix="collab-zygote-"))
+
+    def run(self, args: list[str], env: dict[str, str]) -> Result:
+        with self.lock:
+            server = self._server()
+            out, err = self.folder / "out", self.folder / "err"
+            request = {"args": args, "env": env, "cwd": os.getcwd(), "out": str(out), "err": str(err)}
+            server.stdin.write(json.dumps(request).encode() + b"\n")  # type: ignore[union-attr]
+            pid = self._reply(server)["pid"]
+            ready, _, _ = select.select([server.stdout], [], [], self.TIMEOUT)
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+            code = self._reply(server)["status"]
+            assert ready, f"collab {' '.join(args)} took over {self.TIMEOUT} s and was killed"
+            return Result(code, out.read_text(), err.read_text())
+
+    def _server(self) -> subprocess.Popen[bytes]:
+        if self.server is None or self.server.poll() is not None:
+            # unbuffered both ways: a reply line is never left in a buffer that select() cannot see
+            self.server = subprocess.Popen([sys.executable, "-u", str(Path(__file__).with_name("zygote.py"))],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+            atexit.register(self.server.kill)
+        return self.server
+
+    @staticmethod
+    def _reply(server: subprocess.Popen[bytes]) -> dict[str, int]:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line, "the collab fork server stopped"
+        return json.loads(line)
+
+
+FORKS = ForkServer()
+
+
 def collab(db: str, *args: str, actor: str | None = None, env: dict[str, str] | None = None,
            check: int | None = None) -> Result:
-    """Run the real `collab` command in a subprocess."""
+    """Run the real `collab` command (`cli:main`) in a process of its own, forked from tests/zygote.py."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     environ.update({"COLLAB_DB": db, **(env or {})})
     if actor:
         environ["COLLAB_USER"] = actor
-    done = subprocess.run([COLLAB, *args], capture_output=True, text=True, env=environ, timeout=120)
-    result = Result(done.returncode, done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr, done.stderr
+    result = FORKS.run(list(args), environ)
+    assert "Traceback" not in result.err, result.err
     if check is not None:
         assert result.code == check, f"exit {result.code}, expected {check}\nstdout: {result.out}\nstderr: {result.err}"
     return result

@@ -68,19 +68,23 @@ def kill_writers(db: str, kills: int, seed: int) -> None:
             finally:
                 os._exit(1)
         os.close(write)
+        first = b""
+        if round_ % 2:  # every other round, after a first commit: the writer gets work done however loaded the machine
+            while not first.endswith(b"\n") and (byte := os.read(read, 1)):  # b"": the writer died (asserted below)
+                first += byte
         time.sleep(chance.uniform(0.02, 0.25))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, f"writer ended early: {status}"
         with os.fdopen(read, "rb") as pipe:
-            acknowledged += pipe.read().decode().split()
+            acknowledged += (first + pipe.read()).decode().split()
         auditor = open_as(db, "audit")
         verified = auditor.verify()
         assert verified.ok, f"after kill {round_ + 1}: {verified.problem}"
     history = repr(open_as(db, "audit").history())
     missing = [m for m in acknowledged if m not in history]
     assert missing == [], f"{len(missing)} acknowledged writes are missing, e.g. {missing[:5]}"
-    assert len(acknowledged) >= kills // 2  # the writers did get work done between kills
+    assert len(acknowledged) >= kills // 2  # at least the rounds that waited for a first commit
 
 
 @pytest.mark.slow
