@@ -202,7 +202,7 @@ def test_writes_answer_in_json_with_what_was_written(db: str) -> None:
     scoped(db)
     added = collab(db, "benefit", "add", "SA", "B3", "--title", "Fewer repeat calls", "--category", "effectiveness",
                    "--json", actor="pm", check=0).json()
-    assert added == {"key": "SA", "id": "B3", "title": "Fewer repeat calls", "category": "effectiveness"}
+    assert added == {"key": "SA", "id": "B3", "title": "Fewer repeat calls", "category": "effectiveness", "boards": []}
     partner = collab(db, "partner", "add", "SA", DC, "--cost-share", "70", "--json", actor="pm", check=0).json()
     assert partner == {"key": "SA", "name": DC, "kind": "police", "risk_appetite": "cautious", "cost_share": 70.0}
     moved = collab(db, "advance", "SA", "--json", actor="pm", check=0).json()

@@ -30,7 +30,7 @@ def test_the_engine_tells_how_far_verify_report_and_remind_are(db: str) -> None:
     assert told[-1] == (events, events)
     sends: list[tuple[int, int]] = []
     Reminders(app.ctx, channel=FakeChannel()).remind(OCT_20, progress=lambda done, total: sends.append((done, total)))
-    assert sends == [(1, 3), (2, 3), (3, 3)]  # one message to each of pm, cc.dc and cc.do
+    assert sends == [(n, 5) for n in range(1, 6)]  # one message to each of pm and both forces' chiefs and PCCs
 
 
 def test_a_bar_shows_only_on_a_terminal_and_only_after_a_second() -> None:

@@ -12,6 +12,7 @@ Protocol, one JSON object a line: the test sends {"args", "env", "cwd", "out", "
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -51,6 +52,7 @@ def _child(request: dict[str, object]) -> None:
             traceback.print_exc()
     finally:
         try:
+            atexit._run_exitfuncs()  # what the interpreter runs as it exits (the command's WAL checkpoint among them)
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
