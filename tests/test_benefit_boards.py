@@ -162,3 +162,12 @@ def test_a_benefit_added_without_a_board_gets_the_partners_boards_of_its_categor
     assert "benefit B2 (effectiveness) has no board of type performance" in collab(db, "check", "SA", actor="pm").out
     assert {b["name"]: b["type"] for b in collab(db, "board", "list", "--json", actor="pm").json()}["Executive Board"] == "executive"
     assert open_as(db, "audit").verify().ok
+
+
+def test_a_further_board_made_the_own_board_reviews_the_benefit_once(db: str) -> None:
+    with_dorset_board(db)
+    with as_of("2026-10-12T09:00"):
+        open_as(db, "pm").update_benefit("SA", "B1", board=DORSET_RCB)
+    shown = collab(db, "show", "SA", "--json", actor="audit", check=0).json()
+    assert {b["id"]: b["boards"] for b in shown["benefits"]}["B1"] == [DORSET_RCB]  # type: ignore[index]
+    assert open_as(db, "audit").verify().ok  # the replay drops the further board too

@@ -10,7 +10,7 @@ from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from workflow import signing, stored, validate
-from workflow.board_assignment import add_further, default_boards
+from workflow.board_assignment import add_further, default_boards, promoted
 from workflow.context import Actor, Context
 from workflow.keys import signed_decision
 from workflow.errors import BadInput, CollabError, Reason, Refused, reason
@@ -127,6 +127,7 @@ class BenefitCases:
                 wanted["owner"] = find_user(session, wanted["owner"])
             if "board" in wanted:
                 wanted["board"] = open_board(session, wanted["board"])
+                promoted(session, benefit, wanted["board"])
             if "by" in wanted:
                 wanted["target_date"] = wanted.pop("by")
             _require_change(code, wanted.get("baseline", benefit.baseline), wanted.get("target", benefit.target))

@@ -47,6 +47,12 @@ def require_board_type(session: Session, kind: str) -> None:
                               type=kind))
 
 
+def promoted(session: Session, benefit: Benefit, board: Board) -> None:
+    """A further board made the benefit's own board reviews it once, as its own: its further row goes (replay does
+    the same from the `benefit-updated` event that names the new board)."""
+    session.execute(delete(BenefitBoard).where(BenefitBoard.benefit_id == benefit.id, BenefitBoard.board_id == board.id))
+
+
 def default_boards(session: Session, collaboration: Collaboration, category: str) -> list[Board]:
     """The partners' boards of the types the collaboration's definition gives the category, in its order of types."""
     kinds = stored.definition_of(session, collaboration).boards.for_category(category)

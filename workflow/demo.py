@@ -18,11 +18,12 @@ from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from workflow.clock import LONDON, Clock, parse_moment
-from workflow.db import database_url, engine_for, folder_beside, schema_revision, upgrade
+from workflow.db import UnitOfWork, database_url, engine_for, folder_beside, schema_revision, upgrade
 from workflow.errors import BadInput, CollabError
 from workflow.reminders import Reminders
 from workflow.service import Collab
 from workflow.signing import load_private_key
+from workflow.stored import install_packaged
 
 KEY = "SA"
 DC, DORSET = "Devon & Cornwall Police", "Dorset Police"
@@ -52,10 +53,10 @@ USERS = [
     ("auditor", "auditor", None),
 ]
 BOARDS = [
-    ("D&C Resource Control Board", DC, "FREQ=MONTHLY;BYDAY=1TU", "sec.dc-rcb"),
-    ("Dorset Resource Control Board", DORSET, "FREQ=MONTHLY;BYDAY=2WE", "sec.dorset-rcb"),
-    ("D&C Performance Board", DC, "FREQ=MONTHLY;BYMONTHDAY=25", "sec.dc-performance"),
-    ("Dorset Performance Board", DORSET, "FREQ=MONTHLY;BYDAY=3TH", "sec.dorset-performance"),
+    ("D&C Resource Control Board", DC, "FREQ=MONTHLY;BYDAY=1TU", "sec.dc-rcb", "resource-control"),
+    ("Dorset Resource Control Board", DORSET, "FREQ=MONTHLY;BYDAY=2WE", "sec.dorset-rcb", "resource-control"),
+    ("D&C Performance Board", DC, "FREQ=MONTHLY;BYMONTHDAY=25", "sec.dc-performance", "performance"),
+    ("Dorset Performance Board", DORSET, "FREQ=MONTHLY;BYDAY=3TH", "sec.dorset-performance", "performance"),
 ]
 # (id, title, category, measure, unit, baseline, target, by, owner, board)
 BENEFITS = [
@@ -215,6 +216,7 @@ def run(db: str, say: Callable[[str], None]) -> None:
         path.unlink(missing_ok=True)
     next(iter(keys.values())).parent.mkdir(mode=0o700, exist_ok=True)
     upgrade(engine_for(db))
+    install_packaged(UnitOfWork(engine_for(db)))  # as `collab init`: the board types are the definitions'
     n = Narrator(db, say)
     say(f"Building the Strategic Alliance example in {db}.")
 
@@ -224,9 +226,9 @@ def run(db: str, say: Callable[[str], None]) -> None:
         argv = ["user", "add", name, "--role", role] + (["--partner", partner] if partner else [])
         n.run(None if name == "admin" else "admin", argv,
               lambda app: app.add_user(name, role, email=f"{name}@alliance.example", partner=partner))
-    for name, partner, meets, secretary in BOARDS:
-        n.run("admin", ["board", "add", name, "--partner", partner, "--meets", meets, "--secretary", secretary],
-              lambda app: app.add_board(name, partner, meets, secretary))
+    for name, partner, meets, secretary, kind in BOARDS:
+        n.run("admin", ["board", "add", name, "--partner", partner, "--meets", meets, "--secretary", secretary,
+                        "--type", kind], lambda app: app.add_board(name, partner, meets, secretary, type=kind))
 
     pm = "pm.alliance"
     n.on("2014-02-03")
@@ -268,8 +270,6 @@ def run(db: str, say: Callable[[str], None]) -> None:
         n.run(pm, ["objective", "add", KEY, code, "--title", title], lambda app: app.add_objective(KEY, code, title=title))
     for code, kind, to in LINKS:
         n.run(pm, ["benefit", "link", KEY, code, f"--{kind}", to], lambda app: app.link_benefit(KEY, code, kind=kind, to=to))
-    both = "Dorset Resource Control Board"  # B1's savings are both forces': each force's RCB reviews them
-    n.run(pm, ["benefit", "board", "add", KEY, "B1", both], lambda app: app.add_benefit_board(KEY, "B1", both))
     for kind, ref, on in (("pid", "ABC/PID/v1.3", "2014-07-15"),
                           ("benefits-management-strategy", "Alliance Benefits Management Strategy", "2014-10-20"),
                           ("benefits-logic-map", "ABC/BLM/v2", "2014-10-20"),

@@ -165,6 +165,8 @@ def _benefit_event(state: State, key: str, on: str, actor: str, action: str, p: 
         state.plans[b], state.measurements[b], state.handovers[b], state.links[b] = [], [], [], []
     elif action == "benefit-updated":
         state.benefits[b].update({name: change["to"] for name, change in p["changes"].items()})
+        if "board" in p["changes"]:  # a further board made its own board is no longer a further one
+            state.benefit_boards.pop((*b, p["changes"]["board"]["to"]), None)
     elif action == "benefit-planned":
         state.plans[b] = sorted((day, float(value)) for day, value in p["points"].items())
     elif action == "measured":
