@@ -42,7 +42,6 @@ def server(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """`collab serve` on a free port, over plain http (so --insecure-cookies), as of NOW."""
     monkeypatch.setenv("COLLAB_NOW", NOW)
     people(db)
-    store_v2(db)
     for name in WALKERS:
         open_as(db, "root").set_password(name, PASSWORD)
     open_as(db, "pcc.do").new_key(PASSPHRASE, tmp_path / "pcc.do.key")
@@ -135,21 +134,10 @@ class Walk:
         return str(text)
 
 
-DEFINITION = "police-collaboration@2"
-
-
-def store_v2(db: str) -> None:
-    """Version 2 of the default definition, kept in tests/data since version 3 replaced it."""
-    text = (Path(__file__).parent / "data" / "police-collaboration-v2.yaml").read_text()
-    open_as(db, "root").add_definition(text, "police-collaboration-v2.yaml")
-
-
 def walk_in_browser(walk: Walk, key_file: Path) -> None:
     pm = walk.person("pm")
-    # Version 2 of the default definition: the web has no logic-map form yet, and version 3's delivery gate
-    # needs every benefit linked to an objective.
     walk.submit(pm, "/new", {"key": "SA", "title": "Strategic Alliance", "objective": OBJECTIVE,
-                             "public_benefit": PUBLIC_BENEFIT, "origin": "programme", "definition": DEFINITION})
+                             "public_benefit": PUBLIC_BENEFIT, "origin": "programme"})
     walk.submit(pm, "/c/SA/do/update", {"rationale": RATIONALE})
     for org, appetite in ((DC, "cautious"), (DORSET, "open")):
         walk.submit(pm, "/c/SA/do/partner", {"org": org, "kind": "police", "risk_appetite": appetite})
@@ -165,7 +153,13 @@ def walk_in_browser(walk: Walk, key_file: Path) -> None:
     for org, share in ((DC, "70"), (DORSET, "30")):
         walk.submit(pm, "/c/SA/do/partner", {"org": org, "cost_share": share})
     page = pm.locator("main").inner_text()
-    assert "To delivery: not ready" in page and "has not approved the delivery gate" in page
+    assert "To delivery: not ready" in page and "benefit B1 is linked to no objective" in page
+    walk.submit(pm, "/c/SA/do/objective", {"objective": "O1", "title": "Public confidence in policing"})
+    walk.submit(pm, "/c/SA/do/link?benefit=B1", {"kind": "objective", "to": "O1"})
+    assert "one-off £1,000.00" in walk.submit(pm, "/c/SA/do/cost", {
+        "partner": DC, "year": "2026-27", "category": "staff", "one_off": "1000", "recurring": "250.50"})
+    page = pm.locator("main").inner_text()
+    assert "linked to no objective" not in page and "has not approved the delivery gate" in page
 
     for approver in ("cc.dc", "pcc.dc", "cc.do", "pcc.do"):
         them = walk.person(approver)
@@ -209,8 +203,7 @@ def walk_in_cli(db: str, key_file: Path) -> None:
     def run(actor: str, *args: str) -> None:
         collab(db, *args, actor=actor, env=env, check=0)
 
-    run("pm", "new", "SA", "--title", "Strategic Alliance", "--objective", OBJECTIVE, "--public-benefit", PUBLIC_BENEFIT,
-        "--definition", DEFINITION)
+    run("pm", "new", "SA", "--title", "Strategic Alliance", "--objective", OBJECTIVE, "--public-benefit", PUBLIC_BENEFIT)
     run("pm", "update", "SA", "--rationale", RATIONALE)
     for org, appetite in ((DC, "cautious"), (DORSET, "open")):
         run("pm", "partner", "add", "SA", org, "--kind", "police", "--risk-appetite", appetite)
@@ -224,6 +217,10 @@ def walk_in_cli(db: str, key_file: Path) -> None:
         run("pm", "artefact", "add", "SA", kind, "--ref", f"ref/{kind}")
     for org, share in ((DC, "70"), (DORSET, "30")):
         run("pm", "partner", "add", "SA", org, "--cost-share", share)
+    run("pm", "objective", "add", "SA", "O1", "--title", "Public confidence in policing")
+    run("pm", "benefit", "link", "SA", "B1", "--objective", "O1")
+    run("pm", "cost", "set", "SA", "--partner", DC, "--year", "2026-27", "--category", "staff", "--one-off", "1000",
+        "--recurring", "250.50")
     for approver in ("cc.dc", "pcc.dc", "cc.do"):
         run(approver, "approve", "SA", "--gate", "delivery")
     run("pcc.do", "approve", "SA", "--gate", "delivery", "--key", str(key_file))
@@ -263,7 +260,6 @@ def test_the_strategic_alliance_walks_to_pir_in_chromium(db: str, other_db: str,
     assert len(walk.pages) > 40
 
     people(other_db)
-    store_v2(other_db)
     open_as(other_db, "pcc.do").new_key(PASSPHRASE, tmp_path / "other.key")
     walk_in_cli(other_db, tmp_path / "other.key")
     assert events(db) == events(other_db)

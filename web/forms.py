@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from workflow.errors import BadInput, reason
-from workflow.vocabulary import CATEGORIES, ORIGINS, PARTNER_KINDS, RISK_APPETITES
+from workflow.vocabulary import CATEGORIES, COST_CATEGORIES, LINK_KINDS, ORIGINS, OUTCOMES, PARTNER_KINDS, RISK_APPETITES
 
 Choices = tuple[str, ...]
 
@@ -166,6 +166,40 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("decline", "Decline a handover", (BENEFIT, Field("reason", "Reason", "textarea", True)),
            lambda app, key, v, **kw: app.decline(key, v["benefit"], reason=v["reason"], **kw),
            lambda d: "handover declined", submit="Decline"),
+    Action("objective", "Add an objective", (
+        Field("objective", "Objective id", required=True, help="e.g. O1"), Field("title", "Title", required=True), ON),
+        lambda app, key, v, **kw: app.add_objective(key, v["objective"], title=v["title"], on=v["on"], **kw),
+        lambda d: f"objective {d['id']} added"),
+    Action("link", "Place a benefit on the logic map", (
+        BENEFIT, Field("kind", "Link", "select", True, LINK_KINDS,
+                       help="objective: it serves one; contributes-to: a benefit it feeds; caused-by: a dis-benefit's "
+                            "cause."),
+        Field("to", "To (objective or benefit id)", required=True)),
+        lambda app, key, v, **kw: app.link_benefit(key, v["benefit"], kind=v["kind"], to=v["to"], **kw),
+        lambda d: f"benefit {d['id']} linked ({d['link']} {d['to']})"),
+    Action("benefit-board", "Add a reviewing board", (
+        BENEFIT, Field("board", "Further board", "select", True, "boards"), Field("on", "From", "date")),
+        lambda app, key, v, **kw: app.add_benefit_board(key, v["benefit"], v["board"], on=v["on"], **kw),
+        lambda d: f"{d['board']} reviews benefit {d['id']} from {d['since']}"),
+    Action("cost", "Set a cost", (
+        Field("partner", "Partner", required=True), Field("year", "Financial year", required=True, help="e.g. 2026-27"),
+        Field("category", "Category", "select", True, COST_CATEGORIES),
+        Field("one_off", "One-off (pounds)", required=True), Field("recurring", "Recurring (pounds)", required=True),
+        Field("reason", "Reason", "textarea", help="Needed to change a figure already set.")),
+        lambda app, key, v, **kw: app.set_cost(key, partner=v["partner"], year=v["year"], category=v["category"],
+                                               one_off=v["one_off"], recurring=v["recurring"], reason=v["reason"], **kw),
+        lambda d: f"{d['partner']} {d['year']} {d['category']}: one-off £{d['one_off']:,.2f}, "
+                  f"recurring £{d['recurring']:,.2f}"),
+    Action("review", "Record a board's review of a benefit", (
+        BENEFIT, Field("board", "Board", "select", True, "boards"), Field("meeting", "Meeting", "date", True),
+        Field("outcome", "Outcome", "select", True, OUTCOMES), Field("note", "Note", "textarea", True),
+        Field("evidence_source", "Evidence source", help="e.g. a focus group or staff survey"),
+        Field("evidence_on", "Evidence dated", "date")),
+        lambda app, key, v, **kw: app.review_benefit(key, v["benefit"], board=v["board"], meeting=v["meeting"],
+                                                     outcome=v["outcome"], note=v["note"],
+                                                     evidence_source=v["evidence_source"],
+                                                     evidence_on=v["evidence_on"], **kw),
+        lambda d: f"{d['board']}'s review of benefit {d['id']} at its {d['meeting']} meeting: {d['outcome']}"),
     Action("lesson", "Record a lesson learned", (Field("text", "Lesson", "textarea", True), Field("theme", "Theme")),
            lambda app, key, v, **kw: app.add_lesson(key, v["text"], theme=v["theme"], **kw),
            lambda d: "lesson recorded"),

@@ -28,6 +28,7 @@ FIXES = {
     "handover-not-proposed": ("handover", "benefit"), "too-few-lessons": ("lesson", None),
     "benefit-profile-incomplete": ("benefit-update", "benefit"), "too-few-non-financial-benefits": ("benefit-add", None),
     "approval-missing": ("approve", "gate"), "approval-stale": ("approve", "gate"),
+    "benefit-not-linked": ("link", "benefit"),
 }
 # What each kind of work owed (workflow.todo) asks the person to do.
 TODO_ACTIONS = {"approval": ("approve", "gate"), "variation": ("approve", "gate"), "handover": ("accept", "benefit"),
