@@ -13,9 +13,3 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def test_the_command_reference_is_the_help_of_every_command() -> None:
     reference = runpy.run_path(str(DOCS / "commands.py"))["reference"]
     assert (DOCS / "commands.md").read_text() == reference(cli), "run: python docs/commands.py > docs/commands.md"
-
-
-def test_every_command_has_help_text() -> None:
-    pages = runpy.run_path(str(DOCS / "commands.py"))["pages"]
-    bare = [path for path, text in pages(cli) if "\n\n  " not in text.split("Options:")[0]]
-    assert bare == []
