@@ -187,7 +187,11 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    """A listing one row a line; an object one member a line, each of its lists one item a line (json.dumps
+    with indent= encodes in pure Python: seconds for `reviews --json` over 100,000 benefits)."""
+    from workflow.formatting import to_json
+
+    click.echo(to_json(value, laid_out=1 if isinstance(value, list) else 2, default=str))
 
 
 def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
