@@ -223,7 +223,7 @@ def _reviews_query(at: date, settings: Settings, board_ids: list[int], *,
         Measurement.benefit_id, Measurement.on, Measurement.value,
         func.row_number().over(partition_by=Measurement.benefit_id,
                                order_by=(Measurement.on.desc(), Measurement.id.desc())).label("rank"),
-    ).where(Measurement.on <= at, Measurement.voided_on.is_(None)).subquery()
+    ).where(Measurement.on <= at, Measurement.voided_on.is_(None), *_only_further(Measurement.benefit_id, further)).subquery()
     latest = select(ranked.c.benefit_id, ranked.c.on, ranked.c.value).where(ranked.c.rank == 1).subquery()
     # The current handover is the newest per benefit: joined on the benefit with "no newer one" (both probes use
     # the index on benefit_id), not through an `id IN (... GROUP BY ...)` subquery, which SQLite re-scanned for
@@ -233,7 +233,8 @@ def _reviews_query(at: date, settings: Settings, board_ids: list[int], *,
     entered = (
         select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on"))
         .join(Collaboration, Collaboration.key == Event.collaboration)
-        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin))
+        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin),
+               *_only_further(Collaboration.id, further, collaboration=True))
         .group_by(Event.collaboration).subquery()
     )
     owner, manager, assigned = aliased(User), aliased(User), aliased(BenefitBoard)
@@ -263,6 +264,17 @@ def _reviews_query(at: date, settings: Settings, board_ids: list[int], *,
         .order_by(Collaboration.key, Benefit.code)
     )
     return query.join(assigned, assigned.benefit_id == Benefit.id) if further else query
+
+
+def _only_further(column: Any, further: bool, *, collaboration: bool = False) -> list[ColumnElement[bool]]:
+    """The further boards' query reads only the benefits (or `collaboration`s) they review: its subqueries
+    otherwise ran over every measurement and history event, for the few benefits most programmes give further
+    boards (0.7 s of `collab reviews` on 100,000 benefits with none)."""
+    if not further:
+        return []
+    assigned = select(Benefit.collaboration_id if collaboration else Benefit.id).join(
+        BenefitBoard, BenefitBoard.benefit_id == Benefit.id)
+    return [column.in_(assigned)]
 
 
 def _benefit(row: Row[Unpack[tuple[Any, ...]]], settings: Settings) -> ReviewedBenefit:
