@@ -4,9 +4,8 @@ contract of notifications/render.py). `workflow.reminders` decides what is due, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,7 @@ from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
 from workflow.vocabulary import MANAGER
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(NamedTuple):  # a named tuple, as Entry
     """An occurrence before it is addressed; it becomes one Occurrence per recipient."""
 
     kind: str

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DISPLAY_ZONE = ZoneInfo("Europe/London")
@@ -70,3 +73,26 @@ def format_quantity(value: int | float | Decimal, unit: str = "", places: int = 
 FILTERS: dict[str, Callable[..., str]] = {
     "date": format_date, "time": format_time, "number": format_number, "quantity": format_quantity,
 }
+
+
+@functools.lru_cache(maxsize=8)
+def _encoder(default: Callable[[Any], Any] | None) -> json.JSONEncoder:
+    """One encoder per `default`: json.dumps with any option builds a new one each call (100,000 rows a listing)."""
+    return json.JSONEncoder(ensure_ascii=False, default=default)
+
+
+def to_json(value: Any, depth: int = 0, laid_out: int = 2, default: Callable[[Any], Any] | None = None) -> str:
+    """JSON with the first `laid_out` levels one member a line (a portfolio: one collaboration a line), each
+    deeper value compact on its line; `default` encodes what JSON cannot (as json.dumps's).
+
+    Each deeper value is encoded in one call of the C encoder; json.dumps with indent= encodes in
+    pure Python, which took a third of `report --all` on 10,000 collaborations.
+    """
+    if depth >= laid_out or not value or not isinstance(value, (dict, list)):
+        return _encoder(default).encode(value)
+    inner, outer = "  " * (depth + 1), "  " * depth
+    if isinstance(value, dict):
+        members = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {to_json(v, depth + 1, laid_out, default)}"
+                   for k, v in value.items()]
+        return "{\n" + ",\n".join(members) + f"\n{outer}}}"
+    return "[\n" + ",\n".join(f"{inner}{to_json(v, depth + 1, laid_out, default)}" for v in value) + f"\n{outer}]"

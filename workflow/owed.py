@@ -4,18 +4,16 @@ the figure it needed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from workflow.reviews import Slot, Snapshot
 
 STATUSES = ("upcoming", "due", "overdue")
 
 
-@dataclass(frozen=True)
-class Review:
-    """One line of `collab reviews`."""
+class Review(NamedTuple):
+    """One line of `collab reviews` (a named tuple: 100,000 of them at 100,000 benefits)."""
 
     collaboration: str
     benefit: str | None  # None for the PIR

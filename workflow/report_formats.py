@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from workflow.formatting import format_number, format_quantity
+from workflow.formatting import format_number, format_quantity, to_json
 from workflow import charts
 from workflow.audit import EXPORT_FIELDS
 from workflow.inert import csv_cell
@@ -34,21 +34,6 @@ def render(report: Mapping[str, Any], fmt: str) -> str:
     if fmt == "html":
         return to_html(report)
     raise ValueError(f"unknown report format {fmt!r} (formats: {', '.join(FORMATS)})")
-
-
-def to_json(value: Any, depth: int = 0, laid_out: int = 2) -> str:
-    """JSON with the first `laid_out` levels one member a line (a portfolio: one collaboration a line).
-
-    Each deeper value is encoded in one call of the C encoder; json.dumps with indent= encodes in
-    pure Python, which took a third of `report --all` on 10,000 collaborations.
-    """
-    if depth >= laid_out or not value or not isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    inner, outer = "  " * (depth + 1), "  " * depth
-    if isinstance(value, dict):
-        members = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {to_json(v, depth + 1, laid_out)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(members) + f"\n{outer}}}"
-    return "[\n" + ",\n".join(f"{inner}{to_json(v, depth + 1, laid_out)}" for v in value) + f"\n{outer}]"
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------
