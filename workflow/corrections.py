@@ -21,7 +21,7 @@ from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.board_assignment import unassign_removed
 from workflow.logicmap import unlink_removed
-from workflow.lookups import find_benefit, find_user, same_name
+from workflow.lookups import find_benefit, find_partner, find_user
 from workflow.model import Handover, Measurement, Partner, PlanPoint
 from workflow.register import keep_the_agreement
 
@@ -59,11 +59,7 @@ class CorrectionCases:
         """Remove a partner recorded by mistake; once a passed gate approved it, only as a declared variation."""
         why = _reason(reason, "removing a partner")
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
-            partner = same_name(org, collaboration.partners, lambda p: p.name)
-            if partner is None:
-                raise BadInput(_because("unknown-partner", f"{org}: not a partner of {collaboration.key} (partners: "
-                                        f"{', '.join(p.name for p in collaboration.partners) or 'none'})",
-                                        key=collaboration.key))
+            partner = find_partner(collaboration, org)
             agreed = approvals.approved_at(session, collaboration, "partners", partner.name)
             if agreed and not variation:
                 raise Refused(_because(

@@ -7,6 +7,7 @@ carries the figure before and after, so the history shows how the costs, and wit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -64,12 +65,13 @@ def net_benefit_rows(session: Session, collaboration: Collaboration,
                        cost_rows(session, collaboration) if costs is None else costs)
 
 
-def _checked(partner: str, year: str, category: str, one_off: str, recurring: str, why: str | None) -> Figure:
+def _checked(partner: str, year: str, category: str, one_off: str, recurring: str, why: str | None,
+             today: date) -> Figure:
     """A figure checked on its own, before the collaboration is read."""
     if category not in COST_CATEGORIES:
         raise BadInput(reason("unknown-cost-category", f"unknown cost category '{category}' (categories: "
                               f"{', '.join(COST_CATEGORIES)})", category=category))
-    return (partner, validate.financial_year(year), category, validate.money(one_off, "the one-off cost"),
+    return (partner, validate.financial_year(year, today), category, validate.money(one_off, "the one-off cost"),
             validate.money(recurring, "the recurring cost"),
             validate.text(why, "the reason", multiline=True) if why and why.strip() else None)
 
@@ -80,7 +82,7 @@ class CostCases:
     def set_cost(self, key: str, *, partner: str, year: str, category: str, one_off: str, recurring: str,
                  reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
         """Set one partner's cost of a category in a financial year; changing a figure already set needs a reason."""
-        figure = _checked(partner, year, category, one_off, recurring, reason)
+        figure = _checked(partner, year, category, one_off, recurring, reason, self.ctx.clock.today())
         with self.ctx.changing(key, "change a collaboration", expected_version) as (session, actor, collaboration):
             return {"key": collaboration.key, **self._set(session, actor, collaboration, [figure])[0]}
 
@@ -96,7 +98,7 @@ class CostCases:
                 try:
                     cell = {name: row.get(name) or "" for name in COST_FIELDS}
                     figures.append(_checked(cell["partner"], cell["year"], cell["category"], cell["one_off"],
-                                            cell["recurring"], row.get("reason")))
+                                            cell["recurring"], row.get("reason"), self.ctx.clock.today()))
                 except CollabError as error:
                     problems.append((number, error))
             refuse_rows(problems)
@@ -121,7 +123,7 @@ class CostCases:
         events: list[tuple[str | None, dict[str, Any]]] = []
         for number, (typed, year, category, one_off, recurring, why) in enumerate(figures, first or 1):
             try:
-                partner = find_partner(collaboration, typed)
+                partner = find_partner(collaboration, typed).name
                 if (partner, year, category) in seen:
                     raise BadInput(reason("cost-set-twice", f"{partner}'s {category} cost of {year} is set twice"))
                 seen.add((partner, year, category))

@@ -161,14 +161,14 @@ def find_force(session: Session, org: str) -> str:
     return found
 
 
-def find_partner(collaboration: Collaboration, org: str) -> str:
-    """The name of the collaboration's partner `org`, as registered (whatever the case it was typed in)."""
+def find_partner(collaboration: Collaboration, org: str) -> Partner:
+    """The collaboration's partner `org`, whatever the case it was typed in."""
     found = same_name(org, collaboration.partners, lambda p: p.name)
     if found is None:
         near = did_you_mean(org, (p.name for p in collaboration.partners))
         raise BadInput(reason("unknown-partner", f"'{org}' is not a partner of {collaboration.key}{near}",
                               key=collaboration.key, partner=org))
-    return found.name
+    return found
 
 
 _COMPLETED = {"collaboration": Collaboration.key, "user": User.name, "board": Board.name}

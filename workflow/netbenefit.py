@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from workflow.realisation import PENNY, split_pennies
+from workflow.realisation import PENNY, shares_complete, split_pennies
 
 # Pounds per unit of a benefit's measure, for the units that are money.
 POUNDS_PER_UNIT = {"£": Decimal(1), "GBP": Decimal(1), "£k": Decimal(1000), "£m": Decimal(1_000_000)}
@@ -51,8 +51,7 @@ def net_benefit(savings: Mapping[str, Decimal], shares: Mapping[str, Decimal | N
     """Per partner and year: its share of the savings (split to the penny by cost share), its costs (one-off and
     recurring, every category) and the net. While the cost shares do not total 100 the savings cannot be split:
     `savings` and `net` are None. Amounts are numbers of pounds, as other money in reports."""
-    splittable = bool(shares) and all(s is not None for s in shares.values()) \
-        and sum(s for s in shares.values() if s is not None) == 100
+    splittable = shares_complete(shares)
     parts = {year: split_pennies(amount, shares) if splittable else {} for year, amount in savings.items()}  # type: ignore[arg-type]
     spent: dict[tuple[str, str], Decimal] = {}
     for cost in costs:

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from math import floor
 
-__all__ = ["STATUSES", "Realisation", "progress", "plan_line", "planned_value", "assess", "share_savings", "split_pennies"]
+__all__ = ["STATUSES", "Realisation", "progress", "plan_line", "planned_value", "assess", "share_savings", "shares_complete",
+           "split_pennies"]
 
 STATUSES = ("on-track", "behind", "realised", "no-data", "retired")
 
@@ -159,6 +160,11 @@ def _to_decimal(x: Decimal | float, what: str) -> Decimal:
     if not d.is_finite():
         raise ValueError(f"{what} must be a finite number, got {x!r}")
     return d
+
+
+def shares_complete(shares: Mapping[str, Decimal | None]) -> bool:
+    """Every partner's cost share is recorded and they total 100: only then can savings be split between them."""
+    return bool(shares) and all(s is not None for s in shares.values()) and sum(s for s in shares.values() if s is not None) == 100
 
 
 def share_savings(amount: float, shares: Mapping[str, Decimal | float]) -> dict[str, float]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from workflow import __version__, audit, facts as gate_facts, owed, reviews, views
 from workflow.context import Context
@@ -102,7 +102,10 @@ def portfolio_report(ctx: Context, partner: str | None = None, *, progress: Prog
     reviews its own boards owe."""
     today = ctx.clock.today()
     with ctx.snapshot() as session:
-        listed = session.scalars(select(Collaboration).order_by(Collaboration.key)).all()
+        query = select(Collaboration).order_by(Collaboration.key)
+        if partner is not None:  # each collaboration's partners, read in one statement for the filter and the shares
+            query = query.options(selectinload(Collaboration.partners))
+        listed = session.scalars(query).all()
         if partner is not None:
             partner = find_force(session, partner)
             listed = [c for c in listed if partner in {p.name for p in c.partners}]

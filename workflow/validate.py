@@ -186,7 +186,7 @@ def money(value: str, what: str) -> Decimal:
         raise BadInput(f"{what} {value!r} has more than two decimals: give pounds to the penny (e.g. 1234.50)")
     if found >= MAX_POUNDS:
         raise BadInput(f"{what} {value!r} is too large: give less than £1,000,000,000,000")
-    return found.quantize(Decimal("0.01"))
+    return abs(found).quantize(Decimal("0.01"))  # abs: -0 is 0
 
 
 def sha256(value: str, what: str = "the SHA-256") -> str:
@@ -197,14 +197,14 @@ def sha256(value: str, what: str = "the SHA-256") -> str:
     return text
 
 
-def financial_year(value: str, what: str = "the financial year") -> str:
-    """A UK financial year (1 April to 31 March) as written, YYYY-YY: 2026-27."""
+def financial_year(value: str, today: date, what: str = "the financial year") -> str:
+    """A UK financial year (1 April to 31 March) as written, YYYY-YY: 2026-27; none beyond the horizon of `today`."""
     text = value.strip() if isinstance(value, str) else ""
     first, _, second = text.partition("-")
-    if not (len(first) == 4 and len(second) == 2 and (first + second).isdigit() and first.isascii()):
+    if not (len(first) == 4 and len(second) == 2 and (first + second).isdigit() and text.isascii()):
         raise BadInput(f"{what} {value!r} is not a financial year: write it as 2026-27")
     if (int(first) + 1) % 100 != int(second):
         raise BadInput(f"{what} {value!r} does not run from one year into the next: write {first}-{(int(first) + 1) % 100:02d}")
-    if not EARLIEST_DAY.year <= int(first) <= horizon(date.today()).year:
+    if not EARLIEST_DAY.year <= int(first) <= horizon(today).year:
         raise BadInput(f"{what} {value!r} is out of range: give a year from {EARLIEST_DAY.year} to {HORIZON_YEARS} years ahead")
     return text

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 from datetime import date
-from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import func, or_, select
@@ -24,7 +23,7 @@ from workflow.gates import GateFacts
 from workflow.machine import lifecycle
 from workflow.lookups import current_handovers, find_collaboration
 from workflow.model import Approval, Artefact, Benefit, Collaboration, DefinitionVersion, Event, Lesson, Measurement, PlanPoint, User
-from workflow.realisation import STATUSES, Realisation, assess, share_savings
+from workflow.realisation import STATUSES, Realisation, assess, share_savings, shares_complete
 from workflow.register import partner_dict
 
 # Moves that are always open and whose only requirement is what the person gives at the time.
@@ -224,7 +223,7 @@ def benefit_rows(session: Session, collaboration: Collaboration, today: date) ->
             "retired": {"on": b.retired_on.isoformat(), "reason": b.retired_reason} if b.retired_on else None,
             "savings": None,
         }
-        if b.category == "economic" and not b.dis_benefit and row["latest"] is not None and _shares_complete(shares):
+        if b.category == "economic" and not b.dis_benefit and row["latest"] is not None and shares_complete(shares):
             row["savings"] = share_savings(row["latest"], shares)  # type: ignore[arg-type]
         rows.append(row)
     return rows
@@ -269,10 +268,6 @@ def _realisation(benefit: Benefit, plan: list[tuple[date, float]], measured: lis
     return assess(baseline=benefit.baseline, target=benefit.target, start=benefit.start_on,
                   target_date=benefit.target_date, plan=plan, measurements=measured, today=today,
                   retired=benefit.retired_on is not None, dis_benefit=benefit.dis_benefit)
-
-
-def _shares_complete(shares: dict[str, Decimal | None]) -> bool:
-    return bool(shares) and all(s is not None for s in shares.values()) and sum(s for s in shares.values() if s is not None) == 100
 
 
 def _iso(day: date | None) -> str | None:
