@@ -171,3 +171,19 @@ def test_a_further_board_made_the_own_board_reviews_the_benefit_once(db: str) ->
     shown = collab(db, "show", "SA", "--json", actor="audit", check=0).json()
     assert {b["id"]: b["boards"] for b in shown["benefits"]}["B1"] == [DORSET_RCB]  # type: ignore[index]
     assert open_as(db, "audit").verify().ok  # the replay drops the further board too
+
+
+def test_a_further_boards_secretary_records_its_review_and_a_reviewed_benefit_is_retired_not_removed(db: str) -> None:
+    with_dorset_board(db)
+    with as_of("2026-11-12T09:00"):
+        done = open_as(db, "sec2").review_benefit("SA", "B1", board=DORSET_RCB, meeting=date(2026, 11, 11),
+                                                  outcome="concern", note="savings behind plan")
+        assert (done["board"], done["outcome"]) == (DORSET_RCB, "concern")
+        pm = open_as(db, "pm")
+        pm.add_benefit("SA", "B3", title="Fewer repeat calls", category="effectiveness", board=DORSET_RCB)
+    with as_of("2026-12-10T09:00"):
+        open_as(db, "sec2").review_benefit("SA", "B3", board=DORSET_RCB, meeting=date(2026, 12, 9), outcome="noted",
+                                           note="first look")
+        with pytest.raises(Refused, match="benefit B3 already has board reviews: retire it instead"):
+            open_as(db, "pm").remove_benefit("SA", "B3", reason="entered twice")
+    assert open_as(db, "audit").verify().ok

@@ -116,7 +116,7 @@ class AccountCases:
         dummy = _dummy()
         with self.ctx.uow.read() as session:
             actor = self.ctx.acting(session, None)
-            account = session.get(Account, find_user(session, actor.name).id)
+            account = session.get(Account, actor.id)
             if not _matches(account.password_hash if account else dummy, password) or account is None:
                 raise Refused(reason("reauthentication-failed", f"that is not {actor.name}'s password; nothing was signed",
                                      actor=actor.name))
@@ -133,7 +133,7 @@ class AccountCases:
         token = "collab_" + secrets.token_urlsafe(32)
         with self.ctx.uow.write() as session:
             actor = self.ctx.acting(session, None)
-            row = ApiToken(user_id=find_user(session, actor.name).id, label=label, token_hash=digest(token),
+            row = ApiToken(user_id=actor.id, label=label, token_hash=digest(token),
                            created_at=self.ctx.clock.now())
             session.add(row)
             session.flush()

@@ -242,7 +242,7 @@ class BenefitCases:
     def _record_figures(self, session: Session, actor: Actor, collaboration: Collaboration,
                         figures: Sequence[Figure]) -> list[dict[str, Any]]:
         """Insert checked figures and their `measured` events, each statement once for all of them."""
-        ids, recorder = {b.code: b.id for b in collaboration.benefits}, find_user(session, actor.name).id
+        ids, recorder = {b.code: b.id for b in collaboration.benefits}, actor.id
         session.connection().execute(insert(_MEASUREMENTS), [{"benefit_id": ids[code], "on": day, "value": value, "note": note,
                                                "recorded_by_id": recorder} for code, value, day, note in figures])
         self.ctx.record_all(session, actor, "measured", [
@@ -314,7 +314,7 @@ class BenefitCases:
                                       f"of {key}", actor=actor.name, partner=actor.partner))
             benefit = live_benefit(collaboration, code)
             benefit.retired_on, benefit.retired_reason = self.ctx.clock.today(), reason
-            benefit.retired_by_id = find_user(session, actor.name).id
+            benefit.retired_by_id = actor.id
             self.ctx.record(session, actor, "benefit-retired", collaboration=collaboration, benefit=benefit.code, reason=reason)
             return {"key": collaboration.key, "id": benefit.code, "retired_on": benefit.retired_on.isoformat()}
 

@@ -21,8 +21,8 @@ from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.board_assignment import unassign_removed
 from workflow.logicmap import unlink_removed
-from workflow.lookups import find_benefit, find_partner, find_user
-from workflow.model import Handover, Measurement, Partner, PlanPoint
+from workflow.lookups import find_benefit, find_partner
+from workflow.model import BenefitReview, Handover, Measurement, Partner, PlanPoint
 from workflow.register import keep_the_agreement
 
 
@@ -48,7 +48,7 @@ class CorrectionCases:
                                         benefit=benefit.code))
             figure = chosen[0]
             figure.voided_on, figure.voided_reason = self.ctx.clock.today(), why
-            figure.voided_by_id = find_user(session, actor.name).id
+            figure.voided_by_id = actor.id
             self.ctx.record(session, actor, "measurement-voided", collaboration=collaboration, benefit=benefit.code,
                             measured_on=on.isoformat(), value=figure.value, reason=why)
             return {"key": collaboration.key, "id": benefit.code, "on": on.isoformat(), "value": figure.value,
@@ -87,7 +87,8 @@ class CorrectionCases:
                     "removal-needs-retirement", f"benefit {benefit.code} was approved at the {', '.join(agreed)} gate: "
                     "it can no longer be removed, only retired by a chief officer (a variation its approvers re-approve)",
                     key=collaboration.key, benefit=benefit.code, gates=agreed))
-            used = [what for what, table in (("measurements", Measurement), ("handovers", Handover))
+            used = [what for what, table in (("measurements", Measurement), ("handovers", Handover),
+                                             ("board reviews", BenefitReview))
                     if session.scalar(select(table.id).where(table.benefit_id == benefit.id).limit(1)) is not None]
             if used:
                 raise Refused(_because(

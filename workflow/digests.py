@@ -43,14 +43,14 @@ def week_of(day: date) -> date:
 def owed(session: Session, today: date) -> tuple[list[tuple[Entry, dict[str, Any]]], list[tuple[str, str]]]:
     """This week's digests: (entry, template context) for each active person who owes something and has an
     address, and (key, name) of each who owes something but has none."""
-    from workflow.todo import todo  # todo reads what reminders cannot send, and reminders sends digests
+    from workflow.todo import owed_today, todo  # todo reads what reminders cannot send, and reminders sends digests
 
-    week = week_of(today)
+    week, reviews = week_of(today), owed_today(session, today)  # worked out once for everyone
     found, unreachable = [], []
     people = select(User).options(selectinload(User.held)).where(User.deactivated_on.is_(None)).order_by(User.name)
     for user in session.scalars(people):
         items = [{**item, "due_on": date.fromisoformat(item["due_on"]) if item["due_on"] else None}
-                 for item in todo(session, Actor.of(user), today)]
+                 for item in todo(session, Actor.of(user), today, reviews)]
         if not items:
             continue
         key = f"digest:*:week:{week.isoformat()}:{user.name}"

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from workflow import meetings, validate
+from workflow.board_assignment import further_boards
 from workflow.context import Context
 from workflow.errors import BadInput, Refused, reason
 from workflow.lookups import current_handovers, find_board, live_benefit
@@ -45,8 +46,10 @@ class OutcomeCases:
                 raise Refused(reason("not-the-secretary", f"{actor.name} is not the secretary of {found.name} "
                                      f"({found.secretary.name} is)", board=found.name, name=actor.name))
             handover = current_handovers(session, [benefit.id]).get(benefit.id)
-            reviewing = {benefit.board_id, handover.board_id if handover and handover.status == "accepted" else None}
-            if found.id not in reviewing:
+            accepted = handover.board if handover and handover.status == "accepted" else None
+            reviewing = {board.name for board in (benefit.board, accepted) if board}
+            reviewing.update(further_boards(session, [benefit.id]).get(benefit.id, []))
+            if found.name not in reviewing:
                 raise BadInput(reason("not-its-board", f"benefit {benefit.code} of {collaboration.key} is not reviewed "
                                       f"by {found.name}", board=found.name, benefit=benefit.code))
             schedule = meetings.schedule_of(session, found)

@@ -9,8 +9,6 @@ from typing import Any, NamedTuple
 
 from workflow.reviews import Slot, Snapshot
 
-STATUSES = ("upcoming", "due", "overdue")
-
 
 class Review(NamedTuple):
     """One line of `collab reviews` (a named tuple: 100,000 of them at 100,000 benefits)."""

@@ -145,7 +145,7 @@ class RegisterCases:
                                       kind=kind))
             day = self.ctx.effective(on, collaboration, in_stage=False)
             session.add(Artefact(collaboration_id=collaboration.id, kind=kind, ref=ref, recorded_on=day,
-                                 recorded_by_id=find_user(session, actor.name).id, **digest))
+                                 recorded_by_id=actor.id, **digest))
             self.ctx.record(session, actor, "artefact-added", on=day, collaboration=collaboration, kind=kind, ref=ref,
                             **digest)
             return {"key": collaboration.key, "kind": kind, "ref": ref, "on": day.isoformat(), "sha256": digest.get("sha256")}
@@ -211,7 +211,7 @@ class RegisterCases:
         theme = validate.text(theme, "the theme", max_length=200) if theme is not None else None
         with self.ctx.changing(key, "record a lesson", expected_version) as (session, actor, collaboration):
             session.add(Lesson(collaboration_id=collaboration.id, text=text, theme=theme, recorded_on=self.ctx.clock.today(),
-                               recorded_by_id=find_user(session, actor.name).id))
+                               recorded_by_id=actor.id))
             self.ctx.record(session, actor, "lesson-recorded", collaboration=collaboration, text=text, theme=theme)
             return {"key": collaboration.key, "text": text, "theme": theme}
 

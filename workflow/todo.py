@@ -10,8 +10,9 @@ sees each reminder due today that cannot go out (kind address, item: the person 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from workflow import approvals, stored
 from workflow.context import Actor, Context
 from workflow.lookups import passed_gates
 from workflow.model import Approval, Benefit, Board, Collaboration, Handover, Partner, User
+
+if TYPE_CHECKING:
+    from workflow.owed import Review
 
 KINDS = ("approval", "variation", "handover", "figure", "review", "address")
 OWED = ("due", "overdue")  # a review whose reminder window is open, or whose meeting went by without a figure
@@ -34,8 +38,9 @@ class TodoCases:
             return todo(session, self.ctx.acting(session, None), self.ctx.clock.today())
 
 
-def todo(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
-    items = _approvals(session, actor) + _handovers(session, actor) + _reviews(session, actor, today)
+def todo(session: Session, actor: Actor, today: date, owed_reviews: Sequence[Review] | None = None) -> list[dict[str, Any]]:
+    """`owed_reviews`: the reviews owed today (owed.statuses), when already worked out for many people at once."""
+    items = _approvals(session, actor) + _handovers(session, actor) + _reviews(session, actor, today, owed_reviews)
     if "admin" in actor.roles:  # who registers users, and so can give them an address
         from workflow import reminders  # with templates and mail: only for the to-do list, never for a write
         items += [_item("address", u.collaboration or "", u.recipient, today)
@@ -83,13 +88,18 @@ def _handovers(session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [_item("handover", key, code) for key, code in session.execute(query)]
 
 
-def _reviews(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
-    """Reviews due or overdue today: as a figure for the benefits the actor owns, as a review at their boards."""
+def owed_today(session: Session, today: date) -> list[Review]:
+    """Every review owed today, for the to-do lists of everyone."""
     from workflow import owed, reviews  # with its calendar (holidays, rrule): only for the commands that need it
 
+    return owed.statuses(reviews.snapshot(session, today, ahead=0, behind=None), today, 0)
+
+
+def _reviews(session: Session, actor: Actor, today: date, owed_reviews: Sequence[Review] | None) -> list[dict[str, Any]]:
+    """Reviews due or overdue today: as a figure for the benefits the actor owns, as a review at their boards."""
     boards = set(session.scalars(select(Board.name).join(User, User.id == Board.secretary_id).where(User.name == actor.name)))
     found = []
-    for r in owed.statuses(reviews.snapshot(session, today, ahead=0, behind=None), today, 0):
+    for r in owed_today(session, today) if owed_reviews is None else owed_reviews:
         if r.benefit is None or r.status not in OWED:
             continue
         if r.owner == actor.name:
