@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import time
-from collections import Counter
 
 import pytest
 
@@ -49,9 +48,10 @@ def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_the_message_in_fligh
     delivered = keys(slow_mailbox)
     assert set(delivered) == set(due)  # nothing lost
     repeats = sum(n - 1 for n in delivered.values())
-    assert repeats <= kills, delivered  # at most the one in flight per kill
+    # At most the one in flight per kill. A message can be in flight at two kills running (the next process sends
+    # it again first, and may be killed before marking it), so one message may come three times: the bound is per kill.
+    assert repeats <= kills, delivered
     message_ids: dict[str, set[str]] = {}
     for _, message in slow_mailbox.messages():
         message_ids.setdefault(message["X-Collab-Key"], set()).add(message["Message-ID"])
     assert all(len(ids) == 1 for ids in message_ids.values())
-    assert Counter(delivered.values()).keys() <= {1, 2}
