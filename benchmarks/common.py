@@ -11,6 +11,8 @@ same defaults) and every event is linked into the hash chain with
 
 from __future__ import annotations
 
+import compileall
+import functools
 import os
 import statistics
 import subprocess
@@ -291,6 +293,21 @@ def bulk_events(target: str, count: int, keys: int = 10_000, batch: int = 20_000
 # -- processes ---------------------------------------------------------------------------------------
 
 
+@functools.cache
+def compiled() -> None:
+    """Compile the project's modules to bytecode once, as `pip install` does for an installed package.
+
+    An editable install compiles on first import and caches the result, unless PYTHONDONTWRITEBYTECODE is set
+    (as on this project's machines): then every `collab` process would compile cli.py and the engine from
+    source again, about 150 ms of CPU a write that no installed copy pays.
+    """
+    for part in ("cli.py", "workflow", "notifications", "web"):
+        path = ROOT / part
+        ok = compileall.compile_dir(path, quiet=1) if path.is_dir() else compileall.compile_file(path, quiet=1)
+        if not ok:
+            raise SystemExit(f"could not compile {path} to bytecode")
+
+
 def collab_env(target: str, actor: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     env["COLLAB_DB"] = target
@@ -300,13 +317,15 @@ def collab_env(target: str, actor: str | None = None) -> dict[str, str]:
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, str]:
-    """Run a process to its end: (wall seconds, exit code, its peak resident memory in KiB, output).
+    """Run a process to its end: (wall seconds, exit code, its peak resident memory in KiB, output), the
+    project compiled to bytecode first (`compiled`).
 
     The child is reaped with wait4, which reports that one child's own peak RSS (unlike
     RUSAGE_CHILDREN, which keeps the largest of every child so far).
     """
     import time
 
+    compiled()
     started = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     assert process.stdout is not None

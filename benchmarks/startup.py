@@ -4,6 +4,8 @@ Each command runs as a subprocess, to its end, many times; runs of the different
 are interleaved so that background load falls on all alike; figures are medians.
 
 - `python -c pass` with the same interpreter: the floor every Python command pays;
+- `python -c "import sqlalchemy"` and `"import sqlalchemy.orm"`: the floor any write through SQLAlchemy
+  (Core, and its ORM) pays before it opens a connection; a write cannot start faster than this;
 - `collab --version` and `collab --help`: their excess over that floor (they import no
   SQLAlchemy, transitions or jinja2);
 - `collab show KEY` on a database of 10,000 collaborations (bulk-inserted as in
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
 
     commands = {
         "python_pass": [PYTHON, "-c", "pass"],
+        "import_sqlalchemy": [PYTHON, "-c", "import sqlalchemy"],
+        "import_orm": [PYTHON, "-c", "import sqlalchemy.orm"],
         "version": [COLLAB, "--version"],
         "help": [COLLAB, "--help"],
     }
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
 
     floor = median(times["python_pass"]) * 1000
     emit("startup.python_pass", floor, "ms", f"`python -c pass`, median of {runs}: the floor")
+    for name, module in (("import_sqlalchemy", "sqlalchemy"), ("import_orm", "sqlalchemy.orm")):
+        emit(f"startup.{name}", median(times[name]) * 1000, "ms",
+             f"`python -c \"import {module}\"`, median of {runs}: the floor of a write through it")
     for name in ("version", "help"):
         ms = median(times[name]) * 1000
         emit(f"startup.{name}", ms, "ms",
