@@ -36,7 +36,7 @@ class Verification:
         return {"ok": self.ok, "events": self.events, "first_bad": self.first_bad, "problem": self.problem, "head": self.head}
 
 
-STREAM_BATCH = 5000  # rows a fetch: the progress callback hears once a batch
+STREAM_BATCH = 1000  # rows a fetch (a smaller batch stays in the CPU's caches); the progress callback hears once a batch
 _STREAM = f"SELECT {', '.join((*FIELDS, 'hash'))} FROM events ORDER BY seq"
 _SIGNED = '"signature":'  # in the payload text of every event that carries a signature (and of few others)
 
