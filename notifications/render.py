@@ -149,6 +149,8 @@ class Templates:
         allowed = KINDS.get(kind)
         if allowed is None or kind not in self._templates:
             raise TemplateError(f"unknown notification kind '{kind}' (known: {', '.join(sorted(KINDS))})")
+        if context.keys() == allowed:  # the usual case, without sorting the two differences (60,000 a run)
+            return
         given = set(context)
         missing = sorted(allowed - given)
         unexpected = sorted(given - allowed)
