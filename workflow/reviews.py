@@ -202,13 +202,17 @@ def in_review(settings: Settings) -> ColumnElement[bool]:
 def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings: Settings,
                       batch: Sequence[int] | None = None) -> list[ReviewedBenefit]:
     """Every review of a benefit by one of `board_ids` on `at`: one per benefit and reviewing board (its own, and
-    each further board), in two statements; only the benefits of the `batch` of collaborations, if given."""
+    each further board), in three statements; only the benefits of the `batch` of collaborations, if given."""
     if not board_ids:
         return []
-    own, further = (_reviews_query(at, settings, board_ids, batch, further=False),
-                    _reviews_query(at, settings, board_ids, batch, further=True))
     # Core, not the ORM: plain rows, without the ORM's per-row loading (a third of the time at 100,000 benefits).
-    found = [_benefit(row, settings) for query in (own, further) for row in session.connection().execute(query).fetchall()]
+    # What is the collaboration's is read once for it, not on each of its benefits' rows (a third of their width).
+    programmes = {row[0]: _Programme(row[1], row[2], Person(row[5], row[6]), settings[(row[3], row[4])],
+                                     date.fromisoformat(row[7]))
+                  for row in session.connection().execute(_programmes_query(settings, batch)).fetchall()}
+    found = [_benefit(row, programmes[row[0]]) for further in (False, True)
+             for row in session.connection().execute(_reviews_query(at, board_ids, batch, further=further)).fetchall()
+             if row[0] in programmes]
     first: dict[tuple[int, str, int], ReviewedBenefit] = {}
     for b in found:  # a further board that became the benefit's own by handover owes one review a meeting
         seen = first.setdefault((b.collaboration_id, b.code, b.board_id), b)
@@ -217,10 +221,34 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
     return sorted(first.values(), key=lambda b: (b.collaboration, b.code, not b.own_board, b.board_id))
 
 
-def _reviews_query(at: date, settings: Settings, board_ids: list[int], batch: Sequence[int] | None, *,
+class _Programme(NamedTuple):
+    key: str
+    title: str
+    manager: Person
+    settings: definitions.Reviews
+    entered: date  # first entered the stage where reviews begin
+
+
+def _programmes_query(settings: Settings, batch: Sequence[int] | None) -> Select[Unpack[tuple[Any, ...]]]:
+    """The collaborations (of the batch) in review, with the day each first entered the stage where reviews begin."""
+    entered = (
+        select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on"))
+        .join(Collaboration, Collaboration.key == Event.collaboration)
+        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin), *in_batch(batch))
+        .group_by(Event.collaboration).subquery()
+    )
+    manager = aliased(User)
+    return (select(Collaboration.id, Collaboration.key, Collaboration.title, Collaboration.definition_name,
+                   Collaboration.definition_version, manager.name, manager.email, entered.c.on)
+            .join(manager, manager.id == Collaboration.manager_id)
+            .join(entered, entered.c.key == Collaboration.key)  # only the batch's: an IN here too was probed per row
+            .where(in_review(settings)))
+
+
+def _reviews_query(at: date, board_ids: list[int], batch: Sequence[int] | None, *,
                    further: bool) -> Select[Unpack[tuple[Any, ...]]]:
-    """The benefits under review by their own board (the handover's, once accepted) or, `further`, by each
-    further board, from the day that board took them on. Each subquery reads only the batch's rows."""
+    """The benefits (of the batch) reviewed by their own board (the handover's, once accepted) or, `further`, by
+    each further board, from the day that board took them on; not retired, not yet realised."""
     # The latest figure by `at`, found per benefit through the index on (benefit_id, on): a window over the
     # measurements, joined back, was scanned once per benefit when SQLite read a batch (quadratic).
     latest = aliased(Measurement)
@@ -232,14 +260,7 @@ def _reviews_query(at: date, settings: Settings, board_ids: list[int], batch: Se
     # every benefit (quadratic: over a minute for 100,000 benefits).
     accepted, newer = aliased(Handover), aliased(Handover)
     is_current = ~exists().where(newer.benefit_id == accepted.benefit_id, newer.id > accepted.id)
-    entered = (
-        select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on"))
-        .join(Collaboration, Collaboration.key == Event.collaboration)
-        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin),
-               *_only_further(further), *in_batch(batch))
-        .group_by(Event.collaboration).subquery()
-    )
-    owner, manager, assigned = aliased(User), aliased(User), aliased(BenefitBoard)
+    owner, assigned = aliased(User), aliased(BenefitBoard)
     board_id = assigned.board_id if further else func.coalesce(accepted.board_id, Benefit.board_id)
     # The day this board took the benefit on: a further board's `since`, or the handover's acceptance when it moved
     # the benefit to another board (see _benefit).
@@ -250,29 +271,18 @@ def _reviews_query(at: date, settings: Settings, board_ids: list[int], batch: Se
     )
     query = (
         select(
-            Collaboration.id, Collaboration.key, Collaboration.title, Collaboration.definition_name,
-            Collaboration.definition_version, manager.name, manager.email,
-            Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit, Benefit.baseline,
-            Benefit.target, board_id, owner.name, owner.email, latest.value, latest.on,
-            Benefit.start_on, entered.c.on, taken_on, null() if further else Benefit.board_id, literal(further),
+            Benefit.collaboration_id, Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit,
+            Benefit.baseline, Benefit.target, board_id, owner.name, owner.email, latest.value, latest.on,
+            Benefit.start_on, taken_on, null() if further else Benefit.board_id, literal(further),
         )
-        .join(Collaboration, Collaboration.id == Benefit.collaboration_id)
-        .join(manager, manager.id == Collaboration.manager_id)
-        .join(entered, entered.c.key == Collaboration.key)  # only the batch's: an IN here too was probed per row
+        .select_from(Benefit)
         .outerjoin(accepted, and_(accepted.benefit_id == Benefit.id, accepted.status == "accepted", is_current))
         .outerjoin(latest, latest.id == newest)
         .outerjoin(owner, owner.id == func.coalesce(accepted.to_user_id, Benefit.owner_id))
-        .where(in_review(settings), Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False))
+        .where(Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False),
+               *([] if batch is None else [Benefit.collaboration_id.in_(batch)]))
     )
     return query.join(assigned, assigned.benefit_id == Benefit.id) if further else query
-
-
-def _only_further(further: bool) -> list[ColumnElement[bool]]:
-    """The further boards' query reads only the collaborations whose benefits they review: its subquery otherwise
-    ran over every history event, for the few benefits most programmes give further boards."""
-    if not further:
-        return []
-    return [Collaboration.id.in_(select(Benefit.collaboration_id).join(BenefitBoard, BenefitBoard.benefit_id == Benefit.id))]
 
 
 def in_batch(batch: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -280,19 +290,19 @@ def in_batch(batch: Sequence[int] | None) -> list[ColumnElement[bool]]:
     return [] if batch is None else [Collaboration.id.in_(batch)]
 
 
-def _benefit(row: Row[Unpack[tuple[Any, ...]]], settings: Settings) -> ReviewedBenefit:
-    (cid, key, ctitle, dname, dversion, mname, memail, code, title, category, measure, unit, baseline, target,
-     board_id, oname, oemail, latest, latest_on, start_on, entered_on, taken_on, own_board_id, further) = row
+def _benefit(row: Row[Unpack[tuple[Any, ...]]], programme: _Programme) -> ReviewedBenefit:
+    (cid, code, title, category, measure, unit, baseline, target, board_id, oname, oemail, latest, latest_on,
+     start_on, taken_on, own_board_id, further) = row
     moved_on = taken_on if board_id != own_board_id else None  # the new (or further) board owes reviews from then on
-    since = date.fromisoformat(entered_on)  # comparisons, not max() over a generator: 100,000 rows
+    since = programme.entered  # comparisons, not max() over a generator: 100,000 rows
     if start_on is not None and start_on > since:
         since = start_on
     if moved_on is not None and moved_on > since:
         since = moved_on
     return ReviewedBenefit(
-        collaboration_id=cid, collaboration=key, collaboration_title=ctitle, manager=Person(mname, memail),
-        settings=settings[(dname, dversion)], code=code, title=title, category=category, measure=measure,
-        unit=unit, baseline=baseline, target=target, board_id=board_id,
+        collaboration_id=cid, collaboration=programme.key, collaboration_title=programme.title,
+        manager=programme.manager, settings=programme.settings, code=code, title=title, category=category,
+        measure=measure, unit=unit, baseline=baseline, target=target, board_id=board_id,
         owner=Person(oname, oemail) if oname else None, latest=latest, latest_on=latest_on, since=since,
         own_board=not further,
     )
