@@ -33,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple, Unpack, cast
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, literal, null, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, literal, null, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from workflow import definition as definitions, meetings as held
@@ -211,7 +211,8 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
                                      date.fromisoformat(row[7]))
                   for row in session.connection().execute(_programmes_query(settings, batch)).fetchall()}
     found = [_benefit(row, programmes[row[0]]) for further in (False, True)
-             for row in session.connection().execute(_reviews_query(at, board_ids, batch, further=further)).fetchall()
+             for row in session.connection().execute(_reviews_query(at, board_ids, batch, further=further, lateral=(
+                 session.get_bind().dialect.name == "postgresql"))).fetchall()
              if row[0] in programmes]
     first: dict[tuple[int, str, int], ReviewedBenefit] = {}
     for b in found:  # a further board that became the benefit's own by handover owes one review a meeting
@@ -245,40 +246,50 @@ def _programmes_query(settings: Settings, batch: Sequence[int] | None) -> Select
             .where(in_review(settings)))
 
 
-def _reviews_query(at: date, board_ids: list[int], batch: Sequence[int] | None, *,
-                   further: bool) -> Select[Unpack[tuple[Any, ...]]]:
+def _reviews_query(at: date, board_ids: list[int], batch: Sequence[int] | None, *, further: bool,
+                   lateral: bool = False) -> Select[Unpack[tuple[Any, ...]]]:
     """The benefits (of the batch) reviewed by their own board (the handover's, once accepted) or, `further`, by
-    each further board, from the day that board took them on; not retired, not yet realised."""
-    # The latest figure by `at`, found per benefit through the index on (benefit_id, on): a window over the
-    # measurements, joined back, was scanned once per benefit when SQLite read a batch (quadratic).
-    latest = aliased(Measurement)
-    newest = (select(Measurement.id).where(Measurement.benefit_id == Benefit.id, Measurement.on <= at,
-                                           Measurement.voided_on.is_(None))
-              .order_by(Measurement.on.desc(), Measurement.id.desc()).limit(1).correlate(Benefit).scalar_subquery())
-    # The current handover is the newest per benefit: joined on the benefit with "no newer one" (both probes use
-    # the index on benefit_id), not through an `id IN (... GROUP BY ...)` subquery, which SQLite re-scanned for
-    # every benefit (quadratic: over a minute for 100,000 benefits).
-    accepted, newer = aliased(Handover), aliased(Handover)
-    is_current = ~exists().where(newer.benefit_id == accepted.benefit_id, newer.id > accepted.id)
+    each further board, from the day that board took them on; not retired, not yet realised.
+
+    Each benefit's latest figure by `at` and its current (newest) handover are found per benefit through their
+    indexes on benefit_id: a window over the measurements joined back was scanned per benefit by SQLite reading a
+    batch (quadratic), as was an `id IN (... GROUP BY ...)` for the handover. SQLite joins on the newest figure's
+    id and on "no newer handover"; PostgreSQL hashed the whole tables for those joins at every batch, so it reads
+    them through LATERAL joins (`lateral`)."""
+    newest_figure = (select(Measurement.id, Measurement.value, Measurement.on)
+                     .where(Measurement.benefit_id == Benefit.id, Measurement.on <= at, Measurement.voided_on.is_(None))
+                     .order_by(Measurement.on.desc(), Measurement.id.desc()).limit(1))
+    latest: Any
+    accepted: Any
+    if lateral:
+        latest = newest_figure.lateral()
+        accepted = select(Handover).where(Handover.benefit_id == Benefit.id).order_by(Handover.id.desc()).limit(1).lateral()
+        figure, handover, figure_on, handover_on = latest.c, accepted.c, true(), accepted.c.status == "accepted"
+    else:
+        latest, accepted, newer = aliased(Measurement), aliased(Handover), aliased(Handover)
+        figure, handover = latest, accepted
+        figure_on = latest.id == newest_figure.with_only_columns(Measurement.id).correlate(Benefit).scalar_subquery()
+        handover_on = and_(accepted.benefit_id == Benefit.id, accepted.status == "accepted",
+                           ~exists().where(newer.benefit_id == accepted.benefit_id, newer.id > accepted.id))
     owner, assigned = aliased(User), aliased(BenefitBoard)
-    board_id = assigned.board_id if further else func.coalesce(accepted.board_id, Benefit.board_id)
+    board_id = assigned.board_id if further else func.coalesce(handover.board_id, Benefit.board_id)
     # The day this board took the benefit on: a further board's `since`, or the handover's acceptance when it moved
     # the benefit to another board (see _benefit).
-    taken_on = assigned.since if further else accepted.decided_on
+    taken_on = assigned.since if further else handover.decided_on
     realised = or_(
-        and_(Benefit.target > Benefit.baseline, latest.value >= Benefit.target),
-        and_(Benefit.target < Benefit.baseline, latest.value <= Benefit.target),
+        and_(Benefit.target > Benefit.baseline, figure.value >= Benefit.target),
+        and_(Benefit.target < Benefit.baseline, figure.value <= Benefit.target),
     )
     query = (
         select(
             Benefit.collaboration_id, Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit,
-            Benefit.baseline, Benefit.target, board_id, owner.name, owner.email, latest.value, latest.on,
+            Benefit.baseline, Benefit.target, board_id, owner.name, owner.email, figure.value, figure.on,
             Benefit.start_on, taken_on, null() if further else Benefit.board_id, literal(further),
         )
         .select_from(Benefit)
-        .outerjoin(accepted, and_(accepted.benefit_id == Benefit.id, accepted.status == "accepted", is_current))
-        .outerjoin(latest, latest.id == newest)
-        .outerjoin(owner, owner.id == func.coalesce(accepted.to_user_id, Benefit.owner_id))
+        .outerjoin(accepted, handover_on)
+        .outerjoin(latest, figure_on)
+        .outerjoin(owner, owner.id == func.coalesce(handover.to_user_id, Benefit.owner_id))
         .where(Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False),
                *([] if batch is None else [Benefit.collaboration_id.in_(batch)]))
     )
