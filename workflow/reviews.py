@@ -18,9 +18,10 @@ The rules (domain.md, "Benefits" and "Reminders"):
 - The PIR is due on ``pir_due`` (set by the definition's ``schedule-pir`` effect) and is satisfied by
   the artefact the definition names for it.
 
-The database is read in a fixed number of set-based statements (boards, definitions, benefits with
-their latest measurement, current handover and the day reviews began, PIRs, and the people told of
-escalations), never one per benefit; meetings are expanded per board in Python by calendar.py.
+The database is read in set-based statements (boards and definitions once; then per batch of collaborations,
+`snapshots`, the collaborations with the day reviews began, their benefits with their latest measurement and
+current handover, PIRs, and the people told of escalations), never one per benefit; meetings are expanded per
+board in Python by calendar.py.
 `--at` moves the calendar and the measurements counted, not the stages: a collaboration is reviewed
 as it stands now.
 """
