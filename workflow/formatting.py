@@ -104,10 +104,10 @@ def write_json(value: Any, write: Callable[[str], object], depth: int = 0, laid_
                default: Callable[[Any], Any] | None = None) -> None:
     """to_json's text, handed to `write` a piece at a time; a list may be an iterator, written an item at a time
     as it comes (`reviews --json` and `remind --dry-run --json` stream their rows)."""
-    if isinstance(value, Iterator) and depth >= laid_out:
-        value = list(value)
-    if not isinstance(value, Iterator) and (depth >= laid_out or not value or not isinstance(value, (dict, list))):
-        write(_encoder(default)(value))
+    container = isinstance(value, (dict, list))
+    streamed = not container and isinstance(value, Iterator)  # the ABC's check, slow, only for what is neither
+    if depth >= laid_out or not (container or streamed) or (container and not value):
+        write(_encoder(default)(list(value) if streamed else value))
         return
     inner, outer = "  " * (depth + 1), "  " * depth
     if isinstance(value, dict):
