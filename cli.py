@@ -20,7 +20,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -188,13 +188,15 @@ pass_settings = click.make_pass_decorator(Settings)
 
 def emit_json(value: Any) -> None:
     """A listing one row a line; an object one member a line, each of its lists one item a line (json.dumps
-    with indent= encodes in pure Python: seconds for `reviews --json` over 100,000 benefits)."""
-    from workflow.formatting import to_json
+    with indent= encodes in pure Python: seconds for `reviews --json` over 100,000 benefits). A listing given
+    as an iterator is written as it comes."""
+    from workflow.formatting import write_json
 
-    click.echo(to_json(value, laid_out=1 if isinstance(value, list) else 2, default=str))
+    write_json(value, sys.stdout.write, laid_out=1 if isinstance(value, (list, Iterator)) else 2, default=str)
+    click.echo()
 
 
-def emit_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
+def emit_csv(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
@@ -215,22 +217,22 @@ def emit_table(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
 
 def listing(*fields: str, text: Callable[..., None] | None = None) -> Callable[..., Any]:
     """--json and --csv on a command that returns rows; as text, a table of `fields` (or `text(rows, **params)`)."""
-    def decorate(command: Callable[..., list[dict[str, Any]]]) -> Callable[..., None]:
+    def decorate(command: Callable[..., Iterable[dict[str, Any]]]) -> Callable[..., None]:
         @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
         @click.option("--csv", "as_csv", is_flag=True, help="Print the rows as CSV.")
         @functools.wraps(command)
         def run(*args: Any, as_json: bool, as_csv: bool, **kwargs: Any) -> None:
             if as_json and as_csv:
                 raise click.UsageError("choose one of --json and --csv")
-            rows = command(*args, **kwargs)
+            rows = command(*args, **kwargs)  # a list, or an iterator of a long listing (`reviews`)
             if as_json:
                 emit_json(rows)
             elif as_csv:
                 emit_csv(rows, fields)
             elif text is not None:
-                text(rows, **kwargs)
+                text(list(rows), **kwargs)
             else:
-                emit_table(rows, fields)
+                emit_table(list(rows), fields)
         return run
     return decorate
 
@@ -1362,11 +1364,11 @@ def report(settings: Settings, key: str | None, every: bool, partner: str | None
 @click.option("--board", metavar="BOARD", shell_complete=BOARDS, help="Only this board's reviews (leaves out PIRs).")
 @listing("due_on", "status", "board", "collaboration", "benefit", "owner", "title")
 @pass_settings
-def reviews(settings: Settings, at: date | None, within: int, board: str | None) -> list[dict[str, Any]]:
+def reviews(settings: Settings, at: date | None, within: int, board: str | None) -> Iterator[dict[str, Any]]:
     """Benefit reviews and PIRs still owed: upcoming, due (reminders out) and overdue (meeting passed)."""
     from workflow.reminders import Reminders
 
-    return Reminders(settings.app().ctx).reviews(at=at, within=within, board=board)
+    return Reminders(settings.app().ctx).each_review(at=at, within=within, board=board)
 
 
 def sending(command: Callable[..., dict[str, Any]]) -> Callable[..., None]:
@@ -1389,9 +1391,10 @@ def sending(command: Callable[..., dict[str, Any]]) -> Callable[..., None]:
             emit_json(done)
         else:
             verb = "would send" if done["dry_run"] else "sent"
-            for sent in done["sent"]:
+            count = 0
+            for count, sent in enumerate(done["sent"], 1):
                 click.echo(f"{verb} {sent['kind']} to {sent['to']}: {sent['subject']}")
-            click.echo(f"{len(done['sent'])} {verb}, {done['already_sent']} already sent"
+            click.echo(f"{count} {verb}, {done['already_sent']} already sent"
                        + (f", {done['in_progress']} being sent by another worker" if done["in_progress"] else ""))
         for skipped in done["unreachable"]:
             click.echo(f"not sent: {skipped['kind']} for {skipped['user']}: {skipped['reason']}", err=True)
@@ -1419,7 +1422,7 @@ def remind(settings: Settings, at: datetime | None, dry_run: bool, force: bool) 
 
     with ProgressBar("sending") as progress:
         return Reminders.from_env(settings.app().ctx, settings.db).remind(at, dry_run=dry_run, force=force,
-                                                                          progress=progress)
+                                                                          progress=progress, lazily=True)
 
 
 @cli.command()

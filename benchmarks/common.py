@@ -316,22 +316,32 @@ def collab_env(target: str, actor: str | None = None) -> dict[str, str]:
     return env
 
 
+# Starts the command and reaps it with wait4, from a process of its own: a child's peak RSS counts the memory of the
+# process it was forked from (Linux carries the parent's high-water mark over fork and exec), and this script's can
+# be a gigabyte (the data it built, the JSON it parsed), which `reviews` and `remind` were charged with.
+_LAUNCHER = """
+import os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+elapsed = time.perf_counter() - started
+with open(sys.argv[1], "w") as report:
+    report.write(f"{elapsed} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, str]:
     """Run a process to its end: (wall seconds, exit code, its peak resident memory in KiB, output), the
     project compiled to bytecode first (`compiled`).
 
-    The child is reaped with wait4, which reports that one child's own peak RSS (unlike
-    RUSAGE_CHILDREN, which keeps the largest of every child so far).
+    A small launcher starts it and reaps it with wait4, which reports that one child's own peak RSS (unlike
+    RUSAGE_CHILDREN, which keeps the largest of every child so far), and times it from its start to its end.
     """
-    import time
-
     compiled()
-    started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    assert process.stdout is not None
-    out = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = code = os.waitstatus_to_exitcode(status)
-    process.stdout.close()
-    return elapsed, code, usage.ru_maxrss, out.decode(errors="replace")
+    with tempfile.NamedTemporaryFile("r", suffix=".usage") as report:
+        process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, report.name, *args], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, env=env)
+        out, _ = process.communicate()
+        elapsed, peak = report.read().split()
+    return float(elapsed), process.returncode, int(peak), out.decode(errors="replace")

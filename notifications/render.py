@@ -129,6 +129,7 @@ class Templates:
     def __init__(self, env: SandboxedEnvironment, templates: Mapping[str, Mapping[str, jinja2.Template]]):
         self._env = env
         self._templates = templates
+        self._globals: dict[str | None, dict[str, Any]] = {}
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -148,6 +149,8 @@ class Templates:
         allowed = KINDS.get(kind)
         if allowed is None or kind not in self._templates:
             raise TemplateError(f"unknown notification kind '{kind}' (known: {', '.join(sorted(KINDS))})")
+        if context.keys() == allowed:  # the usual case, without sorting the two differences (60,000 a run)
+            return
         given = set(context)
         missing = sorted(allowed - given)
         unexpected = sorted(given - allowed)
@@ -162,12 +165,17 @@ class Templates:
                 f"(expected: {', '.join(sorted(allowed))})"
             )
 
-    @staticmethod
-    def _part(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    def _part(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
+        """template.render(context), less its copy of the globals (a ChainMap walked at every render: a third of
+        a subject line's time, 60,000 of them a run): merged once, then shared as the context's parent."""
         import jinja2
 
+        merged = self._globals.get(template.name)
+        if merged is None:
+            merged = self._globals[template.name] = dict(template.globals)
         try:
-            return template.render(dict(context))
+            return template.environment.concat(template.root_render_func(
+                template.new_context({**merged, **context}, shared=True)))
         except jinja2.TemplateError as exc:
             # UndefinedError (a missing attribute), SecurityError (sandbox), ...
             raise TemplateError(f"{template.name}: {type(exc).__name__}: {exc}") from exc

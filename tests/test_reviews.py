@@ -162,15 +162,16 @@ def test_within_must_not_be_negative(db: str) -> None:
 # -- set-based: the number of statements does not grow with the number of benefits -------------------
 
 
-def add_collaborations(db: str, count: int, benefits_each: int) -> None:
-    """`count` more collaborations in delivery since 2 Sep 2026, each with benefits at RCB, half with a figure."""
+def add_collaborations(db: str, count: int, benefits_each: int, keys: tuple[str, ...] = ()) -> None:
+    """`count` more collaborations in delivery since 2 Sep 2026, each with benefits at RCB, half with a figure;
+    the first ones keyed `keys`, the rest BULKn."""
     with UnitOfWork(engine_for(db)).write() as session:
         first = session.query(Collaboration).count()
         pm = session.query(User).filter_by(name="pm").one()
         owner = session.query(User).filter_by(name="owner").one()
         board_id = session.query(Board.id).filter_by(name="RCB").scalar()
         for n in range(first, first + count):
-            key = f"BULK{n}"
+            key = keys[n - first] if n - first < len(keys) else f"BULK{n}"
             c = Collaboration(key=key, title=f"Bulk {n}", origin="programme", manager=pm,
                               definition_name="police-collaboration", definition_version=CURRENT.version, stage="delivery",
                               stage_since=DELIVERY, created_on=DELIVERY, version=1)
@@ -225,7 +226,30 @@ def test_review_computation_is_set_based(db: str) -> None:
     # 20 Oct is also when the 6 Oct misses escalate (6 Oct + 14): 1,002 escalations rendered, still a fixed
     # number of statements.
     assert len(app.remind(moment, dry_run=True)["sent"]) == 2 * 5 + 1000
-    assert statements(db, lambda: app.remind(moment, dry_run=True)) == small_remind <= 12
+    # A dry run also reads the collaborations' keys (to batch them) and the log once per agenda.
+    assert statements(db, lambda: app.remind(moment, dry_run=True)) == small_remind <= 14
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_batches_give_what_one_read_gives_in_the_same_order(db: str, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read a batch of collaborations at a time, `reviews` and `remind` list what one read lists, in its order,
+    even where keys begin one another (SA, SA2, SA-1: idempotency keys sort SA2 and SA-1 before SA); and the
+    statements grow with the batches, not with the benefits."""
+    from workflow import reminders
+
+    in_delivery(db, DELIVERY)
+    add_collaborations(db, 6, 2, keys=("SA2", "SA-1", "SA0"))  # keys that begin one another, and BULK4 to 6
+    app = Reminders(open_as(db, "root").ctx)
+    day, moment = date(2026, 10, 20), as_datetime(date(2026, 10, 20))
+    monkeypatch.setattr(reminders, "BATCH", None)
+    whole, sent, at_once = app.reviews(day), app.remind(moment, dry_run=True), statements(db, lambda: app.reviews(day))
+    assert {r["collaboration"] for r in whole} == {"SA", "SA2", "SA-1", "SA0", "BULK4", "BULK5", "BULK6"}
+    monkeypatch.setattr(reminders, "BATCH", batch)
+    assert app.reviews(day) == whole
+    assert app.remind(moment, dry_run=True) == sent
+    assert [s["key"] for s in sent["sent"]] == sorted(s["key"] for s in sent["sent"])  # one kind and day here
+    batches = {1: 4, 2: 2, 3: 2}[batch]  # BULK4 to 6 by `batch`, then SA, SA-1, SA0 and SA2 together
+    assert statements(db, lambda: app.reviews(day)) == at_once + 1 + 4 * (batches - 1)
 
 
 V3 = Path(__file__).parent / "data" / "police-collaboration-v3.yaml"  # as it was before PCCs heard of missed reviews

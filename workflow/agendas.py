@@ -14,7 +14,7 @@ from workflow import owed, reviews, validate
 from workflow.context import Context
 from workflow.errors import BadInput, reason
 from workflow.lookups import open_board
-from workflow.drafts import agenda_context
+from workflow.drafts import agenda_context, agenda_lines
 from workflow.reminders import agenda_text
 
 NEXT_WITHIN = timedelta(days=800)  # a board meets at least every two years (calendar.board_rule)
@@ -36,7 +36,7 @@ def board_agenda(ctx: Context, board: str, meeting: date | None = None) -> dict[
         snap = reviews.snapshot(session, today, ahead=max(ahead, 0), behind=None if behind <= 0 else behind,
                                 board_id=info.id)
         slots = [s for s in snap.slots if s.meeting.day == chosen.day]
-        context = agenda_context(chosen, slots)
+        context = agenda_context(chosen, agenda_lines(slots))
         text = agenda_text(context, info.secretary)
     overdue = [r.as_dict() for r in owed.statuses(snap, today, 0) if r.status == "overdue"]
     return {"board": info.name, "meeting": chosen.day.isoformat(), "starts": chosen.starts.isoformat(),

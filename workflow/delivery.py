@@ -47,6 +47,7 @@ from workflow.model import Delivery
 
 LEASE = timedelta(minutes=10)
 CLAIMED, SENT = "claimed", "sent"
+KEYS_AT_ONCE = 5_000  # bound parameters a statement (SQLite takes 32,766)
 
 
 class Entry(NamedTuple):  # a named tuple: built once per message of a run, 100,000s of them
@@ -128,15 +129,18 @@ class DeliveryLog:
         self.now = now
 
     def backlog(self, entries: Sequence[Entry]) -> Backlog:
-        """Split `entries` by what the log says of them, in one query over their due dates."""
+        """Split `entries` by what the log says of them, looked up by key (a run's entries are one batch of many:
+        reading all the log's rows of their due dates for each batch grew with the log)."""
         if not entries:
             return Backlog([], 0, 0)
         free = or_(Delivery.token.is_(None), Delivery.claimed_at < self.now() - self.lease)
-        query = select(Delivery.key, Delivery.state, free, Delivery.claimer).where(
-            Delivery.due_on.between(min(e.due_on for e in entries), max(e.due_on for e in entries)))
+        logged: dict[str, tuple[str, bool]] = {}
         with self.uow.read() as session:
-            logged = {key: (state, bool(is_free) or _dead(claimer))
-                      for key, state, is_free, claimer in session.execute(query)}
+            for start in range(0, len(entries), KEYS_AT_ONCE):
+                keys = [e.key for e in entries[start:start + KEYS_AT_ONCE]]
+                query = select(Delivery.key, Delivery.state, free, Delivery.claimer).where(Delivery.key.in_(keys))
+                logged.update((key, (state, bool(is_free) or _dead(claimer)))
+                              for key, state, is_free, claimer in session.execute(query))
         pending, sent, busy = [], 0, 0
         for entry in entries:
             state, is_free = logged.get(entry.key, (None, True))

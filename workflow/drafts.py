@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, NamedTuple
 
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from workflow import definition as definitions, reviews
 from workflow.meetings import CANCELLED
-from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot
+from workflow.model import Collaboration, Partner, User, UserRole
+from workflow.reviews import Meeting, PirDue, Person, ReviewedBenefit, Slot, Snapshot
 from workflow.vocabulary import MANAGER
 
 
@@ -31,19 +33,38 @@ class Draft(NamedTuple):  # a named tuple, as Entry
     fact: dict[str, Any] | None = None  # an escalation's event payload, but for "to"
 
 
-def agenda(slots: list[Slot]) -> Draft:
-    meeting = slots[0].meeting
-    return Draft("agenda", None, f"board-{meeting.board.id}", meeting.day, min(s.opens for s in slots), "agenda",
-                  agenda_context(meeting, slots), (meeting.board.secretary,), meeting=meeting)
+class AgendaLine(NamedTuple):
+    """A review owed at a meeting, as its agenda lists it (kept apart from the slot: an agenda gathers them from
+    every batch of collaborations)."""
+
+    collaboration: str
+    code: str
+    title: str  # the collaboration's
+    line: dict[str, Any]
 
 
-def agenda_context(meeting: Meeting, slots: list[Slot]) -> dict[str, Any]:
-    """What the agenda of `meeting` says of the reviews owed at it (`slots`), grouped by collaboration: the
-    secretary's reminder and `collab board agenda` alike."""
-    groups: dict[str, list[Slot]] = {}
-    for slot in sorted(slots, key=lambda s: (s.benefit.collaboration, s.benefit.code)):
-        groups.setdefault(slot.benefit.collaboration, []).append(slot)
-    collaborations = [{"key": key, "title": group[0].benefit.collaboration_title, "reviews": [_agenda_line(s) for s in group]}
+def agenda(meeting: Meeting, lines: list[AgendaLine], opens: date) -> Draft:
+    """The agenda of `meeting`, whose reminder window opened on `opens` (the earliest of its reviews')."""
+    return Draft("agenda", None, agenda_item(meeting), meeting.day, opens, "agenda",
+                 agenda_context(meeting, lines), (meeting.board.secretary,), meeting=meeting)
+
+
+def agenda_item(meeting: Meeting) -> str:
+    return f"board-{meeting.board.id}"
+
+
+def agenda_lines(slots: list[Slot]) -> list[AgendaLine]:
+    return [AgendaLine(s.benefit.collaboration, s.benefit.code, s.benefit.collaboration_title, _agenda_line(s))
+            for s in slots]
+
+
+def agenda_context(meeting: Meeting, lines: list[AgendaLine]) -> dict[str, Any]:
+    """What the agenda of `meeting` says of the reviews owed at it, grouped by collaboration: the secretary's
+    reminder and `collab board agenda` alike."""
+    groups: dict[str, list[AgendaLine]] = {}
+    for line in sorted(lines, key=lambda a: (a.collaboration, a.code)):
+        groups.setdefault(line.collaboration, []).append(line)
+    collaborations = [{"key": key, "title": group[0].title, "reviews": [a.line for a in group]}
                       for key, group in groups.items()]
     return {"board": _board_ctx(meeting), "meeting": _meeting(meeting), "collaborations": collaborations}
 
@@ -127,3 +148,24 @@ def _agenda_line(slot: Slot) -> dict[str, Any]:
     return {"benefit_id": b.code, "title": b.title, "category": b.category, "owner": b.owner.name if b.owner else "nobody",
             "status": "figure received" if slot.satisfied else "awaiting figure", "last_measured_on": b.latest_on,
             "latest": b.latest, "unit": b.unit, "target": b.target}
+
+
+def escalation_audience(session: Session, snap: Snapshot) -> dict[int, list[Person]]:
+    """Collaboration id (of the snapshot's) -> the people of its partners whose roles its definition tells of a
+    missed review (the programme manager, if named, is each collaboration's own and is added by the caller)."""
+    settings = snap.settings
+    roles = {role for s in settings.values() for role in s.escalate_to if role != MANAGER}
+    query = (
+        select(Partner.collaboration_id, Collaboration.definition_name, Collaboration.definition_version,
+               UserRole.role, User.name, User.email)
+        .join(User, User.partner == Partner.name).join(UserRole, and_(UserRole.user_id == User.id, UserRole.role.in_(roles)))
+        .join(Collaboration, Collaboration.id == Partner.collaboration_id)
+        .where(reviews.in_review(settings), *reviews.in_batch(snap.collaborations))
+        .order_by(Partner.collaboration_id, User.name)
+    )
+    found: dict[int, list[Person]] = {}
+    for cid, dname, dversion, role, name, email in session.execute(query):
+        people = found.setdefault(cid, [])
+        if role in settings[(dname, dversion)].escalate_to and Person(name, email) not in people:  # once, for any role
+            people.append(Person(name, email))
+    return found

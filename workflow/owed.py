@@ -40,17 +40,22 @@ def _status(opens: date, due_on: date, at: date, within: int) -> str | None:
 
 def statuses(snap: Snapshot, at: date, within: int) -> list[Review]:
     """The reviews still owed on `at`: every unsatisfied one due within `within` days or with its window open,
-    and, per benefit and board, its last meeting before `at` if that went by without a satisfying figure."""
-    last_passed: dict[tuple[str, str, int], Slot] = {}
+    and, per benefit and board, its last meeting before `at` if that went by without a satisfying figure.
+
+    A benefit's slots at a board come together, in meeting order (reviews._slots): its last meeting gone by is the
+    last of them before `at`, found in one pass without a table of them all."""
     found: list[Review] = []
+    passed: Slot | None = None  # the current benefit's latest meeting before `at`
     for slot in snap.slots:
+        if passed is not None and slot.benefit is not passed.benefit:
+            found.extend(_benefit_review(passed, "overdue"))
+            passed = None
         if slot.meeting.day < at:
-            last_passed[(slot.benefit.collaboration, slot.benefit.code, slot.meeting.board.id)] = slot  # in meeting order
+            passed = slot
         elif not slot.satisfied:
             found.extend(_benefit_review(slot, _status(slot.opens, slot.meeting.day, at, within)))
-    for slot in last_passed.values():
-        if not slot.satisfied:
-            found.extend(_benefit_review(slot, "overdue"))
+    if passed is not None:
+        found.extend(_benefit_review(passed, "overdue"))
     for pir in snap.pirs:
         status = _status(pir.opens, pir.pir_due, at, within)
         if status:
@@ -60,7 +65,7 @@ def statuses(snap: Snapshot, at: date, within: int) -> list[Review]:
 
 
 def _benefit_review(slot: Slot, status: str | None) -> list[Review]:
-    if status is None:
+    if status is None or status == "overdue" and slot.satisfied:
         return []
     b = slot.benefit
     return [Review(b.collaboration, b.code, slot.meeting.board.name, slot.meeting.day, status, b.title,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -47,12 +47,15 @@ from workflow.formatting import FILTERS
 from workflow.lookups import find_board, find_collaboration
 from workflow.progress import Progress, tracked
 from workflow.reviews import Meeting, Person, Slot
+from workflow.spool import Spool
 
 T = TypeVar("T")
 
 LOOKBACK_DAYS = 35  # longer than a monthly board's longest gap between meetings
+BATCH = 1_000  # collaborations read, drafted and rendered at a time (10,000 benefits on a large programme)
 DEFAULT_WITHIN = 35
 ESCALATIONS = ("escalation", "pir-escalation")  # to one person, one message a run
+SENT = ("to", "user", "kind", "subject", "key", "collaboration")  # a line of the report on a message
 MAX_WITHIN = 3660  # ten years ahead: any board's next meetings, and no date arithmetic beyond the calendar
 
 
@@ -102,53 +105,82 @@ class Reminders:
 
     def reviews(self, at: date | None = None, within: int = DEFAULT_WITHIN, board: str | None = None) -> list[dict[str, Any]]:
         """Reviews upcoming within `within` days, due (reminder window open) and overdue on `at`, unsatisfied."""
+        return list(self.each_review(at, within, board))
+
+    def each_review(self, at: date | None = None, within: int = DEFAULT_WITHIN,
+                    board: str | None = None) -> Iterator[dict[str, Any]]:
+        """The reviews as `reviews` lists them, in its order, computed BATCH collaborations at a time in one
+        read transaction and held on disk until all are read (spool.py), so memory does not grow with them."""
         if not 0 <= within <= MAX_WITHIN:
             raise BadInput(reason("bad-window", f"a window of {within} days: give 0 to {MAX_WITHIN}", within=within))
         day = validate.day(at or self.ctx.clock.today(), "the date of the reviews")
-        with self.ctx.reading() as session:
-            board_id = find_board(session, board).id if board else None
-            snap = reviews.snapshot(session, day, ahead=within, behind=None, board_id=board_id)
-        return [r.as_dict() for r in owed.statuses(snap, day, within)]
+        spool: Spool[tuple[Any, ...]] = Spool()
+        try:
+            with self.ctx.snapshot() as session:
+                board_id = find_board(session, board).id if board else None
+                for snap in reviews.snapshots(session, day, ahead=within, behind=None, board_id=board_id, batch=BATCH):
+                    # plain tuples: pickled in C, where a named tuple is reduced in Python
+                    spool.add(((r.due_on, r.board or ""), tuple(r)) for r in owed.statuses(snap, day, within))
+        except BaseException:
+            spool.close()
+            raise
+        return (owed.Review._make(r).as_dict() for r in spool)
 
     def remind(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False,
-               progress: Progress | None = None) -> dict[str, Any]:
+               progress: Progress | None = None, lazily: bool = False) -> dict[str, Any]:
         """Send every reminder and escalation due at `at` (default now) that the delivery log has not seen sent,
         and on the digest weekday each person's weekly digest. A person owed several escalations gets one message.
+        `lazily`: a dry run's `sent` is an iterator, read once (the CLI writes it line by line).
 
         A moment in the future is only a dry run unless `force`d: sending then would record escalations dated
         ahead and use up occurrences before they are really due (`future` in the report says so)."""
-        def due(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
-            found, unreachable = _occurrences(session, today)
-            weekly, unsent = _digests(session, today) if today.weekday() == self.digest_day else ([], [])
-            return found + weekly, unreachable + unsent
-        return self._run(due, at, dry_run, force, progress)
+        def due(session: Session, today: date, unreachable: list[Unreachable]) -> Iterator[list[Occurrence]]:
+            yield from _due(session, today, unreachable)
+            if today.weekday() == self.digest_day:
+                yield _digests(session, today, unreachable)
+        return self._run(due, at, dry_run, force, progress, lazily)
 
     def digest(self, at: datetime | None = None, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
         """Send each person's digest of the week that `at` falls in (what `todo` lists for them), once a week."""
-        return self._run(_digests, at, dry_run, force, None)
+        return self._run(lambda session, today, unreachable: iter([_digests(session, today, unreachable)]),
+                         at, dry_run, force, None, False)
 
-    def _run(self, gather: Callable[[Session, date], tuple[list[Occurrence], list[Unreachable]]], at: datetime | None,
-             dry_run: bool, force: bool, progress: Progress | None) -> dict[str, Any]:
+    def _run(self, gather: Callable[[Session, date, list[Unreachable]], Iterator[list[Occurrence]]], at: datetime | None,
+             dry_run: bool, force: bool, progress: Progress | None, lazily: bool) -> dict[str, Any]:
+        """What `gather` finds due and the log has not seen sent, a run of occurrences at a time inside one read
+        transaction: a dry run renders each subject and keeps only its report line (on disk, spool.py), so its
+        memory does not grow with the messages; a real run delivers them once all are read."""
         now = self.ctx.clock.now()
         moment = at or now
         future = moment > now and not force
         dry_run = dry_run or future
         today = moment.astimezone(LONDON).date()
-        with self.ctx.uow.read() as session:
-            actor = self.ctx.acting(session, None if dry_run else "send reminders")
-            occurrences, unreachable = gather(session, today)
-        backlog = self.log.backlog([o.entry for o in occurrences])
-        pending = {e.key for e in backlog.pending}
         templates = self.templates or _templates(None)
-        due = [o for o in occurrences if o.entry.key in pending]
-        pending_order = {o.entry.key: n for n, o in enumerate(due)}
+        unreachable: list[Unreachable] = []
+        already_sent = busy = 0
+        spool: Spool[Any] = Spool()
+        try:
+            with self.ctx.snapshot() as session:
+                actor = self.ctx.acting(session, None if dry_run else "send reminders")
+                for occurrences in gather(session, today, unreachable):
+                    backlog = self.log.backlog([o.entry for o in occurrences])
+                    already_sent, busy = already_sent + backlog.already_sent, busy + backlog.busy
+                    pending = {e.key for e in backlog.pending}
+                    spool.add((_group(o.entry), _sent_row(o.entry, _rendered(templates.subject, o)) if dry_run else o)
+                              for o in occurrences if o.entry.key in pending)
+        except BaseException:
+            spool.close()
+            raise
         report: dict[str, Any] = {
-            "at": moment.isoformat(), "dry_run": dry_run, "future": future, "already_sent": backlog.already_sent,
-            "in_progress": backlog.busy, "failed": [],
+            "at": moment.isoformat(), "dry_run": dry_run, "future": future, "already_sent": already_sent,
+            "in_progress": busy, "failed": [],
             "unreachable": [{"user": u.recipient, "kind": u.kind, "key": u.key, "reason": u.reason} for u in unreachable],
         }
         if dry_run:  # shows each message's subject: the text, HTML and calendar invitation are not made
-            return {"sent": [_sent(o.entry, _rendered(templates.subject, o)) for o in due], **report}
+            lines = (dict(zip(SENT, row)) for row in spool)
+            return {"sent": lines if lazily else list(lines), **report}
+        due: list[Occurrence] = list(spool)
+        pending_order = {o.entry.key: n for n, o in enumerate(due)}
         if self.channel is None:
             raise BadInput(reason("no-channel", "no delivery channel configured"))
         outgoing = self._bundled(due, templates, moment, actor)
@@ -240,8 +272,12 @@ def _rendered(render: Callable[[str, Any], T], occurrence: Occurrence) -> T:
 
 
 def _sent(entry: Entry, subject: str) -> dict[str, Any]:
-    return {"to": entry.address, "user": entry.recipient, "kind": entry.kind, "subject": subject,
-            "key": entry.key, "collaboration": entry.collaboration}
+    return dict(zip(SENT, _sent_row(entry, subject)))
+
+
+def _sent_row(entry: Entry, subject: str) -> tuple[str | None, ...]:
+    """A line of the report as a plain tuple: a dry run keeps them on disk, and tuples are pickled faster."""
+    return entry.address, entry.recipient, entry.kind, subject, entry.key, entry.collaboration
 
 
 # -- what is due ------------------------------------------------------------------------------------
@@ -249,36 +285,77 @@ def _sent(entry: Entry, subject: str) -> dict[str, Any]:
 
 def unreachable(session: Session, today: date) -> list[Unreachable]:
     """The reminders due today that cannot go out: their recipient has no email address (or there is nobody)."""
-    return _occurrences(session, today)[1]
+    found: list[Unreachable] = []
+    for _ in _due(session, today, found):
+        pass
+    return found
 
 
-def _occurrences(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
-    snap = reviews.snapshot(session, today, ahead=0, behind=LOOKBACK_DAYS)
-    due: list[drafts.Draft] = []
-    by_meeting: dict[tuple[int, date], list[Slot]] = {}
-    for slot in snap.slots:
-        if slot.meeting.day >= today:
-            by_meeting.setdefault((slot.meeting.board.id, slot.meeting.day), []).append(slot)
-            if slot.opens <= today and not slot.satisfied:
-                due.append(drafts.request(slot))
-        elif slot.escalates <= today <= slot.escalates + timedelta(days=LOOKBACK_DAYS) and not slot.satisfied:
-            due.append(drafts.escalation(slot, today))
-    due += [drafts.agenda(slots) for slots in by_meeting.values() if min(s.opens for s in slots) <= today]
-    due += drafts.cancellations(session, today)
-    for pir in snap.pirs:
-        if pir.opens <= today <= pir.pir_due:
-            due.append(drafts.pir(pir, overdue=False))
-        elif pir.escalates <= today <= pir.escalates + timedelta(days=LOOKBACK_DAYS):
-            due.append(drafts.pir(pir, overdue=True))
-    leaders = reviews.escalation_audience(session, snap.settings) if any(d.leaders_of is not None for d in due) else {}
-    found, unreachable = _address(due, leaders)
-    return sorted(found, key=lambda o: (o.entry.due_on, o.entry.kind, o.entry.key)), unreachable
+def _group(entry: Entry) -> tuple[bool, date, str]:
+    """The order of a run's report, as due (due_on, kind, key: each run is sorted so, spool.py keeps the groups
+    apart); the weekly digests last, in the order of their people."""
+    return entry.kind == "digest", entry.due_on, entry.kind
 
 
-def _digests(session: Session, today: date) -> tuple[list[Occurrence], list[Unreachable]]:
+def _due_order(occurrence: Occurrence) -> tuple[date, str, str]:
+    return occurrence.entry.due_on, occurrence.entry.kind, occurrence.entry.key
+
+
+def _due(session: Session, today: date, unreachable: list[Unreachable]) -> Iterator[list[Occurrence]]:
+    """What is due on `today`, in runs sorted as due: a batch of collaborations at a time, then each agenda (its
+    lines gathered from every batch), then the cancelled meetings. `unreachable` gets, as drafted, what cannot go
+    out: requests and escalations, agendas, cancellations, then PIRs."""
+    meetings: dict[tuple[int, date], tuple[Meeting, date]] = {}  # each meeting ahead, and when its agenda opens
+    lines: Spool[drafts.AgendaLine] = Spool()
+    late: list[Unreachable] = []
+    try:
+        for snap in reviews.snapshots(session, today, ahead=0, behind=LOOKBACK_DAYS, batch=BATCH):
+            due, pirs, ahead = [], [], []
+            for slot in snap.slots:
+                if slot.meeting.day >= today:
+                    key = (slot.meeting.board.id, slot.meeting.day)
+                    opens = meetings[key][1] if key in meetings else slot.opens
+                    meetings[key] = (slot.meeting, min(opens, slot.opens))
+                    ahead.append((key, slot))
+                    if slot.opens <= today and not slot.satisfied:
+                        due.append(drafts.request(slot))
+                elif slot.escalates <= today <= slot.escalates + timedelta(days=LOOKBACK_DAYS) and not slot.satisfied:
+                    due.append(drafts.escalation(slot, today))
+            ahead.sort(key=lambda pair: pair[0])
+            lines.add(zip((key for key, _ in ahead), drafts.agenda_lines([slot for _, slot in ahead])))
+            for pir in snap.pirs:
+                if pir.opens <= today <= pir.pir_due:
+                    pirs.append(drafts.pir(pir, overdue=False))
+                elif pir.escalates <= today <= pir.escalates + timedelta(days=LOOKBACK_DAYS):
+                    pirs.append(drafts.pir(pir, overdue=True))
+            told = any(d.leaders_of is not None for d in due + pirs)
+            leaders = drafts.escalation_audience(session, snap) if told else {}
+            found, missed = _address(due, leaders)
+            reminded, missed_pirs = _address(pirs, leaders)
+            unreachable += missed
+            late += missed_pirs
+            yield sorted(found + reminded, key=_due_order)
+        opened = {key: found for key, found in meetings.items() if found[1] <= today}
+        missed_agendas: dict[tuple[int, date], list[Unreachable]] = {}
+        for key, (meeting, opens) in sorted(opened.items(), key=lambda item: (item[1][1], _agenda_key(item[1][0]))):
+            found, missed_agendas[key] = _address([drafts.agenda(meeting, list(lines.group(key)), opens)], {})
+            yield found  # one agenda at a time: each lists every review owed at its meeting
+    finally:
+        lines.close()
+    unreachable += [u for key in opened for u in missed_agendas[key]]
+    cancelled, missed = _address(drafts.cancellations(session, today), {})
+    unreachable += missed + late
+    yield sorted(cancelled, key=_due_order)
+
+
+def _agenda_key(meeting: Meeting) -> str:
+    return _key("agenda", None, drafts.agenda_item(meeting), meeting.day, meeting.board.secretary.name)
+
+
+def _digests(session: Session, today: date, unreachable: list[Unreachable]) -> list[Occurrence]:
     found, unsent = digests.owed(session, today)
-    return [Occurrence(entry, "digest", context) for entry, context in found], [
-        Unreachable("digest", None, key, name, "no email address") for key, name in unsent]
+    unreachable += [Unreachable("digest", None, key, name, "no email address") for key, name in unsent]
+    return [Occurrence(entry, "digest", context) for entry, context in found]
 
 
 def agenda_text(context: dict[str, Any], secretary: Person) -> str:

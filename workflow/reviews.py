@@ -18,33 +18,33 @@ The rules (domain.md, "Benefits" and "Reminders"):
 - The PIR is due on ``pir_due`` (set by the definition's ``schedule-pir`` effect) and is satisfied by
   the artefact the definition names for it.
 
-The database is read in a fixed number of set-based statements (boards, definitions, benefits with
-their latest measurement, current handover and the day reviews began, PIRs, and the people told of
-escalations), never one per benefit; meetings are expanded per board in Python by calendar.py.
+The database is read in set-based statements (boards and definitions once; then per batch of collaborations,
+`snapshots`, the collaborations with the day reviews began, their benefits with their latest measurement and
+current handover, PIRs, and the people told of escalations), never one per benefit; meetings are expanded per
+board in Python by calendar.py.
 `--at` moves the calendar and the measurements counted, not the stages: a collaboration is reviewed
 as it stands now.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple, Unpack, cast
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, literal, null, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, literal, null, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from workflow import definition as definitions, meetings as held
 from workflow.model import (Artefact, Benefit, BenefitBoard, Board, Collaboration, DefinitionVersion, Event, Handover,
-                            Measurement, Partner, User, UserRole)
-from workflow.vocabulary import MANAGER
+                            Measurement, Partner, User)
 
 Settings = dict[tuple[str, int], definitions.Reviews]
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):  # two a reviewed benefit: built several times faster than a frozen dataclass
     name: str
     email: str | None
 
@@ -144,6 +144,7 @@ class Snapshot:
     slots: list[Slot]
     pirs: list[PirDue]
     settings: Settings
+    collaborations: Sequence[int] | None = None  # the batch's collaborations (ids); None: every one
 
 
 # -- reading the database ---------------------------------------------------------------------------
@@ -193,20 +194,27 @@ def _per_definition(settings: Settings, condition: Any) -> ColumnElement[bool]:
     ))
 
 
-def _in_review(settings: Settings) -> ColumnElement[bool]:
+def in_review(settings: Settings) -> ColumnElement[bool]:
     """A collaboration whose benefits are reviewed: in a reviewed stage, or on hold from one."""
     stage = func.coalesce(Collaboration.held_from, Collaboration.stage)
     return _per_definition(settings, lambda reviews: stage.in_(reviews.stages))
 
 
-def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings: Settings) -> list[ReviewedBenefit]:
+def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings: Settings,
+                      batch: Sequence[int] | None = None) -> list[ReviewedBenefit]:
     """Every review of a benefit by one of `board_ids` on `at`: one per benefit and reviewing board (its own, and
-    each further board), in two statements."""
+    each further board), in three statements; only the benefits of the `batch` of collaborations, if given."""
     if not board_ids:
         return []
-    own, further = _reviews_query(at, settings, board_ids, further=False), _reviews_query(at, settings, board_ids, further=True)
     # Core, not the ORM: plain rows, without the ORM's per-row loading (a third of the time at 100,000 benefits).
-    found = [_benefit(row, settings) for query in (own, further) for row in session.connection().execute(query).fetchall()]
+    # What is the collaboration's is read once for it, not on each of its benefits' rows (a third of their width).
+    programmes = {row[0]: _Programme(row[1], row[2], Person(row[5], row[6]), settings[(row[3], row[4])],
+                                     date.fromisoformat(row[7]))
+                  for row in session.connection().execute(_programmes_query(settings, batch)).fetchall()}
+    found = [_benefit(row, programmes[row[0]]) for further in (False, True)
+             for row in session.connection().execute(_reviews_query(at, board_ids, batch, further=further, lateral=(
+                 session.get_bind().dialect.name == "postgresql"))).fetchall()
+             if row[0] in programmes]
     first: dict[tuple[int, str, int], ReviewedBenefit] = {}
     for b in found:  # a further board that became the benefit's own by handover owes one review a meeting
         seen = first.setdefault((b.collaboration_id, b.code, b.board_id), b)
@@ -215,88 +223,105 @@ def reviewed_benefits(session: Session, at: date, board_ids: list[int], settings
     return sorted(first.values(), key=lambda b: (b.collaboration, b.code, not b.own_board, b.board_id))
 
 
-def _reviews_query(at: date, settings: Settings, board_ids: list[int], *,
-                   further: bool) -> Select[Unpack[tuple[Any, ...]]]:
-    """The benefits under review by their own board (the handover's, once accepted) or, `further`, by each
-    further board, from the day that board took them on."""
-    ranked = select(
-        Measurement.benefit_id, Measurement.on, Measurement.value,
-        func.row_number().over(partition_by=Measurement.benefit_id,
-                               order_by=(Measurement.on.desc(), Measurement.id.desc())).label("rank"),
-    ).where(Measurement.on <= at, Measurement.voided_on.is_(None), *_only_further(Measurement.benefit_id, further)).subquery()
-    latest = select(ranked.c.benefit_id, ranked.c.on, ranked.c.value).where(ranked.c.rank == 1).subquery()
-    # The current handover is the newest per benefit: joined on the benefit with "no newer one" (both probes use
-    # the index on benefit_id), not through an `id IN (... GROUP BY ...)` subquery, which SQLite re-scanned for
-    # every benefit (quadratic: over a minute for 100,000 benefits).
-    accepted, newer = aliased(Handover), aliased(Handover)
-    is_current = ~exists().where(newer.benefit_id == accepted.benefit_id, newer.id > accepted.id)
+class _Programme(NamedTuple):
+    key: str
+    title: str
+    manager: Person
+    settings: definitions.Reviews
+    entered: date  # first entered the stage where reviews begin
+
+
+def _programmes_query(settings: Settings, batch: Sequence[int] | None) -> Select[Unpack[tuple[Any, ...]]]:
+    """The collaborations (of the batch) in review, with the day each first entered the stage where reviews begin."""
     entered = (
         select(Event.collaboration.label("key"), func.min(Event.effective_on).label("on"))
         .join(Collaboration, Collaboration.key == Event.collaboration)
-        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin),
-               *_only_further(Collaboration.id, further, collaboration=True))
+        .where(_per_definition(settings, lambda reviews: Event.to_stage == reviews.begin), *in_batch(batch))
         .group_by(Event.collaboration).subquery()
     )
-    owner, manager, assigned = aliased(User), aliased(User), aliased(BenefitBoard)
-    board_id = assigned.board_id if further else func.coalesce(accepted.board_id, Benefit.board_id)
+    manager = aliased(User)
+    return (select(Collaboration.id, Collaboration.key, Collaboration.title, Collaboration.definition_name,
+                   Collaboration.definition_version, manager.name, manager.email, entered.c.on)
+            .join(manager, manager.id == Collaboration.manager_id)
+            .join(entered, entered.c.key == Collaboration.key)  # only the batch's: an IN here too was probed per row
+            .where(in_review(settings)))
+
+
+def _reviews_query(at: date, board_ids: list[int], batch: Sequence[int] | None, *, further: bool,
+                   lateral: bool = False) -> Select[Unpack[tuple[Any, ...]]]:
+    """The benefits (of the batch) reviewed by their own board (the handover's, once accepted) or, `further`, by
+    each further board, from the day that board took them on; not retired, not yet realised.
+
+    Each benefit's latest figure by `at` and its current (newest) handover are found per benefit through their
+    indexes on benefit_id: a window over the measurements joined back was scanned per benefit by SQLite reading a
+    batch (quadratic), as was an `id IN (... GROUP BY ...)` for the handover. SQLite joins on the newest figure's
+    id and on "no newer handover"; PostgreSQL hashed the whole tables for those joins at every batch, so it reads
+    them through LATERAL joins (`lateral`)."""
+    newest_figure = (select(Measurement.id, Measurement.value, Measurement.on)
+                     .where(Measurement.benefit_id == Benefit.id, Measurement.on <= at, Measurement.voided_on.is_(None))
+                     .order_by(Measurement.on.desc(), Measurement.id.desc()).limit(1))
+    latest: Any
+    accepted: Any
+    if lateral:
+        latest = newest_figure.lateral()
+        accepted = select(Handover).where(Handover.benefit_id == Benefit.id).order_by(Handover.id.desc()).limit(1).lateral()
+        figure, handover, figure_on, handover_on = latest.c, accepted.c, true(), accepted.c.status == "accepted"
+    else:
+        latest, accepted, newer = aliased(Measurement), aliased(Handover), aliased(Handover)
+        figure, handover = latest, accepted
+        figure_on = latest.id == newest_figure.with_only_columns(Measurement.id).correlate(Benefit).scalar_subquery()
+        handover_on = and_(accepted.benefit_id == Benefit.id, accepted.status == "accepted",
+                           ~exists().where(newer.benefit_id == accepted.benefit_id, newer.id > accepted.id))
+    owner, assigned = aliased(User), aliased(BenefitBoard)
+    board_id = assigned.board_id if further else func.coalesce(handover.board_id, Benefit.board_id)
     # The day this board took the benefit on: a further board's `since`, or the handover's acceptance when it moved
     # the benefit to another board (see _benefit).
-    taken_on = assigned.since if further else accepted.decided_on
+    taken_on = assigned.since if further else handover.decided_on
     realised = or_(
-        and_(Benefit.target > Benefit.baseline, latest.c.value >= Benefit.target),
-        and_(Benefit.target < Benefit.baseline, latest.c.value <= Benefit.target),
+        and_(Benefit.target > Benefit.baseline, figure.value >= Benefit.target),
+        and_(Benefit.target < Benefit.baseline, figure.value <= Benefit.target),
     )
     query = (
         select(
-            Collaboration.id, Collaboration.key, Collaboration.title, Collaboration.definition_name,
-            Collaboration.definition_version, manager.name, manager.email,
-            Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit, Benefit.baseline,
-            Benefit.target, board_id, owner.name, owner.email, latest.c.value, latest.c.on,
-            Benefit.start_on, entered.c.on, taken_on, null() if further else Benefit.board_id, literal(further),
+            Benefit.collaboration_id, Benefit.code, Benefit.title, Benefit.category, Benefit.measure, Benefit.unit,
+            Benefit.baseline, Benefit.target, board_id, owner.name, owner.email, figure.value, figure.on,
+            Benefit.start_on, taken_on, null() if further else Benefit.board_id, literal(further),
         )
-        .join(Collaboration, Collaboration.id == Benefit.collaboration_id)
-        .join(manager, manager.id == Collaboration.manager_id)
-        .join(entered, entered.c.key == Collaboration.key)
-        .outerjoin(accepted, and_(accepted.benefit_id == Benefit.id, accepted.status == "accepted", is_current))
-        .outerjoin(latest, latest.c.benefit_id == Benefit.id)
-        .outerjoin(owner, owner.id == func.coalesce(accepted.to_user_id, Benefit.owner_id))
-        .where(_in_review(settings), Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False))
-        .order_by(Collaboration.key, Benefit.code)
+        .select_from(Benefit)
+        .outerjoin(accepted, handover_on)
+        .outerjoin(latest, figure_on)
+        .outerjoin(owner, owner.id == func.coalesce(handover.to_user_id, Benefit.owner_id))
+        .where(Benefit.retired_on.is_(None), board_id.in_(board_ids), ~func.coalesce(realised, False),
+               *([] if batch is None else [Benefit.collaboration_id.in_(batch)]))
     )
     return query.join(assigned, assigned.benefit_id == Benefit.id) if further else query
 
 
-def _only_further(column: Any, further: bool, *, collaboration: bool = False) -> list[ColumnElement[bool]]:
-    """The further boards' query reads only the benefits (or `collaboration`s) they review: its subqueries
-    otherwise ran over every measurement and history event, for the few benefits most programmes give further
-    boards (0.7 s of `collab reviews` on 100,000 benefits with none)."""
-    if not further:
-        return []
-    assigned = select(Benefit.collaboration_id if collaboration else Benefit.id).join(
-        BenefitBoard, BenefitBoard.benefit_id == Benefit.id)
-    return [column.in_(assigned)]
+def in_batch(batch: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    """The collaborations of the batch (every one if None)."""
+    return [] if batch is None else [Collaboration.id.in_(batch)]
 
 
-def _benefit(row: Row[Unpack[tuple[Any, ...]]], settings: Settings) -> ReviewedBenefit:
-    (cid, key, ctitle, dname, dversion, mname, memail, code, title, category, measure, unit, baseline, target,
-     board_id, oname, oemail, latest, latest_on, start_on, entered_on, taken_on, own_board_id, further) = row
+def _benefit(row: Row[Unpack[tuple[Any, ...]]], programme: _Programme) -> ReviewedBenefit:
+    (cid, code, title, category, measure, unit, baseline, target, board_id, oname, oemail, latest, latest_on,
+     start_on, taken_on, own_board_id, further) = row
     moved_on = taken_on if board_id != own_board_id else None  # the new (or further) board owes reviews from then on
-    since = date.fromisoformat(entered_on)  # comparisons, not max() over a generator: 100,000 rows
+    since = programme.entered  # comparisons, not max() over a generator: 100,000 rows
     if start_on is not None and start_on > since:
         since = start_on
     if moved_on is not None and moved_on > since:
         since = moved_on
     return ReviewedBenefit(
-        collaboration_id=cid, collaboration=key, collaboration_title=ctitle, manager=Person(mname, memail),
-        settings=settings[(dname, dversion)], code=code, title=title, category=category, measure=measure,
-        unit=unit, baseline=baseline, target=target, board_id=board_id,
+        collaboration_id=cid, collaboration=programme.key, collaboration_title=programme.title,
+        manager=programme.manager, settings=programme.settings, code=code, title=title, category=category,
+        measure=measure, unit=unit, baseline=baseline, target=target, board_id=board_id,
         owner=Person(oname, oemail) if oname else None, latest=latest, latest_on=latest_on, since=since,
         own_board=not further,
     )
 
 
-def pirs_due(session: Session, at: date, settings: Settings) -> list[PirDue]:
-    """Collaborations with a PIR scheduled, still in review, with no PIR artefact recorded by `at`."""
+def pirs_due(session: Session, at: date, settings: Settings, batch: Sequence[int] | None = None) -> list[PirDue]:
+    """Collaborations (of the `batch`) with a PIR scheduled, still in review, with no PIR artefact recorded by `at`."""
     manager = aliased(User)
     reported = _per_definition(settings, lambda reviews: exists().where(
         Artefact.collaboration_id == Collaboration.id, Artefact.kind == reviews.pir_artefact, Artefact.recorded_on <= at))
@@ -305,37 +330,25 @@ def pirs_due(session: Session, at: date, settings: Settings) -> list[PirDue]:
                Collaboration.closed_on, Collaboration.pir_due, Collaboration.definition_name,
                Collaboration.definition_version)
         .join(manager, manager.id == Collaboration.manager_id)
-        .where(Collaboration.pir_due.is_not(None), _in_review(settings), ~reported)
+        .where(Collaboration.pir_due.is_not(None), in_review(settings), ~reported,
+               *in_batch(batch))
         .order_by(Collaboration.key)
     )
     return [PirDue(cid, key, title, Person(name, email), closed_on, cast(date, pir_due), settings[(dname, dversion)])
             for cid, key, title, name, email, closed_on, pir_due, dname, dversion in session.execute(query)]
 
 
-def escalation_audience(session: Session, settings: Settings) -> dict[int, list[Person]]:
-    """Collaboration id -> the people of its partners whose roles its definition tells of a missed review
-    (the programme manager, if named, is each collaboration's own and is added by the caller)."""
-    roles = {role for reviews in settings.values() for role in reviews.escalate_to if role != MANAGER}
-    query = (
-        select(Partner.collaboration_id, Collaboration.definition_name, Collaboration.definition_version,
-               UserRole.role, User.name, User.email)
-        .join(User, User.partner == Partner.name).join(UserRole, and_(UserRole.user_id == User.id, UserRole.role.in_(roles)))
-        .join(Collaboration, Collaboration.id == Partner.collaboration_id)
-        .where(_in_review(settings))
-        .order_by(Partner.collaboration_id, User.name)
-    )
-    found: dict[int, list[Person]] = {}
-    for cid, dname, dversion, role, name, email in session.execute(query):
-        people = found.setdefault(cid, [])
-        if role in settings[(dname, dversion)].escalate_to and Person(name, email) not in people:  # once, for any role
-            people.append(Person(name, email))
-    return found
-
-
 def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, board_id: int | None = None) -> Snapshot:
     """Review slots at meetings from `behind` days (plus the grace period) before `at` to `ahead` days (plus the
     agenda lead) after it; `behind=None` starts each board at its last meeting before `at`. PIRs are left out
     when one board is asked for."""
+    return next(snapshots(session, at, ahead=ahead, behind=behind, board_id=board_id))
+
+
+def snapshots(session: Session, at: date, *, ahead: int, behind: int | None, board_id: int | None = None,
+              batch: int | None = None) -> Iterator[Snapshot]:
+    """The snapshot a `batch` of collaborations at a time (all at once if None), in the order of their keys: read
+    in the caller's one transaction, so the batches are consistent with each other."""
     settings = settings_by_definition(session)
     lead = max((s.agenda_days_before for s in settings.values()), default=0)
     grace = max((s.escalation_grace_days for s in settings.values()), default=0)
@@ -347,9 +360,26 @@ def snapshot(session: Session, at: date, *, ahead: int, behind: int | None, boar
         else:
             start = at - timedelta(days=behind + grace)
         meetings[board.id] = board_meetings(board, start, end)
-    slots = _slots(reviewed_benefits(session, at, [b for b, found in meetings.items() if found], settings), meetings)
-    pirs = pirs_due(session, at, settings) if board_id is None else []
-    return Snapshot(slots, pirs, settings)
+    boards = [b for b, found in meetings.items() if found]
+    keyed = None if batch is None else session.execute(select(Collaboration.key, Collaboration.id).where(in_review(settings)))
+    for ids in [None] if keyed is None else _batches(sorted((key, cid) for key, cid in keyed), cast(int, batch)):
+        slots = _slots(reviewed_benefits(session, at, boards, settings, ids), meetings)
+        yield Snapshot(slots, pirs_due(session, at, settings, ids) if board_id is None else [], settings, ids)
+
+
+def _batches(keyed: list[tuple[str, int]], size: int) -> Iterator[list[int]]:
+    """Collaboration ids about `size` at a time, by key, never ending a batch between a key and a longer one it begins
+    (SA, SA2): reminders' idempotency keys sort SA2 first, so batches sorted whole come out end to end in both orders."""
+    ids: list[int] = []
+    keys: set[str] = set()
+    for key, cid in keyed:
+        if len(ids) >= size and not any(key[:n] in keys for n in range(1, len(key))):
+            yield ids
+            ids, keys = [], set()
+        ids.append(cid)
+        keys.add(key)
+    if ids:
+        yield ids
 
 
 def _slots(benefits: list[ReviewedBenefit], meetings: dict[int, list[Meeting]]) -> list[Slot]:
