@@ -85,7 +85,7 @@ LAYERS = [
      "workflow.yaml_lines", "workflow.netbenefit", "workflow.progress", "workflow.board_types", "workflow.spool"},
     {"workflow.model", "workflow.db", "workflow.audit", "workflow.lookups", "workflow.effects", "workflow.definition",
      "workflow.machine", "workflow.facts", "workflow.stored", "workflow.diagram", "workflow.delivery", "workflow.reviews",
-     "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing", "workflow.meetings",
+     "workflow.approvals", "workflow.replay", "workflow.verification", "workflow.backup", "workflow.signing", "workflow.meetings",
      "workflow.drafts", "workflow.owed"},
     {"workflow.context"},
     {"workflow.people", "workflow.register", "workflow.lifecycle", "workflow.benefits", "workflow.views",

@@ -237,3 +237,27 @@ def test_a_measurement_edited_in_the_database_is_named(db: str) -> None:
     assert result["problem"] == ("table measurements, row SA/B1, entry 1: the history says "
                                  f"('{date.today().isoformat()}', 4.5, 'Q1', 'owner', None, None, None), the table holds "
                                  f"('{date.today().isoformat()}', 9.0, 'Q1', 'owner', None, None, None)")
+
+
+# -- text that JSON must escape, and text beyond ASCII --------------------------------------------------
+
+AWKWARD = 'budget "review" of C:\\shared\\plans — é ü “quoted” 🚓 {"payload":[1]}'
+
+
+@pytest.mark.parametrize("edit", [
+    "replace(reason, 'é', 'e')",  # beyond ASCII
+    "replace(reason, '\\', '/')",  # a character the encoding escapes
+    "replace(reason, '\"', '''')",
+    "replace(reason, ' of ', '\n\tof ')",  # control characters, escaped once in the table
+    "NULL",
+    "reason || ' '",
+])
+def test_awkward_text_verifies_and_any_edit_of_it_is_caught(history_db: str, edit: str) -> None:
+    open_as(history_db, "pm").hold("SA", reason=AWKWARD)
+    seq = verify(history_db, 0)["events"]
+    tamper(history_db, f"UPDATE events SET reason = {edit} WHERE seq = {seq}")
+    result = verify(history_db, 3)
+    assert (result["first_bad"], result["problem"]) == (seq, f"event {seq} does not match its hash (the row was edited)")
+    quoted = AWKWARD.replace("'", "''")
+    tamper(history_db, f"UPDATE events SET reason = '{quoted}' WHERE seq = {seq}")  # put back: verifies again
+    assert verify(history_db, 0)["ok"]

@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import pytest
 import rfc8785
+from hypothesis import given, settings, strategies as st
 
 from workflow.audit import FIELDS, FIELDS_V1, canonical_json, event_hash, event_json, jsonable, payload_json
+from workflow.replay import facts
 
 AWKWARD = [
     None, "", "plain", 'quote " and backslash \\', "new\nline\ttab\r", "\x00\x1f\x7f control", "é ü ß — “Devon & Cornwall”",
@@ -73,3 +75,50 @@ def test_the_format_decides_the_encoding() -> None:
     canonical = canonical_json({name: fields[name] for name in FIELDS_V1})
     assert v1 == hashlib.sha256(canonical.encode()).hexdigest()
     assert v2 == hashlib.sha256(rfc8785.dumps({**fields, "format": 2, "payload": {}})).hexdigest()
+
+
+# -- the same, for any input: Hypothesis against the reference encoder ---------------------------------------
+
+TEXT = st.text(st.characters(codec="utf-8"))  # every code point but lone surrogates: control characters, quotes, ...
+NUMBER = st.integers(-(2**53) + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+JSON = st.recursive(st.none() | st.booleans() | NUMBER | TEXT,
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=12)
+FORMAT_2 = st.fixed_dictionaries({
+    name: TEXT | st.none() if name in NULLABLE else TEXT for name in FIELDS if name not in ("seq", "format", "payload")
+} | {"seq": st.integers(1, 2**53 - 1), "payload": st.dictionaries(TEXT, JSON, max_size=5)})
+
+
+@settings(max_examples=500, deadline=None)
+@given(FORMAT_2)
+def test_format_2_is_byte_for_byte_rfc_8785_for_any_fields(fields: dict) -> None:
+    stored = {**fields, "format": 2, "payload": payload_json(fields["payload"])}
+    reference = rfc8785.dumps({**fields, "format": 2})
+    assert event_json(stored).encode() == reference
+    assert event_hash(stored) == hashlib.sha256(reference).hexdigest()
+
+
+def as_json_reads(payload: str, reason: str | None) -> None:
+    """Replay's reading of a stored payload gives json.loads's value, or its very error."""
+    try:
+        expected: object = {"reason": reason, **json.loads(payload)}
+    except (TypeError, ValueError) as error:
+        expected = (type(error), str(error))
+    try:
+        got: object = facts(payload, reason)
+    except (TypeError, ValueError) as error:
+        got = (type(error), str(error))
+    assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters()) | st.builds("{}{}{}".format, st.sampled_from(["", " ", "\ufeff", "x"]),
+                                               JSON.map(json.dumps), st.sampled_from(["", " ", "}", "{}", "x"])),
+       TEXT | st.none())
+def test_a_payload_is_read_exactly_as_json_reads_it(payload: str, reason: str | None) -> None:
+    as_json_reads(payload, reason)
+
+
+@pytest.mark.parametrize("payload", ['{"a":1}', '{"reason":"own","a":[1,{"b":null}]}', ' {"a":1}', '{"a":1} ', "\ufeff{}",
+                                     '{"a":1}{', "[1]", '"text"', "", '{"a":}', '{"a":1,}', "null", "1e400", '{"a":"\\ud800"}'])
+def test_a_payload_is_read_exactly_as_json_reads_it_at_the_edges(payload: str) -> None:
+    as_json_reads(payload, "why")

@@ -14,7 +14,7 @@ import pytest
 from builders import DC, DORSET, MARKUP_TITLE, in_delivery, measured, open_as, people
 from conftest import COLLAB, collab
 from tampering import tamper
-from workflow import audit, views
+from workflow import verification, views
 
 BUILT = "2020-01-06T09:00"  # the builders' clock: in_delivery enters delivery on 2020-01-06
 NOW = {"COLLAB_NOW": "2021-07-01T12:00"}  # when the reports are made
@@ -214,7 +214,7 @@ def test_a_report_reads_one_snapshot_while_others_write(db: str) -> None:
     people(db)
     in_delivery(db)
     with open_as(db, "audit").ctx.snapshot() as session:
-        history, verified = views.history(session, "SA"), audit.verify(session)
+        history, verified = views.history(session, "SA"), verification.verify(session)
         open_as(db, "pm").add_lesson("SA", "recorded while the report was being read")
-        assert views.history(session, "SA") == history and audit.verify(session) == verified
+        assert views.history(session, "SA") == history and verification.verify(session) == verified
     assert len(open_as(db, "audit").history("SA")) == len(history) + 1

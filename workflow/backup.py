@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from workflow import audit
+from workflow import verification
 from workflow.db import UnitOfWork, engine_for, sqlite_path
 from workflow.errors import BadInput, IntegrityFailure
 
@@ -75,7 +75,7 @@ def _verified(target: Path) -> Backup:
     engine = engine_for.__wrapped__(str(target))
     try:
         with UnitOfWork(engine).read() as session:
-            result = audit.verify(session)
+            result = verification.verify(session)
     finally:
         engine.dispose()
     if not result.ok:

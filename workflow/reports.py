@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import __version__, audit, facts as gate_facts, owed, reviews, views
+from workflow import __version__, facts as gate_facts, owed, reviews, verification, views
 from workflow.context import Context
 from workflow.costs import cost_rows, net_benefit_rows
 from workflow.progress import Progress
@@ -60,7 +60,7 @@ def collaboration_report(ctx: Context, key: str) -> dict[str, Any]:
         costs = cost_rows(session, collaboration)
         net = net_benefit_rows(session, collaboration, costs)
         outcomes = board_reviews(session, collaboration.id)
-        verified = audit.verify(session)
+        verified = verification.verify(session)
     return {
         "report": _about("collaboration", ctx),
         "collaboration": {**{name: shown[name] for name in COLLABORATION_FIELDS},
@@ -119,7 +119,7 @@ def portfolio_report(ctx: Context, partner: str | None = None, *, progress: Prog
         owed = open_reviews(session, today, None)
         if partner is not None:
             owed = [r for r in owed if r["board"] in boards]
-        verified = audit.verify(session, progress=progress)
+        verified = verification.verify(session, progress=progress)
     overdue = Counter(r["collaboration"] for r in owed if r["status"] == "overdue")
     empty = views.summary([])
     rows = [
