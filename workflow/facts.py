@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import approvals, gates
-from workflow.lookups import LINKS
+from workflow.lookups import LINKS, CollaborationRead
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Partner, User
 
 # Each statement reads every collaboration's facts, the collaboration's id first; approvals.one narrows it to one.
@@ -64,7 +64,7 @@ def _facts(name: str, rows: Sequence[Sequence[Any]]) -> Any:
     return rows[0][0] if rows else 0  # lessons
 
 
-def gate_facts(session: Session, collaboration: Collaboration, needed: frozenset[str] = gates.QUERIED, *,
+def gate_facts(session: Session, collaboration: CollaborationRead, needed: frozenset[str] = gates.QUERIED, *,
                reason: str | None = None, actor_roles: tuple[str, ...] = (), actor_partner: str | None = None,
                actor_manages: bool = False, stale: list[approvals.Stale] | None = None) -> gates.GateFacts:
     """The facts of `collaboration`, of the queried ones only those `needed` (the rest left empty); `stale`
@@ -97,7 +97,7 @@ def gate_facts_of_all(session: Session, collaborations: Sequence[Collaboration])
     return found
 
 
-def _gate_facts(collaboration: Collaboration, found: dict[str, Any], **move: Any) -> gates.GateFacts:
+def _gate_facts(collaboration: CollaborationRead, found: dict[str, Any], **move: Any) -> gates.GateFacts:
     return gates.GateFacts(
         key=collaboration.key, objective=collaboration.objective, public_benefit=collaboration.public_benefit,
         rationale=collaboration.rationale, pir_due=collaboration.pir_due, **move, **found,

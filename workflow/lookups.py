@@ -10,13 +10,15 @@ import difflib
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.errors import BadInput, Reason, Refused, reason
 from workflow.model import Benefit, BenefitLink, Board, Collaboration, Event, Handover, Objective, Partner, User
 
 T = TypeVar("T")
+# A collaboration as a use case read it: an ORM entity, or (a stage move) a Core Row of its columns by name.
+CollaborationRead = Collaboration | Row[Any]
 
 
 def _nocase(column: Any) -> ColumnElement[bool]:
