@@ -82,7 +82,7 @@ LAYERS = [
     {"workflow.errors", "workflow.vocabulary", "workflow.clock", "workflow.formatting", "workflow.validate",
      "workflow.realisation", "workflow.calendar", "workflow.charts", "workflow.text", "workflow.gates",
      "notifications.channels", "notifications.render", "workflow.permissions", "workflow.inert", "workflow.periods",
-     "workflow.yaml_lines", "workflow.netbenefit", "workflow.progress", "workflow.board_types"},
+     "workflow.yaml_lines", "workflow.netbenefit", "workflow.progress", "workflow.board_types", "workflow.prepared"},
     {"workflow.model", "workflow.db", "workflow.audit", "workflow.lookups", "workflow.effects", "workflow.definition",
      "workflow.machine", "workflow.facts", "workflow.stored", "workflow.diagram", "workflow.delivery", "workflow.reviews",
      "workflow.approvals", "workflow.replay", "workflow.backup", "workflow.signing", "workflow.meetings",

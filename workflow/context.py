@@ -25,6 +25,7 @@ from workflow.errors import BadInput, Conflict, Refused, reason
 from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, CollaborationRead, find_user, unknown_collaboration
 from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import WRITES, require, require_writer
+from workflow.prepared import Prepared
 from workflow.stored import stored_definition
 
 
@@ -59,7 +60,7 @@ _SESSION_USER = text("SELECT session_user")
 _UNKNOWN: Any = object()  # not looked up yet
 _COLUMNS = cast(Table, Collaboration.__table__)
 # SET takes the columns given with each execution; WHERE the optimistic version check.
-_SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read"))
+_SAVE = Prepared(update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read")))
 # A write's one read: the collaboration, the chain head it will append to and the collaboration's newest event
 # hash (both taken under the writer's lock), and its newest evidence (approval, artefact) for a move's gate.
 _newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).order_by(Event.seq.desc()).limit(1)
@@ -253,8 +254,8 @@ class Context:
         through Core with the optimistic version check (StaleDataError, a Conflict, if another writer changed it);
         the ORM's flush of one row costs more than the statement. Record its event with `saved=True`."""
         columns["version"] = collaboration.version + 1
-        done = session.connection().execute(_SAVE, {**columns, "cid": collaboration.id, "read": collaboration.version})
-        if done.rowcount != 1:
+        done = _SAVE.run(session.connection(), [{**columns, "cid": collaboration.id, "read": collaboration.version}])
+        if done != 1:
             raise StaleDataError(f"{collaboration.key} was changed by another writer")
 
     def effective(self, on: date | None, collaboration: CollaborationRead | None = None, *, in_stage: bool = True) -> date:
