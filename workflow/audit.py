@@ -222,8 +222,8 @@ def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[di
         seq, prev = seq + 1, digest
         if collaboration is not None:
             newest[collaboration] = digest
-    _INSERT_EVENT.run(connection, rows)
-    _MOVE_HEAD.run(connection, [{"seq": seq, "hash": prev}])
+    _INSERT_EVENT.write(connection, rows)
+    _MOVE_HEAD.write(connection, [{"seq": seq, "hash": prev}])
     session.info[_HEAD_KEY] = seq, prev  # where this transaction's next append continues
     return rows
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,7 +22,7 @@ from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
 from workflow.definition import Definition
 from workflow.errors import BadInput, Conflict, Refused, reason
-from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, CollaborationRead, find_user, unknown_collaboration
+from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, CollaborationRead, MovingRow, find_user, unknown_collaboration
 from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import WRITES, require, require_writer
 from workflow.prepared import Prepared
@@ -67,15 +67,17 @@ _newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).or
            .correlate(Collaboration).scalar_subquery())
 _CHANGING = (select(Collaboration, ChainHead.seq, ChainHead.hash, _newest).join(ChainHead, ChainHead.id == 1)
              .where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
-# A move reads the same as plain columns through Core (a Row with the collaboration's columns by name): loading an
-# ORM entity cost a move more than its statements. Its newest evidence date comes with it.
-_MOVING = (select(*_COLUMNS.c, ChainHead.seq.label("head_seq"), ChainHead.hash.label("head_hash"),
-                  _newest.label("newest_hash"),
-                  select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
-                  .correlate(Collaboration).scalar_subquery().label("newest_approval"),
-                  select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
-                  .correlate(Collaboration).scalar_subquery().label("newest_artefact"))
-           .join(ChainHead, ChainHead.id == 1).where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
+# A move reads the same as plain columns, on the driver (a MovingRow): loading an ORM entity, even Core's
+# execution, cost a move more than the statement. Its newest evidence dates come with it.
+_moving = (
+    select(*_COLUMNS.c, ChainHead.seq.label("head_seq"), ChainHead.hash.label("head_hash"), _newest.label("newest_hash"),
+           select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
+           .correlate(Collaboration).scalar_subquery().label("newest_approval"),
+           select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
+           .correlate(Collaboration).scalar_subquery().label("newest_artefact"))
+    .join(ChainHead, ChainHead.id == 1).where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
+assert tuple(_moving.selected_columns.keys()) == MovingRow._fields
+_MOVING = Prepared(_moving)
 _MANAGER = select(User.name).where(User.id == bindparam("id"))
 
 
@@ -86,9 +88,12 @@ def _read_changing(session: Session, key: str) -> Any:
 
 
 def _read_moving(session: Session, key: str) -> Any:
-    """The first read of a move, through Core: the row is the collaboration."""
-    row = session.connection().execute(_MOVING, {"name": key}).first()
-    return None if row is None else (row, row, row.head_seq, row.head_hash, row.newest_hash)
+    """The first read of a move, on the driver: the row is the collaboration."""
+    found = _MOVING.first(session.connection(), {"name": key})
+    if found is None:
+        return None
+    row = MovingRow(*found)
+    return row, row, row.head_seq, row.head_hash, row.newest_hash
 
 
 @dataclass
@@ -192,8 +197,8 @@ class Context:
 
     @contextmanager
     def moving(self, key: str, doing: str, expected_version: int | None
-               ) -> Iterator[tuple[Session, Actor, Row[Any], date | None]]:
-        """`changing` for a stage move, the collaboration a Core Row of its columns (by name); also the date of
+               ) -> Iterator[tuple[Session, Actor, MovingRow, date | None]]:
+        """`changing` for a stage move, the collaboration a MovingRow of its columns; also the date of
         its newest approval or artefact (None if it has none), so that a move checks its gate's evidence by
         query only when that date is later."""
         with self._writing(_read_moving, key, doing, expected_version) as (session, actor, row):
@@ -249,12 +254,12 @@ class Context:
              "to_stage": to_stage, "reason": reason, "payload": {**payload, **connected}}
             for on, payload in entries])
 
-    def save(self, session: Session, collaboration: Row[Any], **columns: Any) -> None:
+    def save(self, session: Session, collaboration: MovingRow, **columns: Any) -> None:
         """Write these columns of the collaboration (as `moving` read it) with its next version, in one UPDATE
         through Core with the optimistic version check (StaleDataError, a Conflict, if another writer changed it);
         the ORM's flush of one row costs more than the statement. Record its event with `saved=True`."""
         columns["version"] = collaboration.version + 1
-        done = _SAVE.run(session.connection(), [{**columns, "cid": collaboration.id, "read": collaboration.version}])
+        done = _SAVE.write(session.connection(), [{**columns, "cid": collaboration.id, "read": collaboration.version}])
         if done != 1:
             raise StaleDataError(f"{collaboration.key} was changed by another writer")
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 @dataclass
 class Effected:
     """What an effect may touch: the collaboration in the deciding transaction (its own columns through
-    `columns`, written with the move's stage; the move read it as a Core Row), and the event's payload."""
+    `columns`, written with the move's stage; as the move read it, a MovingRow), and the event's payload."""
 
     session: Session
     collaboration: CollaborationRead

@@ -1,69 +1,96 @@
-"""Writes compiled once per dialect and run on the driver's own cursor: every use case's hot statements.
+"""Statements compiled once per dialect and run on the driver's own cursor: the hot statements of every write.
 
 SQLAlchemy's Core spends about 50 us of Python on each statement it runs (its compiled cache, execution
-context and result set-up), more than SQLite takes to run one of these single-row writes; a stage move sends
-three of them. Here a statement is compiled once per dialect and set of columns, and each run is the driver's
-`execute` on the transaction's connection. The engine's `before_cursor_execute` listeners still hear every
-statement (tests and benchmarks count statements with them). Only values the drivers take as they are may be
-bound: text, integers, None, and dates (written as SQLite's Date type writes them, ISO 8601).
+context and result set-up), more than SQLite takes to run one of these single-row statements; a stage move
+sends four. Here a statement is compiled once per dialect (and set of columns written), and each run is the
+driver's `execute` in the transaction's connection. The engine's `before_cursor_execute` listeners still hear
+every statement (tests and benchmarks count statements with them), and a driver's error is raised as Core
+raises it (IntegrityError, OperationalError). Values bound must be ones the drivers take as they are: text,
+integers, None, and dates (written as SQLite's Date type writes them, ISO 8601); a read's columns are converted
+by their types' own result processors (SQLite's dates from text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 
+def run(connection: Connection, sql: str, params: Any = (), many: bool = False) -> Any:
+    """Run `sql` on a new cursor of the connection's driver (the caller closes it), as Core would: listeners told."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    for listener in connection.dispatch.before_cursor_execute:
+        listener(connection, cursor, sql, params, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except connection.dialect.loaded_dbapi.Error as error:
+        cursor.close()
+        raise DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error) from error
+    return cursor
+
+
 class Prepared:
-    """A DML statement (INSERT, UPDATE) whose bound values are given by name at each run."""
+    """A statement whose bound values are given by name at each run."""
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None, dict[str, Any],
+                                                                list[Callable[[Any], Any] | None]]] = {}
 
-    def _sql(self, connection: Connection, names: tuple[str, ...]) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        """The SQL text for these bound names, their order when the driver's parameters are positional, and the
-        values the statement itself binds (its literals)."""
+    def _sql(self, connection: Connection, names: tuple[str, ...]) -> tuple[
+            str, tuple[str, ...] | None, dict[str, Any], list[Callable[[Any], Any] | None]]:
+        """The SQL text for these bound names, their order when the driver's parameters are positional, the
+        values the statement binds itself (its literals) and, for a read, each column's result processor."""
         dialect = connection.dialect
         found = self._compiled.get((dialect.name, names))
         if found is None:
             compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(names))  # type: ignore[attr-defined]
+            columns = self.statement.selected_columns if isinstance(self.statement, Select) else ()
             found = self._compiled[dialect.name, names] = (
                 compiled.string, tuple(compiled.positiontup) if dialect.positional else None,
-                {name: value for name, value in compiled.params.items() if name not in names})
+                {name: value for name, value in compiled.params.items() if name not in names},
+                [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns])
         return found
 
-    def run(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Run the statement once per row (all rows with the same names) in the connection's transaction;
-        the number of rows it changed."""
-        names = tuple(rows[0])
-        sql, order, literals = self._sql(connection, names)
+    def _params(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any], list[Any]]:
+        sql, order, literals, processors = self._sql(connection, tuple(rows[0]))
         if literals:
             rows = [{**literals, **row} for row in rows]
-        sqlite = connection.dialect.name == "sqlite"
-        params: list[Any] = [
-            tuple(_sqlite(row[name]) for name in order) if order is not None and sqlite
-            else tuple(row[name] for name in order) if order is not None else row
-            for row in rows]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if order is None:
+            return sql, list(rows), processors
+        if connection.dialect.name == "sqlite":
+            return sql, [tuple(_sqlite(row[name]) for name in order) for row in rows], processors
+        return sql, [tuple(row[name] for name in order) for row in rows], processors
+
+    def write(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run the statement once per row (all rows with the same names); the number of rows it changed."""
+        sql, params, _ = self._params(connection, rows)
+        cursor = run(connection, sql, params if len(params) > 1 else params[0], many=len(params) > 1)
         try:
-            many = len(params) > 1
-            for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, sql, params if many else params[0], None, many)
-            if many:
-                cursor.executemany(sql, params)
-            else:
-                cursor.execute(sql, params[0])
             return int(cursor.rowcount)
-        except connection.dialect.loaded_dbapi.Error as error:  # as Core raises it: IntegrityError, OperationalError
-            raise DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error) from error
         finally:
             cursor.close()
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row a read returns, its columns converted by their types; None if there is none."""
+        sql, params, processors = self._params(connection, [values])
+        cursor = run(connection, sql, params[0])
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return tuple(value if convert is None or value is None else convert(value)
+                     for convert, value in zip(processors, row))
 
 
 def _sqlite(value: Any) -> Any:
