@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from workflow.errors import BadInput
 from workflow.model import ChainHead, Event, UserKey
-from workflow.prepared import Prepared
+from workflow.prepared import Prepared, connection_of
 from workflow.progress import Progress, tracked
 
 GENESIS = "0" * 64
@@ -196,7 +196,7 @@ def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[di
     INSERT of their rows and one UPDATE of the chain head; returns the rows written."""
     if not events:
         return []
-    connection = session.connection()
+    connection = connection_of(session)
     seq, prev = session.info.get(_HEAD_KEY) or connection.execute(_READ_HEAD).one()
     newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
     rows: list[dict[str, Any]] = []

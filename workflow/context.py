@@ -25,7 +25,7 @@ from workflow.errors import BadInput, Conflict, Refused, reason
 from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, CollaborationRead, MovingRow, find_user, unknown_collaboration
 from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import WRITES, require, require_writer
-from workflow.prepared import Prepared
+from workflow.prepared import Prepared, connection_of
 from workflow.stored import stored_definition
 
 
@@ -89,7 +89,7 @@ def _read_changing(session: Session, key: str) -> Any:
 
 def _read_moving(session: Session, key: str) -> Any:
     """The first read of a move, on the driver: the row is the collaboration."""
-    found = _MOVING.first(session.connection(), {"name": key})
+    found = _MOVING.first(connection_of(session), {"name": key})
     if found is None:
         return None
     row = MovingRow(*found)
@@ -259,7 +259,7 @@ class Context:
         through Core with the optimistic version check (StaleDataError, a Conflict, if another writer changed it);
         the ORM's flush of one row costs more than the statement. Record its event with `saved=True`."""
         columns["version"] = collaboration.version + 1
-        done = _SAVE.write(session.connection(), [{**columns, "cid": collaboration.id, "read": collaboration.version}])
+        done = _SAVE.write(connection_of(session), [{**columns, "cid": collaboration.id, "read": collaboration.version}])
         if done != 1:
             raise StaleDataError(f"{collaboration.key} was changed by another writer")
 

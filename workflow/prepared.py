@@ -18,7 +18,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
+
+_CONNECTION = "prepared_connection"  # in Session.info
+
+
+def connection_of(session: Session) -> Connection:
+    """The connection of the session's transaction, kept in its info: Session.connection() costs more than
+    the statements these run."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_CONNECTION] = (transaction, session.connection())
+    return kept[1]  # type: ignore[no-any-return]
 
 
 def run(connection: Connection, sql: str, params: Any = (), many: bool = False) -> Any:
