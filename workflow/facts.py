@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from workflow import approvals, gates
 from workflow.lookups import LINKS, CollaborationRead
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Handover, Lesson, Partner, User
+from workflow.prepared import Prepared, connection_of
 
 # Each statement reads every collaboration's facts, the collaboration's id first; approvals.one narrows it to one.
 _PARTNER_FACTS = (
@@ -42,7 +43,7 @@ _BENEFIT_FACTS = (  # columns in the order of gates.BenefitFacts
 )
 _QUERIES = {"partners": _PARTNER_FACTS, "artefacts": _ARTEFACT_KINDS, "approvals": _APPROVALS,
             "benefits": _BENEFIT_FACTS, "links": LINKS, "lessons": _LESSONS}
-_OF_ONE = {name: approvals.one(statement) for name, statement in _QUERIES.items()}
+_OF_ONE = {name: Prepared(approvals.one(statement)) for name, statement in _QUERIES.items()}  # on the driver
 _READ_WITH = {"unsigned": "approvals"}  # facts taken from another fact's rows, not queried on their own
 FACTS = (*_QUERIES, *_READ_WITH)
 
@@ -71,8 +72,9 @@ def gate_facts(session: Session, collaboration: CollaborationRead, needed: froze
     (approvals.stale) when the caller has it already, so it is not gathered twice."""
     cid = {"cid": collaboration.id}
     queried = {_READ_WITH.get(name, name) for name in needed}
-    rows = {name: [row[1:] for row in session.execute(statement, cid)]
-            for name, statement in _OF_ONE.items() if name in queried}
+    connection = connection_of(session)
+    rows = {name: [row[1:] for row in statement.all(connection, cid)] for name, statement in _OF_ONE.items()
+            if name in queried}
     found = {name: _facts(name, rows[_READ_WITH.get(name, name)]) for name in FACTS if name in needed}
     if needed & {"stale", "variations"}:
         stale = approvals.stale(session, collaboration) if stale is None else stale

@@ -66,11 +66,19 @@ class Prepared:
         found = self._compiled.get((dialect.name, names))
         if found is None:
             compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(names))  # type: ignore[attr-defined]
-            columns = self.statement.selected_columns if isinstance(self.statement, Select) else ()
             found = self._compiled[dialect.name, names] = (
                 compiled.string, tuple(compiled.positiontup) if dialect.positional else None,
-                {name: value for name, value in compiled.params.items() if name not in names},
-                [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns])
+                {name: value for name, value in compiled.params.items() if name not in names}, [])
+        return found
+
+    def _processors(self, connection: Connection, cursor: Any, found: list[Callable[[Any], Any] | None]
+                    ) -> list[Callable[[Any], Any] | None]:
+        """Each column's result processor, filled in at the first read (a type's may depend on the driver's
+        type code for the column, as PostgreSQL's numeric does)."""
+        if not found and isinstance(self.statement, Select):
+            dialect = connection.dialect
+            found.extend(column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                         for column, described in zip(self.statement.selected_columns, cursor.description))
         return found
 
     def _params(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any], list[Any]]:
@@ -92,18 +100,24 @@ class Prepared:
         finally:
             cursor.close()
 
-    def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The first row a read returns, its columns converted by their types; None if there is none."""
+    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row a read returns, its columns converted by their types."""
         sql, params, processors = self._params(connection, [values])
         cursor = run(connection, sql, params[0])
         try:
-            row = cursor.fetchone()
+            rows = cursor.fetchall()
+            processors = self._processors(connection, cursor, processors)
         finally:
             cursor.close()
-        if row is None:
-            return None
-        return tuple(value if convert is None or value is None else convert(value)
-                     for convert, value in zip(processors, row))
+        if not any(processors):
+            return rows  # type: ignore[no-any-return]
+        return [tuple(value if convert is None or value is None else convert(value)
+                      for convert, value in zip(processors, row)) for row in rows]
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row a read returns (the statement's LIMIT says how many it reads), or None."""
+        rows = self.all(connection, values)
+        return rows[0] if rows else None
 
 
 def _sqlite(value: Any) -> Any:
