@@ -7,6 +7,7 @@ given to it, never read from the environment.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
 from workflow.definition import Definition
 from workflow.errors import BadInput, Conflict, Refused, reason
+from workflow.facts import IN_JSON
 from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, CollaborationRead, MovingRow, find_user, unknown_collaboration
 from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import WRITES, require, require_writer
@@ -76,8 +78,9 @@ _moving = (
            select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
            .correlate(Collaboration).scalar_subquery().label("newest_artefact"))
     .join(ChainHead, ChainHead.id == 1).where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
-assert tuple(_moving.selected_columns.keys()) == MovingRow._fields
+assert tuple(_moving.selected_columns.keys()) == MovingRow._fields[:-1]
 _MOVING = Prepared(_moving)
+_GATED = Prepared(_moving.add_columns(IN_JSON.label("facts")))  # SQLite: the gate facts too (workflow.facts)
 _MANAGER = select(User.name).where(User.id == bindparam("id"))
 
 
@@ -87,9 +90,10 @@ def _read_changing(session: Session, key: str) -> Any:
     return None if row is None else (row, *row[:4])
 
 
-def _read_moving(session: Session, key: str) -> Any:
-    """The first read of a move, on the driver: the row is the collaboration."""
-    found = _MOVING.first(connection_of(session), {"name": key})
+def _read_moving(session: Session, key: str, gated: bool = False) -> Any:
+    """The first read of a move, on the driver: the row is the collaboration (with its gate facts if `gated`)."""
+    connection = connection_of(session)
+    found = (_GATED if gated and connection.dialect.name == "sqlite" else _MOVING).first(connection, {"name": key})
     if found is None:
         return None
     row = MovingRow(*found)
@@ -196,12 +200,14 @@ class Context:
             yield session, actor, row[0]
 
     @contextmanager
-    def moving(self, key: str, doing: str, expected_version: int | None
+    def moving(self, key: str, doing: str, expected_version: int | None, gated: bool = False
                ) -> Iterator[tuple[Session, Actor, MovingRow, date | None]]:
         """`changing` for a stage move, the collaboration a MovingRow of its columns; also the date of
         its newest approval or artefact (None if it has none), so that a move checks its gate's evidence by
-        query only when that date is later."""
-        with self._writing(_read_moving, key, doing, expected_version) as (session, actor, row):
+        query only when that date is later. `gated`: the move may pass a gate that reads facts (an advance),
+        which on SQLite are then read with it."""
+        read = functools.partial(_read_moving, gated=gated)
+        with self._writing(read, key, doing, expected_version) as (session, actor, row):
             days = (row.newest_approval, row.newest_artefact)
             yield session, actor, row, max((day for day in days if day is not None), default=None)
 

@@ -41,7 +41,8 @@ class LifecycleCases:
               reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
         if reason and reason.strip():  # an empty one is for the gate to refuse, as a missing one is
             reason = validate.text(reason, "the reason", multiline=True)
-        with self.ctx.moving(key, doing, expected_version) as (session, actor, collaboration, evidence):
+        with self.ctx.moving(key, doing, expected_version, gated=trigger == "advance") as (
+                session, actor, collaboration, evidence):
             chosen = self.ctx.definition(session, collaboration.definition_name, collaboration.definition_version)
             if to is not None and to not in chosen.stage_names:
                 raise BadInput(_unknown_stage(to, chosen))

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 class MovingRow(NamedTuple):
     """A stage move's one read (workflow.context): the collaboration's columns, then the chain head, the
-    collaboration's newest event hash and the dates of its newest approval and artefact."""
+    collaboration's newest event hash, the dates of its newest approval and artefact, and maybe its gate facts."""
 
     id: int
     key: str
@@ -46,6 +46,7 @@ class MovingRow(NamedTuple):
     newest_hash: str | None
     newest_approval: date | None
     newest_artefact: date | None
+    facts: str | None = None  # on SQLite, when the move may pass a gate: its gate facts as JSON (workflow.facts)
 
 
 CollaborationRead = Collaboration | MovingRow  # a collaboration as a use case read it
