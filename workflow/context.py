@@ -234,7 +234,6 @@ class Context:
             audit.hold_head(session, seq, digest, {collaboration.key: newest})
             yield session, actor, row
 
-
     def record(self, session: Session, actor: Actor, action: str, *, on: date | None = None,
                collaboration: CollaborationRead | None = None, from_stage: str | None = None,
                to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> None:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from workflow.lookups import current_handovers
+from workflow.model import Collaboration
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -67,8 +68,6 @@ def schedule_pir(done: Effected) -> None:
 @effect("hand-over-benefits")
 def hand_over_benefits(done: Effected) -> None:
     """Each accepted benefit's owner and reviewing board become the business area's."""
-    from workflow.model import Collaboration
-
     collaboration = done.session.get(Collaboration, done.collaboration.id)  # the entity, for its benefits' relations
     assert collaboration is not None  # the move holds the writer's lock on it
     benefits = collaboration.benefits
