@@ -80,7 +80,7 @@ _moving = (
     .join(ChainHead, ChainHead.id == 1).where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
 assert tuple(_moving.selected_columns.keys()) == MovingRow._fields[:-1]
 _MOVING = Prepared(_moving)
-_GATED = Prepared(_moving.add_columns(IN_JSON.label("facts")))  # SQLite: the gate facts too (workflow.facts)
+_GATED = {dialect: Prepared(_moving.add_columns(facts.label("facts"))) for dialect, facts in IN_JSON.items()}
 _MANAGER = select(User.name).where(User.id == bindparam("id"))
 
 
@@ -93,7 +93,7 @@ def _read_changing(session: Session, key: str) -> Any:
 def _read_moving(session: Session, key: str, gated: bool = False) -> Any:
     """The first read of a move, on the driver: the row is the collaboration (with its gate facts if `gated`)."""
     connection = connection_of(session)
-    found = (_GATED if gated and connection.dialect.name == "sqlite" else _MOVING).first(connection, {"name": key})
+    found = (_GATED[connection.dialect.name] if gated else _MOVING).first(connection, {"name": key})
     if found is None:
         return None
     row = MovingRow(*found)
@@ -205,7 +205,7 @@ class Context:
         """`changing` for a stage move, the collaboration a MovingRow of its columns; also the date of
         its newest approval or artefact (None if it has none), so that a move checks its gate's evidence by
         query only when that date is later. `gated`: the move may pass a gate that reads facts (an advance),
-        which on SQLite are then read with it."""
+        which are then read with it."""
         read = functools.partial(_read_moving, gated=gated)
         with self._writing(read, key, doing, expected_version) as (session, actor, row):
             days = (row.newest_approval, row.newest_artefact)

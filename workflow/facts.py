@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Dialect, Select, func, literal, select
+from sqlalchemy import Dialect, Select, Text, cast, func, literal, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import approvals, gates
@@ -49,21 +51,39 @@ _OF_ONE = {name: Prepared(approvals.one(statement)) for name, statement in _QUER
 _ORDER = {"partners": Partner.id, "benefits": Benefit.id, "links": BenefitLink.id}  # the order a fact's rows keep
 
 
-def _json_rows(name: str, statement: Select[Any]) -> Any:
-    """One collaboration's rows of a fact's statement as one JSON array (SQLite), each row led by its order: the
+def _json_rows(name: str, statement: Select[Any], dialect: str) -> Any:
+    """One collaboration's rows of a fact's statement as one JSON array, each row led by its order: the
     statement's FROM (with its joins) and columns, aggregated (a statement grouped by collaboration is a count)."""
-    columns = statement.selected_columns
-    rows = (func.json_array(func.json_array(0, func.count())) if statement._group_by_clauses  # lessons
-            else func.json_group_array(func.json_array(_ORDER.get(name, literal(0)), *list(columns)[1:])))
-    return func.json(select(rows).select_from(*statement.get_final_froms()).where(columns[0] == Collaboration.id)
-                     .correlate(Collaboration).scalar_subquery())
+    columns, array = statement.selected_columns, func.json_build_array if dialect == "postgresql" else func.json_array
+    if statement._group_by_clauses:  # lessons
+        rows = array(array(0, func.count()))
+    elif dialect == "postgresql":
+        rows = func.coalesce(func.json_agg(array(_ORDER.get(name, literal(0)), *list(columns)[1:])),
+                             literal_column("'[]'::json"))
+    else:
+        rows = func.json_group_array(array(_ORDER.get(name, literal(0)), *list(columns)[1:]))
+    found = (select(rows).select_from(*statement.get_final_froms()).where(columns[0] == Collaboration.id)
+             .correlate(Collaboration).scalar_subquery())
+    return found if dialect == "postgresql" else func.json(found)
 
 
-# On SQLite a move that may pass a gate reads every queried fact with its collaboration (workflow.context), as
-# one JSON object, so that a gated advance stays within six statements; `gate_facts` takes them from there.
-IN_JSON = func.json_object(*(part for name, statement in _QUERIES.items()
-                             for part in (literal(name), _json_rows(name, statement))))
+# A move that may pass a gate reads every queried fact with its collaboration (workflow.context), as one JSON
+# object (text), by dialect, so that a gated advance stays within six statements; `gate_facts` takes them from it.
+IN_JSON = {dialect: cast((func.json_build_object if dialect == "postgresql" else func.json_object)(
+    *(part for name, statement in _QUERIES.items() for part in (literal(name), _json_rows(name, statement, dialect)))),
+    Text) for dialect in ("sqlite", "postgresql")}
 _TYPES = {name: [column.type for column in statement.selected_columns[1:]] for name, statement in _QUERIES.items()}
+_FROM_JSON = {date: date.fromisoformat, float: float, Decimal: Decimal}  # PostgreSQL: what JSON text does not type
+_CONVERTERS: dict[str, dict[str, list[Any]]] = {}  # by dialect
+
+
+def _converters(dialect: Dialect) -> dict[str, list[Any]]:
+    """Each fact column's conversion from JSON: SQLite's result processors (its values are JSON's already);
+    on PostgreSQL from the column's Python type."""
+    if dialect.name == "sqlite":
+        return {name: [kind.dialect_impl(dialect).result_processor(dialect, None) for kind in kinds]
+                for name, kinds in _TYPES.items()}
+    return {name: [_FROM_JSON.get(kind.python_type) for kind in kinds] for name, kinds in _TYPES.items()}
 
 
 def _prefetched(collaboration: CollaborationRead, dialect: Dialect) -> dict[str, list[tuple[Any, ...]]] | None:
@@ -71,12 +91,16 @@ def _prefetched(collaboration: CollaborationRead, dialect: Dialect) -> dict[str,
     text = getattr(collaboration, "facts", None)
     if text is None:
         return None
+    converters = _CONVERTERS.get(dialect.name) or _CONVERTERS.setdefault(dialect.name, _converters(dialect))
     found = {}
-    for name, rows in json.loads(text).items():
-        convert = [kind.dialect_impl(dialect).result_processor(dialect, None) for kind in _TYPES[name]]
-        found[name] = [tuple(value if to is None or value is None else to(value) for to, value in zip(convert, row[1:]))
+    for name, rows in json.loads(text, parse_float=Decimal if dialect.name == "postgresql" else float).items():
+        found[name] = [tuple(value if to is None or value is None else to(value)
+                             for to, value in zip(converters[name], row[1:]))
                        for row in sorted(rows, key=itemgetter(0))]
     return found
+
+
+
 _READ_WITH = {"unsigned": "approvals"}  # facts taken from another fact's rows, not queried on their own
 FACTS = (*_QUERIES, *_READ_WITH)
 

@@ -46,7 +46,7 @@ class MovingRow(NamedTuple):
     newest_hash: str | None
     newest_approval: date | None
     newest_artefact: date | None
-    facts: str | None = None  # on SQLite, when the move may pass a gate: its gate facts as JSON (workflow.facts)
+    facts: str | None = None  # when the move may pass a gate: its gate facts as JSON (workflow.facts)
 
 
 CollaborationRead = Collaboration | MovingRow  # a collaboration as a use case read it
