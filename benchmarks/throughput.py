@@ -145,7 +145,7 @@ def measure(backend: str, target: str, raw_target: str, transitions: int, advanc
     emit(f"transitions.{backend}.statements_per_move", " / ".join(str(counted[m]) for m in ("hold", "resume", "advance")),
          "hold / resume / advance", f"target <= {limit}, BEGIN and COMMIT included: "
          f"{verdict(max(counted['hold'], counted['resume']) <= limit)} for hold and resume, "
-         f"{verdict(counted['advance'] <= limit)} for advance (its gate's facts: partners, benefits, approvals)")
+         f"{verdict(counted['advance'] <= limit)} for advance (its gate's facts read with the collaboration)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from builders import open_as, people, ready_for_delivery
+from builders import closed, open_as, people, ready_for_delivery
 from workflow.model import Benefit, Collaboration, Handover, User
 from workflow.service import Collab
 
@@ -47,3 +47,29 @@ def test_closure_gate_reads_the_newest_handover_of_each_benefit(app: Collab) -> 
     hand_over(app, "B2", "owner2", "proposed", date(2020, 3, 1))
     assert closure_unmet(app) == []
     assert app.advance("SA")["to"] == "closure"
+
+
+def test_facts_read_with_a_move_are_the_facts_their_own_statements_read(db: str) -> None:
+    """An advance reads its gate facts as JSON with the collaboration: the same values, types and
+    order as each fact's own statement (partners with cost shares, benefits with dates, owners, boards and
+    handovers, artefacts, approvals, links and lessons)."""
+    from workflow import facts
+    from workflow.context import _read_moving
+
+    people(db)
+    pm = closed(db)
+    closed(db, "SB")  # another collaboration's facts must not be read
+    pm.add_objective("SA", "O9", title="Cut costs")
+    pm.link_benefit("SA", "B1", kind="objective", to="O9")
+    pm.add_lesson("SA", "Agree owners early")
+    open_as(db, "cc.dc").retire("SA", "B2", reason="merged into B1")
+    with pm.ctx.uow.write() as session:
+        moving = _read_moving(session, "SA", gated=True)[0]
+        entity = session.scalar(select(Collaboration).where(Collaboration.key == "SA"))
+        by_json, by_statements = facts.gate_facts(session, moving), facts.gate_facts(session, entity)
+    assert moving.facts is not None
+    assert by_json == by_statements and len(by_json.partners) == 2
+    assert by_json.partners and by_json.benefits and by_json.artefacts and by_json.approvals and by_json.links
+    assert by_json.lessons == 1 and any(b.retired for b in by_json.benefits)
+    for name in ("partners", "benefits", "links"):  # the same types too (repr: Decimal('70.000'), 74.0, dates)
+        assert repr(getattr(by_json, name)) == repr(getattr(by_statements, name)), name

@@ -22,7 +22,7 @@ from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.audit import canonical_json
-from workflow.lookups import passed_gates
+from workflow.lookups import CollaborationRead, passed_gates
 from workflow.model import Approval, Artefact, Benefit, Board, Collaboration, Event, Handover, Partner, User
 from workflow.vocabulary import role_title
 
@@ -63,7 +63,7 @@ def grouped(rows: Iterable[Row]) -> dict[Any, list[Row]]:
     return found
 
 
-def approved_facts(session: Session, collaboration: Collaboration) -> dict[str, Any]:
+def approved_facts(session: Session, collaboration: CollaborationRead) -> dict[str, Any]:
     """What an approval of `collaboration` consents to, as plain JSON values."""
     cid = {"cid": collaboration.id}
     return _consented(collaboration, *([row[1:] for row in session.execute(statement, cid)]
@@ -105,7 +105,7 @@ class Variation:
                 f"{', '.join(self.awaiting)}")
 
 
-def stale(session: Session, collaboration: Collaboration) -> list[Stale]:
+def stale(session: Session, collaboration: CollaborationRead) -> list[Stale]:
     """Every approval that no longer matches the facts: (gate, partner, role, what changed)."""
     given = [row[1:] for row in session.execute(_APPROVALS_OF, {"cid": collaboration.id})]
     current = approved_facts(session, collaboration) if given else {}  # no approval, nothing to compare
@@ -132,7 +132,7 @@ def _stale(given: Iterable[Row], current: dict[str, Any]) -> list[Stale]:
     return found
 
 
-def variations(session: Session, collaboration: Collaboration, stale_approvals: list[Stale] | None = None) -> list[Variation]:
+def variations(session: Session, collaboration: CollaborationRead, stale_approvals: list[Stale] | None = None) -> list[Variation]:
     """Each passed gate whose approvals no longer match the facts, with what changed and whose approval is stale."""
     stale_approvals = stale(session, collaboration) if stale_approvals is None else stale_approvals
     passed = set(passed_gates(session, collaboration.key)) if stale_approvals else set()

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from workflow.errors import BadInput
 from workflow.model import ChainHead, Event
+from workflow.prepared import Prepared, connection_of
 
 GENESIS = "0" * 64
 FORMAT = 2  # what append writes
@@ -153,10 +154,10 @@ def event_hash(fields: Mapping[str, Any]) -> str:
 # -- append -----------------------------------------------------------------------------------------------
 
 _EVENTS, _HEAD = cast(Table, Event.__table__), cast(Table, ChainHead.__table__)  # declared with __tablename__
-# The append writes through Core, statements built once: it runs in every use case, and the ORM's
-# unit of work costs more than the statements themselves.
-_INSERT_EVENT = insert(_EVENTS)
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+# The append writes on the driver, statements compiled once: it runs in every use case, and the ORM's
+# unit of work, even Core's execution, costs more than the statements themselves.
+_INSERT_EVENT = Prepared(insert(_EVENTS))
+_MOVE_HEAD = Prepared(update(_HEAD).where(_HEAD.c.id == 1))
 _HEAD_KEY, _NEWEST_KEY = "chain_head", "newest_event"  # in Session.info
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _LATEST_OF = (select(_EVENTS.c.hash).where(_EVENTS.c.collaboration == bindparam("key"))
@@ -192,7 +193,7 @@ def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[di
     INSERT of their rows and one UPDATE of the chain head; returns the rows written."""
     if not events:
         return []
-    connection = session.connection()
+    connection = connection_of(session)
     seq, prev = session.info.get(_HEAD_KEY) or connection.execute(_READ_HEAD).one()
     newest: dict[str, str | None] = session.info.setdefault(_NEWEST_KEY, {})
     rows: list[dict[str, Any]] = []
@@ -218,8 +219,8 @@ def append_all(session: Session, events: Sequence[Mapping[str, Any]]) -> list[di
         seq, prev = seq + 1, digest
         if collaboration is not None:
             newest[collaboration] = digest
-    connection.execute(_INSERT_EVENT, rows)
-    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    _INSERT_EVENT.write(connection, rows)
+    _MOVE_HEAD.write(connection, [{"seq": seq, "hash": prev}])
     session.info[_HEAD_KEY] = seq, prev  # where this transaction's next append continues
     return rows
 

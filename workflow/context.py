@@ -7,15 +7,15 @@ given to it, never read from the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, text, update
-from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import audit
@@ -23,9 +23,11 @@ from workflow.clock import Clock
 from workflow.db import UnitOfWork, engine_for
 from workflow.definition import Definition
 from workflow.errors import BadInput, Conflict, Refused, reason
-from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, find_user, unknown_collaboration
+from workflow.facts import IN_JSON
+from workflow.lookups import EXACT_KEY_FIRST, KEY_MATCHES, CollaborationRead, MovingRow, find_user, unknown_collaboration
 from workflow.model import Approval, Artefact, ChainHead, Collaboration, Event, User
 from workflow.permissions import WRITES, require, require_writer
+from workflow.prepared import Prepared, connection_of
 from workflow.stored import stored_definition
 
 
@@ -60,19 +62,42 @@ _SESSION_USER = text("SELECT session_user")
 _UNKNOWN: Any = object()  # not looked up yet
 _COLUMNS = cast(Table, Collaboration.__table__)
 # SET takes the columns given with each execution; WHERE the optimistic version check.
-_SAVE = update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read"))
+_SAVE = Prepared(update(_COLUMNS).where(_COLUMNS.c.id == bindparam("cid"), _COLUMNS.c.version == bindparam("read")))
 # A write's one read: the collaboration, the chain head it will append to and the collaboration's newest event
 # hash (both taken under the writer's lock), and its newest evidence (approval, artefact) for a move's gate.
 _newest = (select(Event.hash).where(Event.collaboration == Collaboration.key).order_by(Event.seq.desc()).limit(1)
            .correlate(Collaboration).scalar_subquery())
 _CHANGING = (select(Collaboration, ChainHead.seq, ChainHead.hash, _newest).join(ChainHead, ChainHead.id == 1)
              .where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
-_MOVING = _CHANGING.options(lazyload(Collaboration.manager)).add_columns(  # a move does not name the manager
-    select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
-    .correlate(Collaboration).scalar_subquery(),
-    select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
-    .correlate(Collaboration).scalar_subquery(),
-)
+# A move reads the same as plain columns, on the driver (a MovingRow): loading an ORM entity, even Core's
+# execution, cost a move more than the statement. Its newest evidence dates come with it.
+_moving = (
+    select(*_COLUMNS.c, ChainHead.seq.label("head_seq"), ChainHead.hash.label("head_hash"), _newest.label("newest_hash"),
+           select(func.max(Approval.approved_on)).where(Approval.collaboration_id == Collaboration.id)
+           .correlate(Collaboration).scalar_subquery().label("newest_approval"),
+           select(func.max(Artefact.recorded_on)).where(Artefact.collaboration_id == Collaboration.id)
+           .correlate(Collaboration).scalar_subquery().label("newest_artefact"))
+    .join(ChainHead, ChainHead.id == 1).where(KEY_MATCHES).order_by(EXACT_KEY_FIRST).limit(1))
+assert tuple(_moving.selected_columns.keys()) == MovingRow._fields[:-1]
+_MOVING = Prepared(_moving)
+_GATED = {dialect: Prepared(_moving.add_columns(facts.label("facts"))) for dialect, facts in IN_JSON.items()}
+_MANAGER = select(User.name).where(User.id == bindparam("id"))
+
+
+def _read_changing(session: Session, key: str) -> Any:
+    """The first read of `changing`: the ORM Collaboration, then the chain head and its newest event hash."""
+    row = session.execute(_CHANGING, {"name": key}).first()
+    return None if row is None else (row, *row[:4])
+
+
+def _read_moving(session: Session, key: str, gated: bool = False) -> Any:
+    """The first read of a move, on the driver: the row is the collaboration (with its gate facts if `gated`)."""
+    connection = connection_of(session)
+    found = (_GATED[connection.dialect.name] if gated else _MOVING).first(connection, {"name": key})
+    if found is None:
+        return None
+    row = MovingRow(*found)
+    return row, row, row.head_seq, row.head_hash, row.newest_hash
 
 
 @dataclass
@@ -171,30 +196,37 @@ class Context:
     def changing(self, key: str, doing: str | None,
                  expected_version: int | None) -> Iterator[tuple[Session, Actor, Collaboration]]:
         """A write transaction on one collaboration, refused (Conflict) if it changed since `expected_version`."""
-        with self._writing(_CHANGING, key, doing, expected_version) as (session, actor, row):
+        with self._writing(_read_changing, key, doing, expected_version) as (session, actor, row):
             yield session, actor, row[0]
 
     @contextmanager
-    def moving(self, key: str, doing: str, expected_version: int | None
-               ) -> Iterator[tuple[Session, Actor, Collaboration, date | None]]:
-        """`changing` for a stage move: also the date of the collaboration's newest approval or artefact
-        (None if it has none), so that a move checks its gate's evidence by query only when that date is later."""
-        with self._writing(_MOVING, key, doing, expected_version) as (session, actor, row):
-            yield session, actor, row[0], max((day for day in row[4:] if day is not None), default=None)
+    def moving(self, key: str, doing: str, expected_version: int | None, gated: bool = False
+               ) -> Iterator[tuple[Session, Actor, MovingRow, date | None]]:
+        """`changing` for a stage move, the collaboration a MovingRow of its columns; also the date of
+        its newest approval or artefact (None if it has none), so that a move checks its gate's evidence by
+        query only when that date is later. `gated`: the move may pass a gate that reads facts (an advance),
+        which are then read with it."""
+        read = functools.partial(_read_moving, gated=gated)
+        with self._writing(read, key, doing, expected_version) as (session, actor, row):
+            days = (row.newest_approval, row.newest_artefact)
+            yield session, actor, row, max((day for day in days if day is not None), default=None)
 
     @contextmanager
-    def _writing(self, statement: Any, key: str, doing: str | None,
+    def _writing(self, read: Callable[[Session, str], Any], key: str, doing: str | None,
                  expected_version: int | None) -> Iterator[tuple[Session, Actor, Any]]:
+        """`read` gives the use case's first read: (row, collaboration, chain head seq and hash, its newest event
+        hash), or None if no collaboration matches `key`."""
         with self.uow.write() as session:
             actor = self.acting(session, doing)
-            row = session.execute(statement, {"name": key}).first()
-            if row is None:
+            found = read(session, key)
+            if found is None:
                 raise BadInput(unknown_collaboration(session, key))
-            collaboration, seq, digest, newest = row[:4]
+            row, collaboration, seq, digest, newest = found
             if doing in WRITES and collaboration.manager_id != actor.id:
                 writers = self.definition(session, collaboration.definition_name, collaboration.definition_version).writers
                 if not actor.holds(writers):  # only then is the manager's name needed, for the refusal
-                    require_writer(actor.name, actor.roles, doing, collaboration.key, collaboration.manager.name, writers)
+                    manager = session.execute(_MANAGER, {"id": collaboration.manager_id}).scalar_one()
+                    require_writer(actor.name, actor.roles, doing, collaboration.key, manager, writers)
             if expected_version is not None and collaboration.version != expected_version:
                 raise Conflict(reason(
                     "changed-meanwhile", f"{key} was changed by someone else meanwhile (version {expected_version} -> "
@@ -203,7 +235,7 @@ class Context:
             yield session, actor, row
 
     def record(self, session: Session, actor: Actor, action: str, *, on: date | None = None,
-               collaboration: Collaboration | None = None, from_stage: str | None = None,
+               collaboration: CollaborationRead | None = None, from_stage: str | None = None,
                to_stage: str | None = None, reason: str | None = None, saved: bool = False, **payload: Any) -> None:
         """Append the history event of a change; a change to a collaboration also bumps its version (unless
         `saved` wrote it already)."""
@@ -211,12 +243,12 @@ class Context:
                         from_stage=from_stage, to_stage=to_stage, reason=reason, saved=saved)
 
     def record_all(self, session: Session, actor: Actor, action: str, entries: Sequence[tuple[date, dict[str, Any]]], *,
-                   collaboration: Collaboration | None = None, from_stage: str | None = None,
+                   collaboration: CollaborationRead | None = None, from_stage: str | None = None,
                    to_stage: str | None = None, reason: str | None = None, saved: bool = False) -> list[dict[str, Any]]:
         """`record` for several events of one kind, each (effective date, payload), written at once; returns
         their rows (an Event each would cost more than writing it). On PostgreSQL each payload also names the
         database login the change came through (`connected_as`)."""
-        if collaboration is not None and collaboration.id is not None and not saved:
+        if isinstance(collaboration, Collaboration) and collaboration.id is not None and not saved:
             collaboration.version += len(entries)
         recorded_at = self.clock.now()
         login = self.login(session)
@@ -227,18 +259,16 @@ class Context:
              "to_stage": to_stage, "reason": reason, "payload": {**payload, **connected}}
             for on, payload in entries])
 
-    def save(self, session: Session, collaboration: Collaboration, **columns: Any) -> None:
-        """Write these columns of the collaboration with its next version, in one UPDATE through Core with the
-        optimistic version check (StaleDataError, a Conflict, if another writer changed it); the ORM's flush of
-        one row costs more than the statement. Record its event with `saved=True`."""
+    def save(self, session: Session, collaboration: MovingRow, **columns: Any) -> None:
+        """Write these columns of the collaboration (as `moving` read it) with its next version, in one UPDATE
+        through Core with the optimistic version check (StaleDataError, a Conflict, if another writer changed it);
+        the ORM's flush of one row costs more than the statement. Record its event with `saved=True`."""
         columns["version"] = collaboration.version + 1
-        done = session.connection().execute(_SAVE, {**columns, "cid": collaboration.id, "read": collaboration.version})
-        if done.rowcount != 1:
+        done = _SAVE.write(connection_of(session), [{**columns, "cid": collaboration.id, "read": collaboration.version}])
+        if done != 1:
             raise StaleDataError(f"{collaboration.key} was changed by another writer")
-        for name, value in columns.items():
-            set_committed_value(collaboration, name, value)
 
-    def effective(self, on: date | None, collaboration: Collaboration | None = None, *, in_stage: bool = True) -> date:
+    def effective(self, on: date | None, collaboration: CollaborationRead | None = None, *, in_stage: bool = True) -> date:
         """The day a decision takes effect: never in the future, never before the collaboration was registered
         and, for a decision of its current stage (`in_stage`), never before it entered that stage."""
         today = self.clock.today()

@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.audit import hold_head
 from workflow.errors import BadInput, Conflict, reason
 from workflow.model import ChainHead
+from workflow.prepared import Prepared, connection_of, run
 
 SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013", "0014")  # every migration, oldest first; tests check them against Alembic's
 SCHEMA_REVISION = SCHEMA_REVISIONS[-1]
@@ -35,6 +36,8 @@ BUSY_TIMEOUT_MS = 30_000
 BACKENDS = ("sqlite", "postgresql")
 _PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 _REVISION = text("SELECT version_num FROM alembic_version")
+# A PostgreSQL writer's first statement, on the driver (workflow.prepared).
+_LOCK_HEAD = Prepared(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update())
 # One key per schema: concurrent `collab init`s of one schema queue on it (pg_advisory_xact_lock).
 INIT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('collab init ' || coalesce(current_schema(), '')))")
 
@@ -170,7 +173,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         immediate = connection.get_execution_options().get("collab_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        run(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN").close()  # on the driver: Core's costs more
 
 
 def upgrade(engine: Engine) -> str:
@@ -267,8 +270,7 @@ class UnitOfWork:
                 if history and self.engine.dialect.name != "sqlite":
                     # Lock the row and keep what it holds, so that the history append reads the chain head
                     # without a second round trip.
-                    seq, digest = session.execute(
-                        select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1).with_for_update()).one()
+                    seq, digest = _LOCK_HEAD.first(connection_of(session), {})  # type: ignore[misc]
                     hold_head(session, seq, digest, {})
                 yield session
         except StaleDataError:

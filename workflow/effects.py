@@ -14,21 +14,22 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from workflow.lookups import current_handovers
+from workflow.model import Collaboration
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from workflow.definition import Definition
-    from workflow.model import Collaboration
+    from workflow.lookups import CollaborationRead
 
 
 @dataclass
 class Effected:
     """What an effect may touch: the collaboration in the deciding transaction (its own columns through
-    `columns`, written with the move's stage), and the event's payload."""
+    `columns`, written with the move's stage; as the move read it, a MovingRow), and the event's payload."""
 
     session: Session
-    collaboration: Collaboration
+    collaboration: CollaborationRead
     definition: Definition
     day: date
     payload: dict[str, Any] = field(default_factory=dict)
@@ -67,7 +68,9 @@ def schedule_pir(done: Effected) -> None:
 @effect("hand-over-benefits")
 def hand_over_benefits(done: Effected) -> None:
     """Each accepted benefit's owner and reviewing board become the business area's."""
-    benefits = done.collaboration.benefits
+    collaboration = done.session.get(Collaboration, done.collaboration.id)  # the entity, for its benefits' relations
+    assert collaboration is not None  # the move holds the writer's lock on it
+    benefits = collaboration.benefits
     accepted = current_handovers(done.session, [b.id for b in benefits])
     moved = {}
     for benefit in benefits:

@@ -14,7 +14,7 @@ from workflow.context import Context
 from workflow.definition import Definition
 from workflow.effects import Effected
 from workflow.errors import BadInput, Reason, Refused, reason
-from workflow.lookups import passed_gates
+from workflow.lookups import CollaborationRead, passed_gates
 from workflow.machine import Subject, lifecycle
 from workflow.model import Approval, Artefact, Collaboration
 
@@ -41,7 +41,8 @@ class LifecycleCases:
               reason: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
         if reason and reason.strip():  # an empty one is for the gate to refuse, as a missing one is
             reason = validate.text(reason, "the reason", multiline=True)
-        with self.ctx.moving(key, doing, expected_version) as (session, actor, collaboration, evidence):
+        with self.ctx.moving(key, doing, expected_version, gated=trigger == "advance") as (
+                session, actor, collaboration, evidence):
             chosen = self.ctx.definition(session, collaboration.definition_name, collaboration.definition_version)
             if to is not None and to not in chosen.stage_names:
                 raise BadInput(_unknown_stage(to, chosen))
@@ -110,7 +111,7 @@ class LifecycleCases:
             return result
 
 
-def _not_before_evidence(session: Session, collaboration: Collaboration, chosen: Definition, gate: str, day: date) -> None:
+def _not_before_evidence(session: Session, collaboration: CollaborationRead, chosen: Definition, gate: str, day: date) -> None:
     """A gate never passes on a day before the approvals and artefacts it rests on."""
     kinds = {kind for name, params in chosen.gate(gate) if name == "artefacts" for kind in params["kinds"]}
     dates = [*session.scalars(select(Approval.approved_on).where(Approval.collaboration_id == collaboration.id,

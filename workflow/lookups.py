@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
@@ -17,6 +18,38 @@ from workflow.errors import BadInput, Reason, Refused, reason
 from workflow.model import Benefit, BenefitLink, Board, Collaboration, Event, Handover, Objective, Partner, User
 
 T = TypeVar("T")
+
+
+class MovingRow(NamedTuple):
+    """A stage move's one read (workflow.context): the collaboration's columns, then the chain head, the
+    collaboration's newest event hash, the dates of its newest approval and artefact, and maybe its gate facts."""
+
+    id: int
+    key: str
+    title: str
+    objective: str | None
+    public_benefit: str | None
+    rationale: str | None
+    origin: str
+    manager_id: int
+    definition_name: str
+    definition_version: int
+    stage: str
+    held_from: str | None
+    stage_since: date
+    created_on: date
+    closed_on: date | None
+    pir_due: date | None
+    version: int
+    head_seq: int
+    head_hash: str
+    newest_hash: str | None
+    newest_approval: date | None
+    newest_artefact: date | None
+    facts: str | None = None  # when the move may pass a gate: its gate facts as JSON (workflow.facts)
+
+
+CollaborationRead = Collaboration | MovingRow  # a collaboration as a use case read it
 
 
 def _nocase(column: Any) -> ColumnElement[bool]:
