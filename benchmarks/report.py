@@ -54,6 +54,9 @@ def build(db: str) -> None:
                        baseline=100, target=100 + 10 * n, by=date(2023, 3, 31), owner="owner", board="RCB", on=START)
     pm = at(db, "pm", START + timedelta(days=60))
     pm.advance(KEY, on=START + timedelta(days=60))
+    pm.add_objective(KEY, "O1", title="Protect the front line")  # the delivery gate wants every benefit linked
+    for n in range(1, BENEFITS + 1):
+        pm.link_benefit(KEY, f"B{n}", kind="objective", to="O1")
     for kind in ("pid", "benefits-management-strategy", "benefits-logic-map", "collaboration-agreement"):
         pm.add_artefact(KEY, kind, f"ref/{kind}")
     for approver in ("cc0", "pcc0", "cc1", "pcc1"):
