@@ -55,7 +55,7 @@ def _json_rows(name: str, statement: Select[Any], dialect: str) -> Any:
     """One collaboration's rows of a fact's statement as one JSON array, each row led by its order: the
     statement's FROM (with its joins) and columns, aggregated (a statement grouped by collaboration is a count)."""
     columns, array = statement.selected_columns, func.json_build_array if dialect == "postgresql" else func.json_array
-    if statement._group_by_clauses:  # lessons
+    if name == "lessons":  # a count, grouped by collaboration
         rows = array(array(0, func.count()))
     elif dialect == "postgresql":
         rows = func.coalesce(func.json_agg(array(_ORDER.get(name, literal(0)), *list(columns)[1:])),
@@ -98,7 +98,6 @@ def _prefetched(collaboration: CollaborationRead, dialect: Dialect) -> dict[str,
                              for to, value in zip(converters[name], row[1:]))
                        for row in sorted(rows, key=itemgetter(0))]
     return found
-
 
 
 _READ_WITH = {"unsigned": "approvals"}  # facts taken from another fact's rows, not queried on their own
