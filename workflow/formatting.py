@@ -117,6 +117,14 @@ def write_json(value: Any, write: Callable[[str], object], depth: int = 0, laid_
         write(f"\n{outer}}}")
         return
     empty = True
+    if depth + 1 >= laid_out:  # each item compact on its line: the line in one write, the encoder fetched once
+        encode = _encoder(default)
+        for item in value:
+            streamed = not isinstance(item, (dict, list)) and isinstance(item, Iterator)
+            write(f"{'[' if empty else ','}\n{inner}{encode(list(item) if streamed else item)}")
+            empty = False
+        write("[]" if empty else f"\n{outer}]")
+        return
     for item in value:
         write(f"{'[' if empty else ','}\n{inner}")
         write_json(item, write, depth + 1, laid_out, default)
